@@ -1,0 +1,116 @@
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import {
+  decodeHeader,
+  encodeHeader,
+  fragmentPayloadBytes,
+  HEADER_BYTES,
+  PacketType,
+  type WireHeader,
+} from "./wire.ts";
+
+const sample: WireHeader = {
+  type: PacketType.Fragment,
+  flags: 0,
+  typeSpecific: 0,
+  fragmentIndex: 2,
+  fragmentCount: 3,
+  streamId: 0xdeadbeef,
+  frameSeq: 0x01020304,
+  frameBytes: 10,
+  captureUs: 1_700_000_000_123_456,
+};
+
+// The golden header: changing the wire format must change this test on purpose.
+const GOLDEN = new Uint8Array([
+  0x55, // magic "U"
+  0x43, // magic "C"
+  0x01, // version 1
+  0x00, // type: fragment
+  0x00, // flags: none
+  0x00, // type-specific: 0 for fragments
+  0x00,
+  0x02, // fragment index 2
+  0x00,
+  0x03, // fragment count 3
+  0xde,
+  0xad,
+  0xbe,
+  0xef, // stream id
+  0x01,
+  0x02,
+  0x03,
+  0x04, // frame sequence
+  0x00,
+  0x00,
+  0x00,
+  0x0a, // frame bytes: 10
+  0x00,
+  0x06,
+  0x0a,
+  0x24,
+  0x18,
+  0x20,
+  0x22,
+  0x40, // capture µs 1_700_000_000_123_456
+]);
+
+Deno.test("encodeHeader writes the golden bytes", () => {
+  const out = new Uint8Array(HEADER_BYTES);
+  encodeHeader(sample, out);
+  assertEquals([...out], [...GOLDEN]);
+});
+
+Deno.test("decodeHeader reads the golden bytes back", () => {
+  // Fragment 2 of a 10-byte frame in 3 fragments carries bytes 8..9.
+  const datagram = new Uint8Array([...GOLDEN, 0xaa, 0xbb]);
+  assertEquals(decodeHeader(datagram), { ok: true, header: sample });
+});
+
+Deno.test("decodeHeader rejects malformed datagrams by reason", () => {
+  const valid = new Uint8Array([...GOLDEN, 0xaa, 0xbb]);
+  const mutate = (at: number, value: number) => {
+    const copy = valid.slice();
+    copy[at] = value;
+    return copy;
+  };
+  const cases: [string, Uint8Array, string][] = [
+    ["empty", new Uint8Array(0), "short"],
+    ["header cut short", valid.subarray(0, HEADER_BYTES - 1), "short"],
+    ["legacy 1-byte header", new Uint8Array([1, 0xff, 0xd8, ...GOLDEN]), "magic"],
+    ["RTP v2 first byte", mutate(0, 0x80), "magic"],
+    ["second magic byte", mutate(1, 0x44), "magic"],
+    ["version 2", mutate(2, 2), "version"],
+    ["unknown flag bit", mutate(4, 0x80), "flags"],
+    ["payload one byte short", valid.subarray(0, valid.length - 1), "fields"],
+    ["payload one byte long", new Uint8Array([...valid, 0]), "fields"],
+    ["index == count", mutate(7, 3), "fields"],
+    ["count 0", mutate(9, 0), "fields"],
+    ["frame bytes 0", mutate(21, 0), "fields"],
+  ];
+  for (const [name, datagram, reason] of cases) {
+    assertEquals(decodeHeader(datagram), { ok: false, reason }, name);
+  }
+});
+
+Deno.test("decodeHeader accepts unknown types without payload checks", () => {
+  const datagram = new Uint8Array([...GOLDEN]);
+  datagram[3] = 0x7f;
+  const decoded = decodeHeader(datagram);
+  assertEquals(decoded.ok && decoded.header.type, 0x7f);
+});
+
+Deno.test("fragmentPayloadBytes splits frames into equal shares", () => {
+  const table: [frameBytes: number, count: number, sizes: number[]][] = [
+    [1, 1, [1]],
+    [10, 3, [4, 4, 2]],
+    [9, 3, [3, 3, 3]],
+    [10, 4, [3, 3, 3, 1]],
+    [2341, 2, [1171, 1170]],
+    [9, 4, [3, 3, 3, 0]], // impossible: the last fragment would be empty
+    [3, 4, [0, 0, 0, 0]], // more fragments than bytes
+  ];
+  for (const [frameBytes, count, sizes] of table) {
+    const got = sizes.map((_, index) => fragmentPayloadBytes(frameBytes, count, index));
+    assertEquals(got, sizes, `${frameBytes} bytes in ${count}`);
+  }
+});

@@ -1,0 +1,108 @@
+/**
+ * Small statistics helpers for the live status and `--stats-json`: rates over an interval and
+ * latency percentiles over a bounded sample window.
+ *
+ * @module
+ */
+
+/** The p-th percentile (0..100) of `samples` by nearest rank; null when there are none. */
+export function percentile(samples: ArrayLike<number>, p: number): number | null {
+  if (samples.length === 0) return null;
+  const sorted = Float64Array.from(samples).sort();
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+}
+
+/** Latency percentiles in milliseconds. */
+export interface LatencySummary {
+  /** Median. */
+  p50: number;
+  /** 95th percentile. */
+  p95: number;
+  /** 99th percentile. */
+  p99: number;
+  /** Number of samples. */
+  samples: number;
+}
+
+/**
+ * Collects latency samples between two reports. Keeps at most `maxSamples`: past that it keeps
+ * every other sample, so memory stays bounded at any frame rate.
+ */
+export class LatencyWindow {
+  readonly #samples: Float64Array;
+  #count = 0;
+  #stride = 1;
+  #seen = 0;
+  #anyNegative = false;
+
+  /** @param maxSamples Most samples held between two reports. */
+  constructor(maxSamples = 4096) {
+    this.#samples = new Float64Array(maxSamples);
+  }
+
+  /** Adds one latency in milliseconds. */
+  add(latencyMs: number): void {
+    if (latencyMs < 0) this.#anyNegative = true;
+    if (this.#seen++ % this.#stride !== 0) return;
+    if (this.#count === this.#samples.length) {
+      for (let i = 0; i < this.#count / 2; i++) this.#samples[i] = this.#samples[i * 2];
+      this.#count = Math.floor(this.#count / 2);
+      this.#stride *= 2;
+    }
+    this.#samples[this.#count++] = latencyMs;
+  }
+
+  /**
+   * Summarises the samples since the last call and starts a new window. Returns null without
+   * samples, or when a sample was negative: then sender and receiver clocks differ and one-way
+   * latency cannot be measured.
+   */
+  take(): LatencySummary | null {
+    const samples = this.#samples.subarray(0, this.#count);
+    const summary = this.#count === 0 || this.#anyNegative ? null : {
+      p50: round2(percentile(samples, 50)!),
+      p95: round2(percentile(samples, 95)!),
+      p99: round2(percentile(samples, 99)!),
+      samples: this.#seen,
+    };
+    this.#count = 0;
+    this.#seen = 0;
+    this.#stride = 1;
+    this.#anyNegative = false;
+    return summary;
+  }
+}
+
+/** Rounds to two decimals for display and JSON. */
+export function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+/** Turns counters sampled at two instants into per-second rates. */
+export class RateMeter {
+  #lastMs: number;
+  #lastCount = 0;
+  #lastBytes = 0;
+
+  /** @param nowMs When counting starts. */
+  constructor(nowMs: number) {
+    this.#lastMs = nowMs;
+  }
+
+  /** Rates since the previous call, given the running totals now. */
+  sample(nowMs: number, count: number, bytes: number): { perSecond: number; mbitPerSecond: number } {
+    const seconds = Math.max(1e-3, (nowMs - this.#lastMs) / 1000);
+    const perSecond = (count - this.#lastCount) / seconds;
+    const mbitPerSecond = ((bytes - this.#lastBytes) * 8) / seconds / 1e6;
+    this.#lastMs = nowMs;
+    this.#lastCount = count;
+    this.#lastBytes = bytes;
+    return { perSecond: round2(perSecond), mbitPerSecond: round2(mbitPerSecond) };
+  }
+}
+
+/** Microseconds since the Unix epoch, with sub-millisecond precision. */
+export function epochMicros(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000);
+}

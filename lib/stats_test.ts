@@ -1,0 +1,32 @@
+import { deepStrictEqual, equal } from "node:assert/strict";
+import { LatencyWindow, percentile, RateMeter } from "./stats.ts";
+
+Deno.test("percentile uses nearest rank", () => {
+  const samples = [5, 1, 4, 2, 3, 6, 7, 8, 9, 10];
+  equal(percentile(samples, 50), 5);
+  equal(percentile(samples, 95), 10);
+  equal(percentile(samples, 0), 1);
+  equal(percentile([], 50), null);
+});
+
+Deno.test("LatencyWindow summarises and resets; stays bounded at any rate", () => {
+  const window = new LatencyWindow(64);
+  for (let i = 1; i <= 100_000; i++) window.add(i % 100);
+  const summary = window.take()!;
+  equal(summary.samples, 100_000);
+  equal(Math.abs(summary.p50 - 50) <= 2, true, `p50 ${summary.p50}`);
+  equal(window.take(), null);
+});
+
+Deno.test("LatencyWindow reports null when clocks clearly differ", () => {
+  const window = new LatencyWindow();
+  window.add(3);
+  window.add(-40);
+  equal(window.take(), null);
+});
+
+Deno.test("RateMeter gives per-second rates between samples", () => {
+  const meter = new RateMeter(0);
+  deepStrictEqual(meter.sample(2000, 60, 1_000_000), { perSecond: 30, mbitPerSecond: 4 });
+  deepStrictEqual(meter.sample(3000, 90, 1_000_000), { perSecond: 30, mbitPerSecond: 0 });
+});

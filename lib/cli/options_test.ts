@@ -1,0 +1,86 @@
+import { deepStrictEqual, equal, match, throws } from "node:assert/strict";
+import { UserError } from "../errors.ts";
+import { parseReceiverArgs } from "./receiver_options.ts";
+import { parseSenderArgs } from "./sender_options.ts";
+
+function streamOptions(args: string[]) {
+  const command = parseSenderArgs(args);
+  if (command.kind !== "stream") throw new Error(`expected stream, got ${command.kind}`);
+  return command.options;
+}
+
+Deno.test("sender defaults: camera to 127.0.0.1:12345, 640x480@30, 1200-byte datagrams", () => {
+  const options = streamOptions([]);
+  deepStrictEqual(options.destinations, [{ hostname: "127.0.0.1", port: 12345 }]);
+  deepStrictEqual(options.source, { kind: "camera", device: null });
+  deepStrictEqual(options.size, { width: 640, height: 480 });
+  equal(options.fps, 30);
+  equal(options.maxDatagramBytes, 1200);
+  equal(options.ffmpegPath, "ffmpeg");
+});
+
+Deno.test("sender flags", () => {
+  const options = streamOptions([
+    "--to",
+    "[::1]:9000",
+    "--to",
+    "10.0.0.2:9001",
+    "--test-pattern",
+    "--size",
+    "1920x1080",
+    "--max-datagram",
+    "576",
+    "--frames",
+    "10",
+  ]);
+  deepStrictEqual(options.destinations, [
+    { hostname: "::1", port: 9000 },
+    { hostname: "10.0.0.2", port: 9001 },
+  ]);
+  deepStrictEqual(options.source, { kind: "testPattern" });
+  equal(options.maxDatagramBytes, 576);
+  equal(options.maxFrames, 10);
+  deepStrictEqual(streamOptions(["--file", "a.mp4", "--no-loop"]).source, {
+    kind: "file",
+    path: "a.mp4",
+    loop: false,
+  });
+  equal(streamOptions(["--test-pattern"]).size?.width, 1280);
+  equal(parseSenderArgs(["--list-devices"], () => "/opt/ffmpeg").kind, "listDevices");
+});
+
+Deno.test("sender rejects bad flags with the flag, the value and what is allowed", () => {
+  const table: [string[], RegExp][] = [
+    [["--max-datagram", "575"], /--max-datagram must be a whole number from 576 to 65507, got "575"/],
+    [["--max-datagram", "65508"], /from 576 to 65507/],
+    [["--max-datagram", "12k"], /got "12k"/],
+    [["--fps", "0"], /--fps must be/],
+    [["--size", "640"], /--size must be WIDTHxHEIGHT/],
+    [["--size", "641x480"], /even width and height/],
+    [["--to", "nohost"], /--to "nohost" is not HOST:PORT/],
+    [["--to", "h:0"], /port from 1 to 65535/],
+    [["--test-pattern", "--file", "x"], /choose one source/],
+    [["--test-pattern", "--passthrough"], /--passthrough needs a camera/],
+    [["--bogus"], /unknown flag '--bogus'/],
+    [["--to"], /argument missing/],
+  ];
+  for (const [args, expected] of table) {
+    throws(() => parseSenderArgs(args), (error: unknown) => {
+      equal(error instanceof UserError, true);
+      equal((error as UserError).exitCode, 2);
+      match((error as Error).message, expected);
+      match((error as Error).message, /Run udpcam-send --help/);
+      return true;
+    }, args.join(" "));
+  }
+});
+
+Deno.test("receiver flags", () => {
+  const command = parseReceiverArgs(["--listen", "5000", "--headless", "--record", "o.mjpeg"]);
+  if (command.kind !== "receive") throw new Error("expected receive");
+  deepStrictEqual(command.options.listen, { hostname: "0.0.0.0", port: 5000 });
+  equal(command.options.headless, true);
+  equal(command.options.recordPath, "o.mjpeg");
+  throws(() => parseReceiverArgs(["--listen", "x:y"]), /--listen "x:y" has no valid port/);
+  throws(() => parseReceiverArgs(["--frame-timeout-ms", "5"]), /from 10 to 5000/);
+});

@@ -1,0 +1,99 @@
+/**
+ * The receiver's command line: flags, environment, defaults and `--help`.
+ *
+ * @module
+ */
+
+import { formatHostPort, type HostPort, parseHostPort } from "../address.ts";
+import { intFlag, numberFlag, parseFlags, usageError } from "./flags.ts";
+
+const PROGRAM = "udpcam-recv";
+
+/** Default listen address: every IPv4 interface, the Python/OpenCV design's port. */
+export const DEFAULT_LISTEN: HostPort = { hostname: "0.0.0.0", port: 12345 };
+
+/** What the receiver was asked to do. */
+export type ReceiverCommand =
+  | { kind: "help" }
+  | { kind: "version" }
+  | { kind: "receive"; options: ReceiverOptions };
+
+/** Everything a receiver needs. */
+export interface ReceiverOptions {
+  /** Where to listen. */
+  listen: HostPort;
+  /** No window: receive, record and report only. */
+  headless: boolean;
+  /** Append every complete frame to this file, byte for byte. */
+  recordPath: string | null;
+  /** Print one JSON stats object per second on stdout. */
+  statsJson: boolean;
+  /** Stop after this many complete frames (0: run until stopped). */
+  maxFrames: number;
+  /** Stop after this many seconds (0: run until stopped). */
+  durationS: number;
+  /** Give up an incomplete frame this long after its first datagram. */
+  frameTimeoutMs: number;
+}
+
+/** `--help` text. */
+export const RECEIVER_HELP = `udpcam-recv: receive a udpcam stream and show it.
+
+Usage: udpcam-recv [flags]          (from source: deno task recv -- [flags])
+
+Network
+  --listen [HOST:]PORT  where to listen (default ${formatHostPort(DEFAULT_LISTEN)});
+                        IPv6: [::]:12345; a bare port listens on 0.0.0.0
+  --frame-timeout-ms N  give up an incomplete frame after N ms, 10..5000 (default 250)
+
+Output
+  --headless            no window: receive, record and report only
+  --record FILE.mjpeg   append every complete frame, byte for byte (play: ffplay FILE)
+  --stats-json          one JSON stats object per second on stdout
+
+Run
+  --frames N            stop after N complete frames
+  --duration SECONDS    stop after this long
+  --version, --help
+
+Examples
+  udpcam-recv
+  udpcam-recv --listen 12345 --headless --record out.mjpeg --stats-json
+
+Exit codes: 0 stopped by Ctrl-C/SIGTERM/--frames/--duration, 1 runtime error (port in use,
+missing library), 2 bad command line.`;
+
+/** Parses the receiver's command line. Throws a UserError naming the flag on bad input. */
+export function parseReceiverArgs(args: string[]): ReceiverCommand {
+  const flags = parseFlags(PROGRAM, args, {
+    listen: { type: "string" },
+    "frame-timeout-ms": { type: "string" },
+    headless: { type: "boolean" },
+    record: { type: "string" },
+    "stats-json": { type: "boolean" },
+    frames: { type: "string" },
+    duration: { type: "string" },
+    version: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (flags.help) return { kind: "help" };
+  if (flags.version) return { kind: "version" };
+  let listen = DEFAULT_LISTEN;
+  if (flags.listen !== undefined) {
+    const parsed = parseHostPort(flags.listen, DEFAULT_LISTEN.hostname);
+    if (typeof parsed === "string") throw usageError(PROGRAM, `--listen ${parsed}`);
+    listen = parsed;
+  }
+  return {
+    kind: "receive",
+    options: {
+      listen,
+      headless: flags.headless ?? false,
+      recordPath: flags.record ?? null,
+      statsJson: flags["stats-json"] ?? false,
+      maxFrames: intFlag(PROGRAM, "frames", flags.frames, 0, 1, Number.MAX_SAFE_INTEGER),
+      durationS: numberFlag(PROGRAM, "duration", flags.duration, 0, 0.1, 1e7),
+      frameTimeoutMs: intFlag(PROGRAM, "frame-timeout-ms", flags["frame-timeout-ms"], 250, 10, 5000),
+    },
+  };
+}

@@ -1,0 +1,176 @@
+/**
+ * The sender's command line: flags, environment, defaults and `--help`.
+ *
+ * @module
+ */
+
+import { formatHostPort, type HostPort, parseHostPort } from "../address.ts";
+import type { Source } from "../ffmpeg_args.ts";
+import { DEFAULT_DATAGRAM_BYTES, MAX_UDP_PAYLOAD_BYTES, MIN_DATAGRAM_BYTES } from "../wire.ts";
+import { intFlag, numberFlag, parseFlags, sizeFlag, usageError } from "./flags.ts";
+
+const PROGRAM = "udpcam-send";
+
+/** Default destination: the port of the Python/OpenCV design this grew from, on this machine. */
+export const DEFAULT_DESTINATION: HostPort = { hostname: "127.0.0.1", port: 12345 };
+
+/** What the sender was asked to do. */
+export type SenderCommand =
+  | { kind: "help" }
+  | { kind: "version" }
+  | { kind: "listDevices"; ffmpegPath: string }
+  | { kind: "stream"; options: SenderOptions };
+
+/** Everything a streaming sender needs. */
+export interface SenderOptions {
+  /** Where to send; every datagram goes to each. */
+  destinations: HostPort[];
+  /** What to capture. */
+  source: Source;
+  /** Frame size, or null for the source's own. */
+  size: { width: number; height: number } | null;
+  /** Frames per second. */
+  fps: number;
+  /** JPEG quality 1..100. */
+  quality: number;
+  /** Forward the camera's MJPEG without re-encoding. */
+  passthrough: boolean;
+  /** Largest datagram sent, header included. */
+  maxDatagramBytes: number;
+  /** Stop after this many frames (0: run until stopped). */
+  maxFrames: number;
+  /** Stop after this many seconds (0: run until stopped). */
+  durationS: number;
+  /** Also write every frame read from ffmpeg to this file. */
+  savePath: string | null;
+  /** Print one JSON stats object per second on stdout. */
+  statsJson: boolean;
+  /** The ffmpeg program to run. */
+  ffmpegPath: string;
+}
+
+/** `--help` text. */
+export const SENDER_HELP = `udpcam-send: stream a camera as JPEG frames over UDP.
+
+Usage: udpcam-send [flags]          (from source: deno task send -- [flags])
+
+Destination
+  --to HOST:PORT        where to send; repeat for several receivers; IPv6 as [::1]:12345
+                        (default ${formatHostPort(DEFAULT_DESTINATION)})
+  --max-datagram BYTES  largest datagram, ${MIN_DATAGRAM_BYTES}..${MAX_UDP_PAYLOAD_BYTES} (default ${DEFAULT_DATAGRAM_BYTES}: no IP
+                        fragmentation on real networks; macOS refuses datagrams over 9216)
+
+Source (default: the system camera: /dev/video0, avfoundation 0, or the first dshow camera)
+  --device NAME         a camera: /dev/video2 (Linux), 1 (macOS index), "USB Camera" (Windows)
+  --test-pattern        ffmpeg's testsrc2 with a wall clock (ms) burned in: no camera needed
+  --file PATH           a video file, looped (add --no-loop to play it once)
+  --list-devices        list cameras and exit
+
+Picture
+  --size WxH            frame size (default 640x480; 1280x720 for --test-pattern)
+  --fps N               frames per second, 1..240 (default 30)
+  --quality N           JPEG quality 1..100 (default 80)
+  --passthrough         forward the camera's own MJPEG without re-encoding (lowest CPU);
+                        --size and --quality then only ask the camera
+
+Run
+  --frames N            stop after N frames
+  --duration SECONDS    stop after this long
+  --save FILE.mjpeg     also write every frame read from ffmpeg to FILE (play: ffplay FILE)
+  --stats-json          one JSON stats object per second on stdout
+  --ffmpeg PATH         ffmpeg to run (default: ffmpeg on PATH, or env UDPCAM_FFMPEG)
+  --version, --help
+
+Examples
+  udpcam-send --test-pattern --to 192.168.1.20:12345
+  udpcam-send --device /dev/video2 --size 1280x720 --passthrough --to [fe80::2%eth0]:12345
+  udpcam-send --file clip.mp4 --to 10.0.0.5:12345 --to 10.0.0.6:12345
+
+Exit codes: 0 done or stopped by Ctrl-C/SIGTERM, 1 runtime error (ffmpeg, camera, network),
+2 bad command line.`;
+
+/** Parses the sender's command line. Throws a UserError naming the flag on bad input. */
+export function parseSenderArgs(
+  args: string[],
+  env: (name: string) => string | undefined = () => undefined,
+): SenderCommand {
+  const flags = parseFlags(PROGRAM, args, {
+    to: { type: "string", multiple: true },
+    "max-datagram": { type: "string" },
+    device: { type: "string" },
+    "test-pattern": { type: "boolean" },
+    file: { type: "string" },
+    "no-loop": { type: "boolean" },
+    "list-devices": { type: "boolean" },
+    size: { type: "string" },
+    fps: { type: "string" },
+    quality: { type: "string" },
+    passthrough: { type: "boolean" },
+    frames: { type: "string" },
+    duration: { type: "string" },
+    save: { type: "string" },
+    "stats-json": { type: "boolean" },
+    ffmpeg: { type: "string" },
+    version: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (flags.help) return { kind: "help" };
+  if (flags.version) return { kind: "version" };
+  const ffmpegPath = flags.ffmpeg ?? env("UDPCAM_FFMPEG") ?? "ffmpeg";
+  if (flags["list-devices"]) return { kind: "listDevices", ffmpegPath };
+
+  const sources = [flags.device !== undefined, flags["test-pattern"], flags.file !== undefined];
+  if (sources.filter(Boolean).length > 1) {
+    throw usageError(PROGRAM, "choose one source: --device, --test-pattern or --file");
+  }
+  if (flags["no-loop"] && flags.file === undefined) {
+    throw usageError(PROGRAM, "--no-loop only applies to --file");
+  }
+  const source: Source = flags["test-pattern"]
+    ? { kind: "testPattern" }
+    : flags.file !== undefined
+    ? { kind: "file", path: flags.file, loop: !flags["no-loop"] }
+    : { kind: "camera", device: flags.device ?? null };
+  if (flags.passthrough && source.kind === "testPattern") {
+    throw usageError(PROGRAM, "--passthrough needs a camera or an MJPEG --file, not --test-pattern");
+  }
+
+  const destinations = (flags.to ?? [formatHostPort(DEFAULT_DESTINATION)]).map((text) => {
+    const parsed = parseHostPort(text);
+    if (typeof parsed === "string") throw usageError(PROGRAM, `--to ${parsed}`);
+    if (parsed.port === 0) throw usageError(PROGRAM, `--to needs a port from 1 to 65535`);
+    return parsed;
+  });
+
+  const size = sizeFlag(PROGRAM, flags.size) ??
+    (source.kind === "file"
+      ? null
+      : source.kind === "testPattern"
+      ? { width: 1280, height: 720 }
+      : { width: 640, height: 480 });
+
+  return {
+    kind: "stream",
+    options: {
+      destinations,
+      source,
+      size,
+      fps: intFlag(PROGRAM, "fps", flags.fps, 30, 1, 240),
+      quality: intFlag(PROGRAM, "quality", flags.quality, 80, 1, 100),
+      passthrough: flags.passthrough ?? false,
+      maxDatagramBytes: intFlag(
+        PROGRAM,
+        "max-datagram",
+        flags["max-datagram"],
+        DEFAULT_DATAGRAM_BYTES,
+        MIN_DATAGRAM_BYTES,
+        MAX_UDP_PAYLOAD_BYTES,
+      ),
+      maxFrames: intFlag(PROGRAM, "frames", flags.frames, 0, 1, Number.MAX_SAFE_INTEGER),
+      durationS: numberFlag(PROGRAM, "duration", flags.duration, 0, 0.1, 1e7),
+      savePath: flags.save ?? null,
+      statsJson: flags["stats-json"] ?? false,
+      ffmpegPath,
+    },
+  };
+}

@@ -25,6 +25,26 @@
  *
  * All integers are big-endian. See docs/protocol.md for the meaning of every field.
  *
+ * A parity datagram (type 1, forward error correction) has the same header, with these fields
+ * read differently, followed by 4 parity fields and then the parity shard:
+ *
+ * ```text
+ * type-specific   FEC scheme: 1 = XOR, 2 = Reed-Solomon GF(256) Cauchy; others are ignored
+ * fragment index  group index g, 0 <= g < ceil(fragment count / K)
+ * fragment count  number of DATA fragments of the frame (as in its fragments)
+ * stream id, frame sequence, frame bytes, capture time: as in the frame's fragments
+ * +---------------+---------------+---------------+---------------+
+ * |  K: data per  |  M: parity    |  parity index |    layout     |
+ * |  group 1..255 |  per group    |   p, 0..M-1   | 0=blocks 1=int|
+ * +---------------+---------------+---------------+---------------+
+ * |  parity shard: exactly ceil(frame bytes / fragment count) bytes ...
+ * +---------------+---------------+
+ * ```
+ *
+ * XOR requires M = 1; Reed-Solomon requires K + M <= 256. With layout 0 group g holds fragments
+ * gK .. gK+K-1; with layout 1 (interleaved) it holds g, g+G, g+2G, ... where G is the group count.
+ * See docs/protocol_fec.md.
+ *
  * @module
  */
 
@@ -49,7 +69,34 @@ export const MAX_FRAGMENTS = 0xffff;
 export const PacketType = {
   /** A piece of a JPEG frame. */
   Fragment: 0,
+  /** A forward-error-correction parity shard for one group of a frame's fragments. */
+  Parity: 1,
 } as const;
+
+/** FEC schemes of parity datagrams (type-specific byte). Receivers ignore schemes they do not know. */
+export const FecSchemeId = {
+  /** One parity per group: the XOR of the group's zero-padded fragments. */
+  Xor: 1,
+  /** Systematic Reed-Solomon over GF(256) with a Cauchy matrix; M parities per group. */
+  ReedSolomon: 2,
+} as const;
+
+/** Parity fields between the header and the parity shard of a parity datagram. */
+export const PARITY_FIELDS_BYTES = 4;
+
+/** The parity fields of a parity datagram, plus its scheme from the type-specific byte. */
+export interface ParityFields {
+  /** FEC scheme, one of {@linkcode FecSchemeId} (or an unknown value to ignore). */
+  scheme: number;
+  /** K: data fragments per group, 1..255. */
+  groupData: number;
+  /** M: parity datagrams per group, 1..255. */
+  groupParity: number;
+  /** Which of the group's M parities this is, 0..M-1. */
+  parityIndex: number;
+  /** Group layout: true = interleaved (fragment i in group i mod G), false = blocks of K. */
+  interleaved: boolean;
+}
 
 /** Flag bits (header byte 4). Bits a receiver does not know make it drop the datagram. */
 export const Flags = {
@@ -66,9 +113,9 @@ export interface WireHeader {
   type: number;
   /** Flag bits, see {@linkcode Flags}. */
   flags: number;
-  /** Meaning depends on `type`; 0 for fragments. */
+  /** Meaning depends on `type`: 0 for fragments, the FEC scheme for parity. */
   typeSpecific: number;
-  /** Index of this fragment within its frame, 0-based. */
+  /** Index of this fragment within its frame, 0-based; the FEC group index for parity. */
   fragmentIndex: number;
   /** Number of fragments in the frame, at least 1. */
   fragmentCount: number;
@@ -168,8 +215,58 @@ export function decodeHeader(datagram: Uint8Array): DecodeResult {
     if (expected === 0 || datagram.length - HEADER_BYTES !== expected) {
       return { ok: false, reason: "fields" };
     }
+  } else if (header.type === PacketType.Parity && !parityIsValid(datagram, header)) {
+    return { ok: false, reason: "fields" };
   }
   return { ok: true, header };
+}
+
+/** Bytes of the parity shard of every parity datagram of a frame: its largest fragment payload. */
+export function parityShardBytes(frameBytes: number, count: number): number {
+  return Math.ceil(frameBytes / count);
+}
+
+function parityIsValid(datagram: Uint8Array, header: WireHeader): boolean {
+  const { frameBytes, fragmentCount } = header;
+  if (fragmentPayloadBytes(frameBytes, fragmentCount, fragmentCount - 1) === 0) return false;
+  const expected = HEADER_BYTES + PARITY_FIELDS_BYTES + parityShardBytes(frameBytes, fragmentCount);
+  if (datagram.length !== expected) return false;
+  const fields = readParityFields(datagram);
+  const { groupData: k, groupParity: m } = fields;
+  const layout = datagram[HEADER_BYTES + 3];
+  if (k < 1 || m < 1 || fields.parityIndex >= m || layout > 1) return false;
+  if (header.fragmentIndex >= Math.ceil(fragmentCount / k)) return false;
+  if (fields.scheme === FecSchemeId.Xor) return m === 1;
+  if (fields.scheme === FecSchemeId.ReedSolomon) return k + m <= 256;
+  return true; // An unknown scheme: well-formed, the receiver ignores it.
+}
+
+/**
+ * Reads the parity fields of a parity datagram that {@linkcode decodeHeader} accepted.
+ */
+export function readParityFields(datagram: Uint8Array): ParityFields {
+  return {
+    scheme: datagram[5],
+    groupData: datagram[HEADER_BYTES],
+    groupParity: datagram[HEADER_BYTES + 1],
+    parityIndex: datagram[HEADER_BYTES + 2],
+    interleaved: datagram[HEADER_BYTES + 3] === 1,
+  };
+}
+
+/**
+ * Writes the parity fields (not the scheme, which goes in the header's type-specific byte) into
+ * `target` at `offset`, which must have {@linkcode PARITY_FIELDS_BYTES} bytes there.
+ */
+export function encodeParityFields(
+  fields: Omit<ParityFields, "scheme">,
+  target: Uint8Array,
+  offset: number,
+): void {
+  target[offset] = fields.groupData;
+  target[offset + 1] = fields.groupParity;
+  target[offset + 2] = fields.parityIndex;
+  target[offset + 3] = fields.interleaved ? 1 : 0;
 }
 
 /** Largest frame payload one datagram of `maxDatagramBytes` can carry. */

@@ -2,9 +2,14 @@ import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import {
   decodeHeader,
   encodeHeader,
+  encodeParityFields,
+  FecSchemeId,
   fragmentPayloadBytes,
   HEADER_BYTES,
   PacketType,
+  PARITY_FIELDS_BYTES,
+  parityShardBytes,
+  readParityFields,
   type WireHeader,
 } from "./wire.ts";
 
@@ -113,4 +118,79 @@ Deno.test("fragmentPayloadBytes splits frames into equal shares", () => {
     const got = sizes.map((_, index) => fragmentPayloadBytes(frameBytes, count, index));
     assertEquals(got, sizes, `${frameBytes} bytes in ${count}`);
   }
+});
+
+// The golden parity datagram: Reed-Solomon parity 1 of group 1 of the same 10-byte frame.
+const PARITY_GOLDEN = new Uint8Array([
+  ...GOLDEN.subarray(0, 3),
+  0x01, // type: parity
+  0x00, // flags: none
+  0x02, // type-specific: FEC scheme 2, Reed-Solomon
+  0x00,
+  0x01, // group index 1
+  ...GOLDEN.subarray(8, HEADER_BYTES), // fragment count 3 ... capture time: as the fragments
+  0x02, // K: 2 data fragments per group
+  0x02, // M: 2 parities per group
+  0x01, // parity index 1
+  0x01, // layout: interleaved
+  0x11,
+  0x22,
+  0x33,
+  0x44, // parity shard: ceil(10 / 3) = 4 bytes
+]);
+
+Deno.test("parity datagrams: golden bytes round-trip", () => {
+  const header: WireHeader = {
+    ...sample,
+    type: PacketType.Parity,
+    typeSpecific: FecSchemeId.ReedSolomon,
+    fragmentIndex: 1,
+  };
+  const out = new Uint8Array(PARITY_GOLDEN.length);
+  encodeHeader(header, out);
+  const fields = { groupData: 2, groupParity: 2, parityIndex: 1, interleaved: true };
+  encodeParityFields(fields, out, HEADER_BYTES);
+  out.set([0x11, 0x22, 0x33, 0x44], HEADER_BYTES + PARITY_FIELDS_BYTES);
+  assertEquals([...out], [...PARITY_GOLDEN]);
+  assertEquals(decodeHeader(PARITY_GOLDEN), { ok: true, header });
+  assertEquals(readParityFields(PARITY_GOLDEN), { scheme: FecSchemeId.ReedSolomon, ...fields });
+  assertEquals(parityShardBytes(10, 3), 4);
+});
+
+Deno.test("decodeHeader rejects malformed parity datagrams", () => {
+  const mutate = (at: number, value: number) => {
+    const copy = PARITY_GOLDEN.slice();
+    copy[at] = value;
+    return copy;
+  };
+  const fieldsAt = HEADER_BYTES;
+  const cases: [string, Uint8Array][] = [
+    ["shard one byte short", PARITY_GOLDEN.subarray(0, PARITY_GOLDEN.length - 1)],
+    ["shard one byte long", new Uint8Array([...PARITY_GOLDEN, 0])],
+    ["no parity fields", PARITY_GOLDEN.subarray(0, HEADER_BYTES)],
+    ["group index past the last group", mutate(7, 2)],
+    ["fragment count 0", mutate(9, 0)],
+    ["frame bytes 0", mutate(21, 0)],
+    ["K = 0", mutate(fieldsAt, 0)],
+    ["M = 0", mutate(fieldsAt + 1, 0)],
+    ["parity index = M", mutate(fieldsAt + 2, 2)],
+    ["unknown layout", mutate(fieldsAt + 3, 2)],
+    ["XOR with M = 2", mutate(5, FecSchemeId.Xor)],
+    [
+      "RS with K + M = 257",
+      (() => {
+        const copy = mutate(fieldsAt, 255);
+        copy[7] = 0; // group 0 of 1
+        return copy;
+      })(),
+    ],
+  ];
+  for (const [name, datagram] of cases) {
+    assertEquals(decodeHeader(datagram), { ok: false, reason: "fields" }, name);
+  }
+});
+
+Deno.test("decodeHeader accepts parity of an unknown scheme for the receiver to ignore", () => {
+  const decoded = decodeHeader(PARITY_GOLDEN.map((b, i) => (i === 5 ? 0x7f : b)));
+  assertEquals(decoded.ok && decoded.header.typeSpecific, 0x7f);
 });

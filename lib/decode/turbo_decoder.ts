@@ -1,0 +1,298 @@
+/**
+ * JPEG decoding with the system's libjpeg-turbo through FFI, straight to YUV planes.
+ *
+ * Decoding to planes skips libjpeg's colour conversion and upsampling entirely, the cheapest path
+ * to the display's IYUV texture. The decompress call is non-blocking: it runs on a Deno worker
+ * thread while the event loop keeps receiving datagrams. Frames lacking Huffman tables (webcam
+ * MJPEG) decode as they are, since libjpeg-turbo supplies the standard tables itself.
+ *
+ * @module
+ */
+
+import { UserError } from "../errors.ts";
+import { planeHeight, planeWidth, type Subsampling, type YuvImage } from "../yuv.ts";
+import type { JpegDecoder } from "./decoder.ts";
+import {
+  TJERR_WARNING,
+  TJFLAG_STOPONWARNING,
+  TJSAMP_411,
+  TJSAMP_420,
+  TJSAMP_422,
+  TJSAMP_440,
+  TJSAMP_444,
+  TJSAMP_GRAY,
+  TURBOJPEG_SYMBOLS,
+  type TurboJpegLibrary,
+} from "./turbojpeg_ffi.ts";
+
+/** Environment variable naming the TurboJPEG library file to load instead of searching. */
+export const TURBOJPEG_LIB_ENV = "UDPCAM_TURBOJPEG_LIB";
+
+/** Largest frame accepted, in pixels (8K UHD); a header claiming more is rejected unallocated. */
+export const DEFAULT_MAX_PIXELS = 7680 * 4320;
+
+/** Library file names and paths tried in order on `os`, when no override is set. */
+export function turboJpegLibraryCandidates(os: typeof Deno.build.os = Deno.build.os): string[] {
+  switch (os) {
+    case "darwin":
+      return [
+        "libturbojpeg.0.dylib",
+        "/opt/homebrew/opt/jpeg-turbo/lib/libturbojpeg.0.dylib",
+        "/usr/local/opt/jpeg-turbo/lib/libturbojpeg.0.dylib",
+        "/opt/homebrew/lib/libturbojpeg.0.dylib",
+        "/usr/local/lib/libturbojpeg.0.dylib",
+      ];
+    case "windows":
+      return ["turbojpeg.dll"];
+    default:
+      return ["libturbojpeg.so.0", "libturbojpeg.so"];
+  }
+}
+
+/** The install hint for libjpeg-turbo on `os`. */
+export function turboJpegInstallHint(os: typeof Deno.build.os = Deno.build.os): string {
+  switch (os) {
+    case "darwin":
+      return "brew install jpeg-turbo";
+    case "windows":
+      return "download libjpeg-turbo from https://github.com/libjpeg-turbo/libjpeg-turbo/releases and put turbojpeg.dll next to udpcam-recv.exe";
+    default:
+      return "sudo apt install libturbojpeg0";
+  }
+}
+
+let cached: { path: string; lib: TurboJpegLibrary } | undefined;
+
+/**
+ * Opens libturbojpeg (once per path; kept for the life of the process). The override in
+ * {@linkcode TURBOJPEG_LIB_ENV} is read on every call.
+ *
+ * @throws {UserError} when no candidate loads, naming the install command.
+ */
+export function openTurboJpeg(): TurboJpegLibrary {
+  const override = Deno.env.get(TURBOJPEG_LIB_ENV);
+  const candidates = override ? [override] : turboJpegLibraryCandidates();
+  if (cached && candidates.includes(cached.path)) return cached.lib;
+  for (const path of candidates) {
+    try {
+      const lib = Deno.dlopen(path, TURBOJPEG_SYMBOLS);
+      cached = { path, lib };
+      return lib;
+    } catch {
+      // try the next candidate; the error below names them all
+    }
+  }
+  const where = override ? `${TURBOJPEG_LIB_ENV}=${override}` : candidates.join(", ");
+  throw new UserError(
+    `Cannot load the libjpeg-turbo library (tried ${where}): install it with ` +
+      `${turboJpegInstallHint()}, or run with --decoder wasm.`,
+  );
+}
+
+const SUBSAMPLING: Record<number, Subsampling> = {
+  [TJSAMP_444]: "444",
+  [TJSAMP_422]: "422",
+  [TJSAMP_420]: "420",
+  [TJSAMP_GRAY]: "gray",
+};
+
+const UNSUPPORTED_SUBSAMPLING: Record<number, string> = {
+  [TJSAMP_440]: "4:4:0",
+  [TJSAMP_411]: "4:1:1",
+};
+
+/** Options for {@linkcode TurboDecoder.open}. */
+export interface TurboDecoderOptions {
+  /** Largest accepted width × height; default {@linkcode DEFAULT_MAX_PIXELS}. */
+  maxPixels?: number;
+}
+
+/**
+ * libjpeg-turbo decoder. One TurboJPEG handle and one set of output planes live as long as the
+ * decoder; planes are reallocated only when the frame size or subsampling changes (see
+ * {@linkcode TurboDecoder.allocations}). The image a decode resolves to is valid until the next
+ * decode call.
+ */
+export class TurboDecoder implements JpegDecoder {
+  /** Always "turbo". */
+  readonly name = "turbo" as const;
+  #lib: TurboJpegLibrary;
+  #handle: Deno.PointerObject | null;
+  #maxPixels: number;
+  #busy = false;
+  #closeRequested = false;
+  // Input is copied so the caller may reuse its buffer while the worker thread decodes.
+  #input = new Uint8Array(new ArrayBuffer(64 * 1024));
+  #planes: Uint8Array[] = [];
+  #planePointers = new BigUint64Array(3);
+  #strides = new Int32Array(3);
+  #width = new Int32Array(1);
+  #height = new Int32Array(1);
+  #subsamp = new Int32Array(1);
+  #colorspace = new Int32Array(1);
+  #image: YuvImage | null = null;
+  #allocations = 0;
+
+  private constructor(lib: TurboJpegLibrary, handle: Deno.PointerObject, maxPixels: number) {
+    this.#lib = lib;
+    this.#handle = handle;
+    this.#maxPixels = maxPixels;
+  }
+
+  /**
+   * Loads libturbojpeg and creates a decompressor.
+   *
+   * @throws {UserError} when libjpeg-turbo is not installed.
+   */
+  static open(options: TurboDecoderOptions = {}): TurboDecoder {
+    const lib = openTurboJpeg();
+    const handle = lib.symbols.tjInitDecompress();
+    if (handle === null) {
+      throw new Error("Cannot start libjpeg-turbo: tjInitDecompress failed. Check free memory.");
+    }
+    return new TurboDecoder(lib, handle, options.maxPixels ?? DEFAULT_MAX_PIXELS);
+  }
+
+  /** How many times output planes were allocated: grows only on size/subsampling changes. */
+  get allocations(): number {
+    return this.#allocations;
+  }
+
+  /**
+   * Decodes `jpeg` into the decoder's planes; `jpeg` may be reused as soon as this returns.
+   *
+   * @throws {Error} "Cannot decode JPEG: …" (as a rejection) for corrupt or unsupported input,
+   * when called while another decode runs, or after close.
+   */
+  async decode(jpeg: Uint8Array): Promise<YuvImage> {
+    if (this.#handle === null || this.#closeRequested) {
+      throw new Error("Cannot decode JPEG: the decoder is closed.");
+    }
+    if (this.#busy) {
+      throw new Error("Cannot decode JPEG: a decode is still running. Await it first.");
+    }
+    if (jpeg.length === 0) throw new Error("Cannot decode JPEG: the buffer is empty.");
+    const handle = this.#handle;
+    const sym = this.#lib.symbols;
+    this.#busy = true;
+    try {
+      const input = this.#copyInput(jpeg);
+      const headerRc = sym.tjDecompressHeader3(
+        handle,
+        input,
+        BigInt(jpeg.length),
+        this.#width,
+        this.#height,
+        this.#subsamp,
+        this.#colorspace,
+      );
+      if (headerRc !== 0) throw new Error(`Cannot decode JPEG: ${this.#errorText(handle)}`);
+      const width = this.#width[0], height = this.#height[0];
+      const subsampling = SUBSAMPLING[this.#subsamp[0]];
+      if (subsampling === undefined) {
+        const label = UNSUPPORTED_SUBSAMPLING[this.#subsamp[0]] ?? `code ${this.#subsamp[0]}`;
+        throw new Error(
+          `Cannot decode JPEG: ${label} chroma subsampling is not supported by the turbo ` +
+            "decoder. Use the wasm decoder.",
+        );
+      }
+      if (width < 1 || height < 1 || width * height > this.#maxPixels) {
+        throw new Error(
+          `Cannot decode JPEG: ${width}x${height} exceeds the limit of ${this.#maxPixels} pixels.`,
+        );
+      }
+      const image = this.#ensurePlanes(width, height, subsampling);
+      const rc = await sym.tjDecompressToYUVPlanes(
+        handle,
+        input,
+        BigInt(jpeg.length),
+        this.#planePointers,
+        width,
+        this.#strides,
+        height,
+        TJFLAG_STOPONWARNING,
+      );
+      if (rc !== 0) throw new Error(`Cannot decode JPEG: ${this.#decodeErrorText(handle)}`);
+      return image;
+    } finally {
+      this.#busy = false;
+      if (this.#closeRequested) this.#destroy();
+    }
+  }
+
+  /** Frees the TurboJPEG handle (after a running decode finishes). Safe to call twice. */
+  close(): void {
+    this.#closeRequested = true;
+    if (!this.#busy) this.#destroy();
+  }
+
+  #destroy(): void {
+    if (this.#handle === null) return;
+    this.#lib.symbols.tjDestroy(this.#handle);
+    this.#handle = null;
+  }
+
+  #errorText(handle: Deno.PointerObject): string {
+    const ptr = this.#lib.symbols.tjGetErrorStr2(handle);
+    const text = ptr === null ? "" : Deno.UnsafePointerView.getCString(ptr);
+    return text || "libjpeg-turbo gave no reason";
+  }
+
+  /**
+   * libjpeg-turbo keeps the text of errors raised while decompressing in thread-local storage, and
+   * the non-blocking call ran on a worker thread: the main thread would read "No error" or the
+   * text of an older error. The per-handle error code is reliable, so the message comes from it.
+   */
+  #decodeErrorText(handle: Deno.PointerObject): string {
+    return this.#lib.symbols.tjGetErrorCode(handle) === TJERR_WARNING
+      ? "the data is corrupt or truncated"
+      : "the data is not a decodable baseline or progressive JPEG";
+  }
+
+  #copyInput(jpeg: Uint8Array): Uint8Array {
+    if (this.#input.length < jpeg.length) {
+      let size = this.#input.length;
+      while (size < jpeg.length) size *= 2;
+      this.#input = new Uint8Array(new ArrayBuffer(size));
+    }
+    this.#input.set(jpeg);
+    return this.#input;
+  }
+
+  #ensurePlanes(width: number, height: number, subsampling: Subsampling): YuvImage {
+    const image = this.#image;
+    if (
+      image && image.width === width && image.height === height &&
+      image.subsampling === subsampling
+    ) {
+      return image;
+    }
+    const count = subsampling === "gray" ? 1 : 3;
+    const sizes: number[] = [];
+    for (let p = 0; p < count; p++) {
+      sizes.push(planeWidth(p, width, subsampling) * planeHeight(p, height, subsampling));
+    }
+    // One ArrayBuffer for all planes: its memory is outside the V8 heap and never moves, which
+    // matters because the worker thread writes through these pointers while JS keeps running.
+    const buffer = new ArrayBuffer(Math.max(256, sizes.reduce((a, b) => a + b, 0)));
+    this.#planes = [];
+    this.#planePointers.fill(0n);
+    let offset = 0;
+    for (let p = 0; p < count; p++) {
+      const plane = new Uint8Array(buffer, offset, sizes[p]);
+      this.#planes.push(plane);
+      this.#planePointers[p] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(plane)));
+      this.#strides[p] = planeWidth(p, width, subsampling);
+      offset += sizes[p];
+    }
+    this.#allocations++;
+    this.#image = {
+      width,
+      height,
+      subsampling,
+      planes: this.#planes,
+      strides: Array.from(this.#strides.subarray(0, count)),
+    };
+    return this.#image;
+  }
+}

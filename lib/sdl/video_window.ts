@@ -1,0 +1,394 @@
+/**
+ * A window that shows decoded video frames, built on our SDL2 binding.
+ *
+ * Frames go to the GPU as planar YUV: Y, U and V planes are uploaded into a streaming IYUV texture
+ * with `SDL_UpdateYUVTexture` and SDL converts to RGB while drawing, using the JPEG (full-range
+ * BT.601) matrix. The CPU never converts to RGB. The texture is created once per frame size.
+ *
+ * All methods must be called from the thread that opened the window (the main JS thread).
+ *
+ * @module
+ */
+
+import { letterboxRect } from "../letterbox.ts";
+import { I420Converter, type YuvImage } from "../yuv.ts";
+import {
+  KEY_EVENT_REPEAT_OFFSET,
+  KEY_EVENT_SYM_OFFSET,
+  MOUSE_BUTTON_OFFSET,
+  MOUSE_CLICKS_OFFSET,
+  SDL_BUTTON_LEFT,
+  SDL_EVENT_BYTES,
+  SDL_INIT_VIDEO,
+  SDL_KEYDOWN,
+  SDL_MOUSEBUTTONDOWN,
+  SDL_PIXELFORMAT_ABGR8888,
+  SDL_PIXELFORMAT_IYUV,
+  SDL_PIXELFORMAT_RGBA8888,
+  SDL_QUIT,
+  SDL_RENDERER_PRESENTVSYNC,
+  SDL_TEXTUREACCESS_STREAMING,
+  SDL_WINDOW_FULLSCREEN,
+  SDL_WINDOW_FULLSCREEN_DESKTOP,
+  SDL_WINDOW_HIDDEN,
+  SDL_WINDOW_RESIZABLE,
+  SDL_WINDOWEVENT,
+  SDL_WINDOWEVENT_CLOSE,
+  SDL_WINDOWEVENT_SIZE_CHANGED,
+  SDL_WINDOWPOS_CENTERED,
+  SDL_YUV_CONVERSION_JPEG,
+  SDLK_ESCAPE,
+  SDLK_F,
+  SDLK_Q,
+  SDLK_S,
+  type SdlLibrary,
+  WINDOW_EVENT_DATA1_OFFSET,
+  WINDOW_EVENT_DATA2_OFFSET,
+  WINDOW_EVENT_ID_OFFSET,
+} from "./ffi.ts";
+import { check, cString, openSdl } from "./library.ts";
+
+/** Options for {@linkcode VideoWindow.open}. */
+export interface VideoWindowOptions {
+  /** Sync presents to the display refresh (default true). */
+  vsync?: boolean;
+  /** Create the window hidden (tests, screenshots); default false. */
+  hidden?: boolean;
+}
+
+/** A user action reported by {@linkcode VideoWindow.pollEvents}. */
+export type VideoWindowEvent =
+  | { readonly type: "quit" }
+  | { readonly type: "toggleFullscreen" }
+  | { readonly type: "save" }
+  | { readonly type: "resized"; readonly width: number; readonly height: number };
+
+/** Pixels read back from the renderer: `width * height * 4` bytes, R, G, B, A per pixel. */
+export interface RgbaPixels {
+  /** Width in pixels. */
+  readonly width: number;
+  /** Height in pixels. */
+  readonly height: number;
+  /** Tightly packed RGBA rows. */
+  readonly data: Uint8Array;
+}
+
+/** Upper bound of events handled per {@linkcode VideoWindow.pollEvents} call. */
+export const MAX_EVENTS_PER_POLL = 256;
+
+const BACKGROUND = [16, 18, 22] as const;
+
+/** Where the next redraw takes its content from. */
+type Scene = { kind: "blank" } | { kind: "video" } | { kind: "waiting"; nowMs: number };
+
+/**
+ * An SDL window with a renderer and one streaming IYUV texture.
+ *
+ * ```ts
+ * const win = VideoWindow.open("udpcam", 1280, 720, { vsync: true });
+ * try {
+ *   win.present(image);
+ *   for (const event of win.pollEvents()) if (event.type === "quit") break;
+ * } finally {
+ *   win.close();
+ * }
+ * ```
+ */
+export class VideoWindow {
+  #lib: SdlLibrary;
+  #window: Deno.PointerObject | null;
+  #renderer: Deno.PointerObject | null;
+  #texture: Deno.PointerObject | null = null;
+  #textureWidth = 0;
+  #textureHeight = 0;
+  #textureCreations = 0;
+  #converter = new I420Converter();
+  #scene: Scene = { kind: "blank" };
+  #event = new Uint8Array(SDL_EVENT_BYTES);
+  #eventView = new DataView(this.#event.buffer);
+  #rect = new Int32Array(4);
+  #sizeW = new Int32Array(1);
+  #sizeH = new Int32Array(1);
+
+  private constructor(lib: SdlLibrary, window: Deno.PointerObject, renderer: Deno.PointerObject) {
+    this.#lib = lib;
+    this.#window = window;
+    this.#renderer = renderer;
+  }
+
+  /**
+   * Initialises SDL video, creates a resizable window of `width` x `height` and its renderer.
+   *
+   * @throws {UserError} when SDL2 is not installed.
+   * @throws {SdlError} when SDL cannot open a window (no display, bad driver).
+   */
+  static open(
+    title: string,
+    width: number,
+    height: number,
+    options: VideoWindowOptions = {},
+  ): VideoWindow {
+    const lib = openSdl();
+    const sdl = lib.symbols;
+    // Smooth scaling when the window is not the frame size; SDL reads hints at creation time.
+    sdl.SDL_SetHint(cString("SDL_RENDER_SCALE_QUALITY"), cString("linear"));
+    check(lib, sdl.SDL_InitSubSystem(SDL_INIT_VIDEO), "SDL_InitSubSystem");
+    let window: Deno.PointerObject | null = null;
+    try {
+      const flags = SDL_WINDOW_RESIZABLE | (options.hidden ? SDL_WINDOW_HIDDEN : 0);
+      window = check(
+        lib,
+        sdl.SDL_CreateWindow(
+          cString(title),
+          SDL_WINDOWPOS_CENTERED,
+          SDL_WINDOWPOS_CENTERED,
+          Math.max(1, Math.round(width)),
+          Math.max(1, Math.round(height)),
+          flags,
+        ),
+        "SDL_CreateWindow",
+      );
+      const rendererFlags = options.vsync === false ? 0 : SDL_RENDERER_PRESENTVSYNC;
+      const renderer = check(
+        lib,
+        sdl.SDL_CreateRenderer(window, -1, rendererFlags),
+        "SDL_CreateRenderer",
+      );
+      // A global setting, read when YUV textures are drawn: JFIF is full-range BT.601.
+      sdl.SDL_SetYUVConversionMode(SDL_YUV_CONVERSION_JPEG);
+      return new VideoWindow(lib, window, renderer);
+    } catch (error) {
+      if (window) sdl.SDL_DestroyWindow(window);
+      sdl.SDL_QuitSubSystem(SDL_INIT_VIDEO);
+      throw error;
+    }
+  }
+
+  /** How many IYUV textures were created so far: grows only when the frame size changes. */
+  get textureCreations(): number {
+    return this.#textureCreations;
+  }
+
+  /** Whether {@linkcode VideoWindow.close} has run. */
+  get closed(): boolean {
+    return this.#renderer === null;
+  }
+
+  /**
+   * Shows `image`, letterboxed to its aspect ratio. 4:2:2, 4:4:4 and greyscale images are converted
+   * to 4:2:0 first (into reused buffers); 4:2:0 planes are uploaded as they are.
+   */
+  present(image: YuvImage): void {
+    const renderer = this.#live();
+    const i420 = this.#converter.convert(image);
+    this.#ensureTexture(i420.width, i420.height);
+    check(
+      this.#lib,
+      this.#lib.symbols.SDL_UpdateYUVTexture(
+        this.#texture,
+        null,
+        i420.planes[0],
+        i420.strides[0],
+        i420.planes[1],
+        i420.strides[1],
+        i420.planes[2],
+        i420.strides[2],
+      ),
+      "SDL_UpdateYUVTexture",
+    );
+    this.#scene = { kind: "video" };
+    this.#draw();
+    this.#lib.symbols.SDL_RenderPresent(renderer);
+  }
+
+  /**
+   * Shows the "waiting for video" screen: a dark frame with a bar whose width and brightness pulse
+   * with `nowMs` (pass a monotonic clock; one pulse takes 2 s).
+   */
+  presentWaiting(nowMs: number): void {
+    const renderer = this.#live();
+    this.#scene = { kind: "waiting", nowMs };
+    this.#draw();
+    this.#lib.symbols.SDL_RenderPresent(renderer);
+  }
+
+  /**
+   * Drains SDL's event queue (at most {@linkcode MAX_EVENTS_PER_POLL} events) and returns the ones
+   * udpcam reacts to: quit (close button, q, Esc), toggleFullscreen (f, double click), save (s) and
+   * resized (new window size in window coordinates). Key auto-repeat is ignored.
+   */
+  pollEvents(): VideoWindowEvent[] {
+    this.#live();
+    const events: VideoWindowEvent[] = [];
+    const view = this.#eventView;
+    for (let n = 0; n < MAX_EVENTS_PER_POLL; n++) {
+      if (this.#lib.symbols.SDL_PollEvent(this.#event) === 0) break;
+      const type = view.getUint32(0, true);
+      if (type === SDL_QUIT) {
+        events.push({ type: "quit" });
+      } else if (type === SDL_WINDOWEVENT) {
+        const id = view.getUint8(WINDOW_EVENT_ID_OFFSET);
+        if (id === SDL_WINDOWEVENT_CLOSE) events.push({ type: "quit" });
+        if (id === SDL_WINDOWEVENT_SIZE_CHANGED) {
+          events.push({
+            type: "resized",
+            width: view.getInt32(WINDOW_EVENT_DATA1_OFFSET, true),
+            height: view.getInt32(WINDOW_EVENT_DATA2_OFFSET, true),
+          });
+        }
+      } else if (type === SDL_KEYDOWN) {
+        if (view.getUint8(KEY_EVENT_REPEAT_OFFSET) !== 0) continue;
+        const sym = view.getInt32(KEY_EVENT_SYM_OFFSET, true);
+        if (sym === SDLK_Q || sym === SDLK_ESCAPE) events.push({ type: "quit" });
+        else if (sym === SDLK_F) events.push({ type: "toggleFullscreen" });
+        else if (sym === SDLK_S) events.push({ type: "save" });
+      } else if (type === SDL_MOUSEBUTTONDOWN) {
+        if (
+          view.getUint8(MOUSE_BUTTON_OFFSET) === SDL_BUTTON_LEFT &&
+          view.getUint8(MOUSE_CLICKS_OFFSET) === 2
+        ) {
+          events.push({ type: "toggleFullscreen" });
+        }
+      }
+    }
+    return events;
+  }
+
+  /** Sets the window title (e.g. to show fps and the sender). */
+  setTitle(title: string): void {
+    this.#lib.symbols.SDL_SetWindowTitle(this.#liveWindow(), cString(title));
+  }
+
+  /** Whether the window is currently fullscreen. */
+  get fullscreen(): boolean {
+    return (this.#lib.symbols.SDL_GetWindowFlags(this.#liveWindow()) & SDL_WINDOW_FULLSCREEN) !== 0;
+  }
+
+  /**
+   * Switches between windowed and borderless desktop fullscreen.
+   *
+   * @returns whether the window is fullscreen afterwards.
+   */
+  toggleFullscreen(): boolean {
+    const target = this.fullscreen ? 0 : SDL_WINDOW_FULLSCREEN_DESKTOP;
+    check(
+      this.#lib,
+      this.#lib.symbols.SDL_SetWindowFullscreen(this.#liveWindow(), target),
+      "SDL_SetWindowFullscreen",
+    );
+    return target !== 0;
+  }
+
+  /** Size of the drawable area in pixels (differs from the window size on HiDPI screens). */
+  outputSize(): { width: number; height: number } {
+    check(
+      this.#lib,
+      this.#lib.symbols.SDL_GetRendererOutputSize(this.#live(), this.#sizeW, this.#sizeH),
+      "SDL_GetRendererOutputSize",
+    );
+    return { width: this.#sizeW[0], height: this.#sizeH[0] };
+  }
+
+  /**
+   * Redraws the current content (last frame or waiting screen) and reads it back as RGBA. Slow; for
+   * tests and snapshots. It reads before presenting because the back buffer is undefined after a
+   * present on some renderers.
+   */
+  readPixelsRgba(): RgbaPixels {
+    const renderer = this.#live();
+    this.#draw();
+    const { width, height } = this.outputSize();
+    const data = new Uint8Array(width * height * 4);
+    const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+    check(
+      this.#lib,
+      this.#lib.symbols.SDL_RenderReadPixels(
+        renderer,
+        null,
+        littleEndian ? SDL_PIXELFORMAT_ABGR8888 : SDL_PIXELFORMAT_RGBA8888,
+        data,
+        width * 4,
+      ),
+      "SDL_RenderReadPixels",
+    );
+    return { width, height, data };
+  }
+
+  /** Destroys the texture, renderer and window and releases SDL video. Safe to call twice. */
+  close(): void {
+    if (this.#renderer === null) return;
+    const sdl = this.#lib.symbols;
+    if (this.#texture) sdl.SDL_DestroyTexture(this.#texture);
+    sdl.SDL_DestroyRenderer(this.#renderer);
+    if (this.#window) sdl.SDL_DestroyWindow(this.#window);
+    this.#texture = null;
+    this.#renderer = null;
+    this.#window = null;
+    sdl.SDL_QuitSubSystem(SDL_INIT_VIDEO);
+  }
+
+  #live(): Deno.PointerObject {
+    if (this.#renderer === null) throw new Error("Cannot use VideoWindow: it is closed.");
+    return this.#renderer;
+  }
+
+  #liveWindow(): Deno.PointerObject {
+    this.#live();
+    return this.#window!;
+  }
+
+  #ensureTexture(width: number, height: number): void {
+    if (this.#texture && width === this.#textureWidth && height === this.#textureHeight) return;
+    const sdl = this.#lib.symbols;
+    if (this.#texture) sdl.SDL_DestroyTexture(this.#texture);
+    this.#texture = null;
+    this.#texture = check(
+      this.#lib,
+      sdl.SDL_CreateTexture(
+        this.#live(),
+        SDL_PIXELFORMAT_IYUV,
+        SDL_TEXTUREACCESS_STREAMING,
+        width,
+        height,
+      ),
+      "SDL_CreateTexture",
+    );
+    this.#textureWidth = width;
+    this.#textureHeight = height;
+    this.#textureCreations++;
+  }
+
+  /** Draws the current scene into the back buffer without presenting it. */
+  #draw(): void {
+    const renderer = this.#live();
+    const sdl = this.#lib.symbols;
+    sdl.SDL_SetRenderDrawColor(renderer, BACKGROUND[0], BACKGROUND[1], BACKGROUND[2], 255);
+    check(this.#lib, sdl.SDL_RenderClear(renderer), "SDL_RenderClear");
+    const { width, height } = this.outputSize();
+    const scene = this.#scene;
+    if (scene.kind === "video" && this.#texture) {
+      const r = letterboxRect(this.#textureWidth, this.#textureHeight, width, height);
+      if (r.width === 0) return;
+      this.#rect.set([r.x, r.y, r.width, r.height]);
+      check(
+        this.#lib,
+        sdl.SDL_RenderCopy(renderer, this.#texture, null, this.#rect),
+        "SDL_RenderCopy",
+      );
+    } else if (scene.kind === "waiting") {
+      // Phase 0..1..0 over two seconds; the bar breathes between 20% and 60% of the width.
+      const phase = 0.5 - 0.5 * Math.cos((scene.nowMs % 2000) / 2000 * 2 * Math.PI);
+      const barWidth = Math.max(1, Math.round(width * (0.2 + 0.4 * phase)));
+      const barHeight = Math.max(1, Math.round(height / 40));
+      this.#rect.set([
+        Math.floor((width - barWidth) / 2),
+        Math.floor((height - barHeight) / 2),
+        barWidth,
+        barHeight,
+      ]);
+      const level = Math.round(70 + 110 * phase);
+      sdl.SDL_SetRenderDrawColor(renderer, level >> 1, level, level, 255);
+      check(this.#lib, sdl.SDL_RenderFillRect(renderer, this.#rect), "SDL_RenderFillRect");
+    }
+  }
+}

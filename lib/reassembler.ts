@@ -6,12 +6,29 @@
  * - only complete frames come out, byte-for-byte as the sender cut them;
  * - latest wins: a frame older than one already emitted is never emitted;
  * - every dropped datagram and frame is counted by reason;
- * - memory is bounded by {@linkcode ReassemblerOptions.maxBytesInFlight} plus one bit per fragment.
+ * - memory is bounded by {@linkcode ReassemblerOptions.maxBytesInFlight} (frame bytes plus stored
+ *   parity shards) plus one byte per fragment.
+ *
+ * Forward error correction: parity datagrams (see lib/fec.ts and docs/protocol_fec.md) are kept per
+ * frame and group only while the group misses data, and a group is rebuilt the moment it has as
+ * many parities as missing fragments, whether the last piece to arrive is data or parity.
  *
  * @module
  */
 
-import { decodeHeader, fragmentOffset, HEADER_BYTES, PacketType } from "./wire.ts";
+import { type FecSetting, groupMembers, groupOf, recoverGroup } from "./fec.ts";
+import {
+  decodeHeader,
+  FecSchemeId,
+  fragmentOffset,
+  fragmentPayloadBytes,
+  HEADER_BYTES,
+  PacketType,
+  PARITY_FIELDS_BYTES,
+  type ParityFields,
+  readParityFields,
+  type WireHeader,
+} from "./wire.ts";
 
 /** Limits and timeouts of a {@linkcode Reassembler}. */
 export interface ReassemblerOptions {
@@ -67,6 +84,8 @@ export const DATAGRAM_DROP_REASONS = [
   "duplicate",
   "inconsistent",
   "tooLarge",
+  "unknownFecScheme",
+  "parityUnneeded",
 ] as const;
 /** A reason a datagram is dropped. */
 export type DatagramDropReason = typeof DATAGRAM_DROP_REASONS[number];
@@ -90,6 +109,10 @@ export interface ReassemblerCounters {
   frameDrops: Record<FrameDropReason, number>;
   /** Times the reassembler followed a new stream id. */
   streamSwitches: number;
+  /** Parity datagrams pushed that decoded (including ones later dropped). */
+  parityReceived: number;
+  /** What forward error correction rebuilt: fragments, and frames that needed at least one. */
+  recoveredByFec: { fragments: number; frames: number };
 }
 
 interface FrameInFlight {
@@ -101,7 +124,23 @@ interface FrameInFlight {
   received: Uint8Array;
   receivedCount: number;
   firstFragmentMs: number;
+  /** FEC state, made by the frame's first parity datagram. */
+  fec: FrameFec | null;
+  recoveredFragments: number;
 }
+
+interface FrameFec {
+  setting: FecSetting;
+  /** Parity shards by group, one slot per parity index; a group's entry goes once it is whole. */
+  groups: Map<number, (Uint8Array | null)[]>;
+  /** Bytes of the parity shards held, part of bytesInFlight. */
+  bytes: number;
+}
+
+const SCHEME_NAMES: Record<number, FecSetting["scheme"]> = {
+  [FecSchemeId.Xor]: "xor",
+  [FecSchemeId.ReedSolomon]: "rs",
+};
 
 /** True when 32-bit sequence number `a` comes after `b` (RFC 1982 serial arithmetic). */
 export function seqIsNewer(a: number, b: number): boolean {
@@ -129,6 +168,8 @@ export class Reassembler {
     framesComplete: 0,
     frameDrops: zeroCounts(FRAME_DROP_REASONS),
     streamSwitches: 0,
+    parityReceived: 0,
+    recoveredByFec: { fragments: 0, frames: 0 },
   };
 
   /** @param options Overrides of {@linkcode DEFAULT_REASSEMBLER_OPTIONS}. */
@@ -164,7 +205,12 @@ export class Reassembler {
     const decoded = decodeHeader(datagram);
     if (!decoded.ok) return this.#drop(decoded.reason);
     const header = decoded.header;
-    if (header.type !== PacketType.Fragment) return this.#drop("unknownType");
+    let parity: ParityFields | null = null;
+    if (header.type === PacketType.Parity) {
+      counters.parityReceived++;
+      parity = readParityFields(datagram);
+      if (SCHEME_NAMES[parity.scheme] === undefined) return this.#drop("unknownFecScheme");
+    } else if (header.type !== PacketType.Fragment) return this.#drop("unknownType");
 
     if (header.streamId !== this.#streamId) {
       const idle = nowMs - this.#streamLastSeenMs >= this.#options.streamIdleMs;
@@ -175,12 +221,15 @@ export class Reassembler {
 
     const seq = header.frameSeq;
     if (this.#lastEmittedSeq !== null && !seqIsNewer(seq, this.#lastEmittedSeq)) {
-      return this.#drop("stale");
+      // Parity of the frame just emitted is the normal fate of parity on a clean link.
+      return this.#drop(
+        parity !== null && seq === this.#lastEmittedSeq ? "parityUnneeded" : "stale",
+      );
     }
     let frame = this.#frames.get(seq);
     if (frame === undefined) {
       if (header.frameBytes > this.#options.maxFrameBytes) return this.#drop("tooLarge");
-      if (!this.#makeRoomFor(seq, header.frameBytes)) return this.#drop("stale");
+      if (!this.#makeRoomFor(seq, header.frameBytes, true)) return this.#drop("stale");
       frame = {
         seq,
         frameBytes: header.frameBytes,
@@ -190,6 +239,8 @@ export class Reassembler {
         received: new Uint8Array(header.fragmentCount),
         receivedCount: 0,
         firstFragmentMs: nowMs,
+        fec: null,
+        recoveredFragments: 0,
       };
       this.#frames.set(seq, frame);
       this.#bytesInFlight += header.frameBytes;
@@ -199,6 +250,7 @@ export class Reassembler {
     ) {
       return this.#drop("inconsistent");
     }
+    if (parity !== null) return this.#pushParity(frame, header, parity, datagram, nowMs);
 
     const index = header.fragmentIndex;
     if (frame.received[index] === 1) return this.#drop("duplicate");
@@ -209,8 +261,102 @@ export class Reassembler {
     );
     frame.received[index] = 1;
     frame.receivedCount++;
+    if (frame.fec !== null) {
+      const { groupData, interleaved } = frame.fec.setting;
+      this.#repair(frame, groupOf(frame.fragmentCount, groupData, interleaved!, index));
+    }
     if (frame.receivedCount < frame.fragmentCount) return null;
     return this.#complete(frame, nowMs);
+  }
+
+  #pushParity(
+    frame: FrameInFlight,
+    header: WireHeader,
+    parity: ParityFields,
+    datagram: Uint8Array,
+    nowMs: number,
+  ): CompleteFrame | null {
+    const setting: FecSetting = {
+      scheme: SCHEME_NAMES[parity.scheme],
+      groupData: parity.groupData,
+      groupParity: parity.groupParity,
+      interleaved: parity.interleaved,
+    };
+    if (frame.fec === null) frame.fec = { setting, groups: new Map(), bytes: 0 };
+    const fec = frame.fec;
+    if (
+      fec.setting.scheme !== setting.scheme || fec.setting.groupData !== setting.groupData ||
+      fec.setting.groupParity !== setting.groupParity ||
+      fec.setting.interleaved !== setting.interleaved
+    ) {
+      return this.#drop("inconsistent");
+    }
+    const group = header.fragmentIndex;
+    const members = groupMembers(frame.fragmentCount, setting.groupData, parity.interleaved, group);
+    if (members.every((index) => frame.received[index] === 1)) return this.#drop("parityUnneeded");
+    let slots = fec.groups.get(group);
+    if (slots?.[parity.parityIndex]) return this.#drop("duplicate");
+    const shard = datagram.slice(HEADER_BYTES + PARITY_FIELDS_BYTES);
+    if (!this.#makeRoomFor(frame.seq, shard.length, false)) return this.#drop("tooLarge");
+    if (slots === undefined) {
+      slots = new Array(setting.groupParity).fill(null);
+      fec.groups.set(group, slots);
+    }
+    slots[parity.parityIndex] = shard;
+    fec.bytes += shard.length;
+    this.#bytesInFlight += shard.length;
+    this.#repair(frame, group);
+    if (frame.receivedCount < frame.fragmentCount) return null;
+    return this.#complete(frame, nowMs);
+  }
+
+  /** Rebuilds `group` if enough parity is there; frees its parity once the group is whole. */
+  #repair(frame: FrameInFlight, group: number): void {
+    const fec = frame.fec!;
+    const slots = fec.groups.get(group);
+    if (slots === undefined) return;
+    const { setting } = fec;
+    const members = groupMembers(
+      frame.fragmentCount,
+      setting.groupData,
+      setting.interleaved!,
+      group,
+    );
+    const missing = members.filter((index) => frame.received[index] === 0);
+    const parityCount = slots.filter((slot) => slot !== null).length;
+    if (missing.length > parityCount) return;
+    if (missing.length > 0) {
+      const { frameBytes, fragmentCount } = frame;
+      const data = members.map((index) => {
+        if (frame.received[index] === 0) return null;
+        const at = fragmentOffset(frameBytes, fragmentCount, index);
+        return frame.bytes.subarray(
+          at,
+          at + fragmentPayloadBytes(frameBytes, fragmentCount, index),
+        );
+      });
+      const rebuilt = recoverGroup(
+        setting,
+        data,
+        slots,
+        slots.find((slot) => slot !== null)!.length,
+      );
+      if (rebuilt === null) return; // Unreachable: as many parities as losses always suffice.
+      missing.forEach((index, k) => {
+        const bytes = fragmentPayloadBytes(frameBytes, fragmentCount, index);
+        frame.bytes.set(
+          rebuilt[k].subarray(0, bytes),
+          fragmentOffset(frameBytes, fragmentCount, index),
+        );
+        frame.received[index] = 1;
+      });
+      frame.receivedCount += missing.length;
+      frame.recoveredFragments += missing.length;
+      this.counters.recoveredByFec.fragments += missing.length;
+    }
+    for (const slot of slots) if (slot !== null) fec.bytes -= slot.length;
+    this.#bytesInFlight -= slots.reduce((sum, slot) => sum + (slot?.length ?? 0), 0);
+    fec.groups.delete(group);
   }
 
   /** Gives up incomplete frames older than the frame timeout. Call it when idle, too. */
@@ -224,7 +370,8 @@ export class Reassembler {
 
   #complete(frame: FrameInFlight, nowMs: number): CompleteFrame {
     this.#frames.delete(frame.seq);
-    this.#bytesInFlight -= frame.frameBytes;
+    this.#bytesInFlight -= frame.frameBytes + (frame.fec?.bytes ?? 0);
+    if (frame.recoveredFragments > 0) this.counters.recoveredByFec.frames++;
     this.#lastEmittedSeq = frame.seq;
     for (const other of this.#frames.values()) {
       if (!seqIsNewer(other.seq, frame.seq)) this.#discard(other, "superseded");
@@ -241,15 +388,19 @@ export class Reassembler {
     };
   }
 
-  /** Evicts older frames until a new one fits; false when the new one is the oldest of all. */
-  #makeRoomFor(seq: number, frameBytes: number): boolean {
+  /**
+   * Evicts frames older than `seq` until `bytes` more fit (and, for a new frame, one more frame);
+   * false when that would take evicting `seq` itself or newer frames.
+   */
+  #makeRoomFor(seq: number, bytes: number, newFrame: boolean): boolean {
     const { maxFramesInFlight, maxBytesInFlight } = this.#options;
     while (
-      this.#frames.size >= maxFramesInFlight ||
-      this.#bytesInFlight + frameBytes > maxBytesInFlight
+      (newFrame && this.#frames.size >= maxFramesInFlight) ||
+      this.#bytesInFlight + bytes > maxBytesInFlight
     ) {
       let oldest: FrameInFlight | null = null;
       for (const frame of this.#frames.values()) {
+        if (frame.seq === seq) continue;
         if (oldest === null || seqIsNewer(oldest.seq, frame.seq)) oldest = frame;
       }
       if (oldest === null || seqIsNewer(oldest.seq, seq)) return false;
@@ -267,7 +418,7 @@ export class Reassembler {
 
   #discard(frame: FrameInFlight, reason: FrameDropReason): void {
     this.#frames.delete(frame.seq);
-    this.#bytesInFlight -= frame.frameBytes;
+    this.#bytesInFlight -= frame.frameBytes + (frame.fec?.bytes ?? 0);
     this.counters.frameDrops[reason]++;
   }
 

@@ -1,7 +1,9 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { fragmentFrame } from "./fragmenter.ts";
 import { type CompleteFrame, Reassembler, seqIsNewer } from "./reassembler.ts";
-import { Prng } from "../tests/support/prng.ts";
+import { type FecSetting, groupMembers } from "./fec.ts";
+import { fecParityDatagrams } from "./fec_packetizer.ts";
+import { Prng } from "./prng.ts";
 
 const STREAM = 0x1234_5678;
 
@@ -189,5 +191,142 @@ Deno.test("fuzz: random and bit-flipped datagrams never throw and never exceed c
     const out = r.push(datagram, i);
     ok(r.framesInFlight <= 4 && r.bytesInFlight <= 1 << 20);
     if (out) ok(out.bytes.length > 0);
+  }
+});
+
+const RS_4_2: FecSetting = { scheme: "rs", groupData: 4, groupParity: 2, interleaved: true };
+const XOR_5: FecSetting = { scheme: "xor", groupData: 5, groupParity: 1, interleaved: false };
+
+Deno.test("fec: one lost fragment per XOR group is rebuilt, data or parity arriving last", () => {
+  const frame = frameOf(3, 10_000);
+  const data = datagramsOf(3, frame); // 18 fragments, 4 groups of up to 5
+  const parity = fecParityDatagrams(data, XOR_5);
+  equal(parity.length, 4);
+  const lost = new Set([0, 7, 14, 17]); // one per group, the short last fragment among them
+  const kept = data.filter((_, i) => !lost.has(i));
+  for (const order of [[...kept, ...parity], [...parity, ...kept]]) {
+    const r = new Reassembler();
+    const out = pushAll(r, order);
+    equal(out.length, 1);
+    deepStrictEqual(out[0].bytes, frame);
+    deepStrictEqual(r.counters.recoveredByFec, { fragments: 4, frames: 1 });
+    equal(r.counters.parityReceived, 4);
+    equal(r.bytesInFlight, 0);
+  }
+});
+
+Deno.test("fec: parity on a clean link is counted unneeded, not stale", () => {
+  const data = datagramsOf(1, frameOf(1, 5000));
+  const r = new Reassembler();
+  equal(pushAll(r, [...data, ...fecParityDatagrams(data, RS_4_2)]).length, 1);
+  equal(r.counters.datagramDrops.parityUnneeded, 6);
+  equal(r.counters.datagramDrops.stale, 0);
+  deepStrictEqual(r.counters.recoveredByFec, { fragments: 0, frames: 0 });
+});
+
+Deno.test("fec: parity of an unknown scheme is ignored and counted", () => {
+  const data = datagramsOf(1, frameOf(1, 5000));
+  const parity = fecParityDatagrams(data, RS_4_2).map((d) => {
+    const copy = d.slice();
+    copy[5] = 0x7f;
+    return copy;
+  });
+  const r = new Reassembler();
+  equal(pushAll(r, [...parity, ...data.slice(1)]).length, 0);
+  equal(r.counters.datagramDrops.unknownFecScheme, parity.length);
+  equal(r.counters.parityReceived, parity.length);
+  equal(r.push(data[0], 0)?.bytes.length, 5000);
+});
+
+Deno.test("fec: parity counts against the byte cap and is freed with its frame", () => {
+  const r = new Reassembler({ maxBytesInFlight: 7000 });
+  const data = datagramsOf(1, frameOf(1, 5000));
+  const parity = fecParityDatagrams(data, RS_4_2);
+  // Fragments 0 and 3 share interleaved group 0: one parity is stored but cannot repair yet.
+  pushAll(r, [...data.filter((_, i) => i !== 0 && i !== 3), parity[0]]);
+  ok(r.bytesInFlight > 5000 && r.bytesInFlight <= 7000);
+  r.expire(1000);
+  equal(r.bytesInFlight, 0);
+  // A frame with a lot of parity: shards past the cap are refused, the cap holds.
+  const big = datagramsOf(2, frameOf(2, 6000));
+  pushAll(r, [...big.slice(8), ...fecParityDatagrams(big, RS_4_2)], 2000);
+  ok(r.bytesInFlight <= 7000);
+  ok(r.counters.datagramDrops.tooLarge > 0);
+});
+
+Deno.test("property: with FEC, repairable loss always yields every frame, byte-identical", () => {
+  const settings: FecSetting[] = [
+    XOR_5,
+    { ...XOR_5, interleaved: true },
+    RS_4_2,
+    { scheme: "rs", groupData: 10, groupParity: 3, interleaved: false },
+    { scheme: "rs", groupData: 20, groupParity: 4, interleaved: true },
+  ];
+  for (let seed = 1; seed <= 100; seed++) {
+    const prng = new Prng(seed);
+    const setting = settings[seed % settings.length];
+    const maxDatagram = prng.int(576, 2000);
+    const r = new Reassembler({ maxFramesInFlight: 4, maxBytesInFlight: 200_000 });
+    const startSeq = prng.int(0, 1) === 0 ? 0xffff_fff8 : prng.int(0, 1000);
+    for (let i = 0; i < 12; i++) {
+      const seq = (startSeq + i) >>> 0;
+      const frame = prng.bytes(prng.int(1, 30_000));
+      const data = datagramsOf(seq, frame, STREAM, maxDatagram);
+      const parity = fecParityDatagrams(data, setting);
+      // Per group, lose up to M of its data and parity datagrams, chosen at random.
+      const groups = Math.ceil(data.length / setting.groupData);
+      const sent: Uint8Array[] = [];
+      for (let group = 0; group < groups; group++) {
+        const members = groupMembers(data.length, setting.groupData, setting.interleaved!, group);
+        const mine = [
+          ...members.map((index) => data[index]),
+          ...parity.filter((_, slot) => slot % groups === group),
+        ];
+        const losses = prng.int(0, setting.groupParity);
+        sent.push(...prng.shuffle(mine).slice(losses));
+      }
+      if (prng.next() < 0.3) sent.push(sent[prng.int(0, sent.length - 1)]);
+      let out: CompleteFrame | null = null;
+      for (const datagram of prng.shuffle(sent)) out = r.push(datagram, i) ?? out;
+      ok(out !== null, `seed ${seed}: frame ${i} not rebuilt (${setting.scheme})`);
+      deepStrictEqual(out.bytes, frame, `seed ${seed}: frame ${i} differs`);
+      equal(out.frameSeq, seq);
+    }
+    equal(r.counters.framesComplete, 12, `seed ${seed}`);
+    ok(r.bytesInFlight === 0 || r.framesInFlight > 0, `seed ${seed}: parity bytes leaked`);
+  }
+});
+
+Deno.test("property: with FEC and heavy loss, reordering and duplicates, never a wrong frame", () => {
+  for (let seed = 1; seed <= 100; seed++) {
+    const prng = new Prng(1000 + seed);
+    const setting: FecSetting = seed % 2 === 0 ? RS_4_2 : XOR_5;
+    const lossRate = [0.05, 0.2, 0.5][seed % 3];
+    const frames = new Map<number, Uint8Array>();
+    const traffic: Uint8Array[] = [];
+    for (let seq = 0; seq < 15; seq++) {
+      const frame = prng.bytes(prng.int(1, 20_000));
+      frames.set(seq, frame);
+      const data = datagramsOf(seq, frame, STREAM, prng.int(576, 2000));
+      for (const d of [...data, ...fecParityDatagrams(data, setting)]) {
+        if (prng.next() >= lossRate) traffic.push(d);
+        if (prng.next() < 0.05) traffic.push(d);
+      }
+    }
+    for (let i = 0; i + 3 < traffic.length; i++) {
+      if (prng.next() < 0.1) [traffic[i], traffic[i + 3]] = [traffic[i + 3], traffic[i]];
+    }
+    const r = new Reassembler({ maxFramesInFlight: 3, maxBytesInFlight: 50_000 });
+    let last: number | null = null;
+    traffic.forEach((datagram, i) => {
+      const out = r.push(datagram, i * 0.1);
+      ok(r.framesInFlight <= 3 && r.bytesInFlight <= 50_000, `seed ${seed}: caps exceeded`);
+      if (!out) return;
+      deepStrictEqual(out.bytes, frames.get(out.frameSeq), `seed ${seed}: bytes differ`);
+      ok(last === null || seqIsNewer(out.frameSeq, last), `seed ${seed}: older frame emitted`);
+      last = out.frameSeq;
+    });
+    r.expire(1e9);
+    equal(r.bytesInFlight, 0, `seed ${seed}: bytes left after expiry`);
   }
 });

@@ -82,3 +82,30 @@ export function fragmentFrame(
   }
   return datagrams;
 }
+
+/** The v1 wire mode's sender side: numbers frames and fragments them. */
+export class V1Packetizer {
+  readonly #streamId: number;
+  readonly #maxDatagramBytes: number;
+  #nextSeq = 0;
+
+  /**
+   * @param streamId Random id of this sender run.
+   * @param maxDatagramBytes Largest datagram to produce, header included.
+   */
+  constructor(streamId: number, maxDatagramBytes: number) {
+    this.#streamId = streamId >>> 0;
+    this.#maxDatagramBytes = maxDatagramBytes;
+  }
+
+  /** Datagrams carrying `frame`; the frame takes the next sequence number (wrapping at 2^32). */
+  packetize(frame: Uint8Array, captureUs: number): Uint8Array[] {
+    const datagrams = fragmentFrame(
+      frame,
+      { streamId: this.#streamId, frameSeq: this.#nextSeq, captureUs },
+      this.#maxDatagramBytes,
+    );
+    this.#nextSeq = (this.#nextSeq + 1) >>> 0;
+    return datagrams;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * The outermost layer of both programs: runs `main`, prints user errors as one sentence, and
+ * exits with the right code.
+ *
+ * @module
+ */
+
+import { UserError } from "../errors.ts";
+
+/** Runs `main(args)` and exits the process with its code; never prints a stack trace for a user error. */
+export async function runMain(
+  program: string,
+  main: (args: string[]) => Promise<number>,
+): Promise<never> {
+  let code: number;
+  try {
+    code = await main(Deno.args);
+  } catch (error) {
+    if (error instanceof UserError) {
+      console.error(
+        error.message.startsWith(program) ? error.message : `${program}: ${error.message}`,
+      );
+      code = error.exitCode;
+    } else {
+      console.error(
+        `${program}: unexpected error, please report it with the command you ran: ${
+          error instanceof Error ? error.stack ?? error.message : String(error)
+        }`,
+      );
+      code = 1;
+    }
+  }
+  Deno.exit(code);
+}
+
+/**
+ * Calls `onStop` on Ctrl-C, and on SIGTERM where the OS has it. Returns a function that removes
+ * the listeners.
+ */
+export function onStopSignals(onStop: () => void): () => void {
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const signal of signals) Deno.addSignalListener(signal, onStop);
+  return () => {
+    for (const signal of signals) Deno.removeSignalListener(signal, onStop);
+  };
+}
+
+/** Writes all of `bytes` to `file` (writeSync may write less than asked). */
+export function writeAllSync(file: Deno.FsFile, bytes: Uint8Array): void {
+  let written = 0;
+  while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+}
+
+/** Opens `path` for writing frames, with an error that says what to do. */
+export function createOutputFile(path: string, flag: string): Deno.FsFile {
+  try {
+    return Deno.openSync(path, { write: true, create: true, truncate: true });
+  } catch (error) {
+    throw new UserError(
+      `Cannot write ${flag} ${path}: ${(error as Error).message}. Check that the folder exists ` +
+        `and is writable.`,
+    );
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Sends frames as paced bursts of datagrams, and never queues: when sending falls behind capture,
+ * the frame waiting to be sent is replaced by the newer one.
+ *
+ * @module
+ */
+
+import { DEFAULT_PACING, type PacingOptions, planBursts } from "../pacing.ts";
+import type { SenderCounters } from "../sender_report.ts";
+import type { FramePacketizer } from "../wire_mode.ts";
+
+/** Where datagrams go: a socket towards one or more destinations. */
+export interface DatagramSink {
+  /** Sends one datagram; resolves when the OS has taken it. */
+  send(datagram: Uint8Array): Promise<void>;
+  /** Sends the OS refused so far. */
+  readonly sendErrors: number;
+}
+
+interface PendingFrame {
+  frame: Uint8Array;
+  captureUs: number;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A one-slot frame sender with burst pacing. */
+export class PacedSender {
+  readonly #packetizer: FramePacketizer;
+  readonly #sink: DatagramSink;
+  readonly #frameIntervalMs: number;
+  readonly #pacing: PacingOptions;
+  #pending: PendingFrame | null = null;
+  #running: Promise<void> | null = null;
+  /** Running totals (sendErrors mirrors the sink's). */
+  readonly counters: SenderCounters = {
+    framesRead: 0,
+    framesSent: 0,
+    framesSkipped: 0,
+    framesTooLarge: 0,
+    datagramsSent: 0,
+    bytesSent: 0,
+    sendErrors: 0,
+  };
+
+  /**
+   * @param packetizer Turns a frame into datagrams (the wire mode).
+   * @param sink Sends datagrams.
+   * @param fps Capture rate; a frame's datagrams are spread over part of its interval.
+   */
+  constructor(
+    packetizer: FramePacketizer,
+    sink: DatagramSink,
+    fps: number,
+    pacing: PacingOptions = DEFAULT_PACING,
+  ) {
+    this.#packetizer = packetizer;
+    this.#sink = sink;
+    this.#frameIntervalMs = 1000 / fps;
+    this.#pacing = pacing;
+  }
+
+  /** Offers a frame read at `captureUs`; it replaces a frame still waiting to be sent. */
+  offer(frame: Uint8Array, captureUs: number): void {
+    this.counters.framesRead++;
+    if (this.#pending !== null) this.counters.framesSkipped++;
+    this.#pending = { frame, captureUs };
+    this.#running ??= this.#drain().finally(() => this.#running = null);
+  }
+
+  /** Resolves when nothing is waiting or being sent. */
+  async idle(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#pending !== null) {
+      const { frame, captureUs } = this.#pending;
+      this.#pending = null;
+      let datagrams: Uint8Array[];
+      try {
+        datagrams = this.#packetizer.packetize(frame, captureUs);
+      } catch {
+        // The wire format cannot carry this frame (too many fragments, or a JPEG the mode refuses).
+        this.counters.framesTooLarge++;
+        continue;
+      }
+      await this.#sendPaced(datagrams);
+      this.counters.framesSent++;
+    }
+  }
+
+  async #sendPaced(datagrams: Uint8Array[]): Promise<void> {
+    const plan = planBursts(datagrams.length, this.#frameIntervalMs, this.#pacing);
+    const startMs = performance.now();
+    for (let burst = 0; burst < plan.bursts; burst++) {
+      if (burst > 0) {
+        const waitMs = startMs + burst * plan.gapMs - performance.now();
+        if (waitMs > 0) await sleep(waitMs);
+      }
+      const end = Math.min(datagrams.length, (burst + 1) * plan.burstDatagrams);
+      for (let i = burst * plan.burstDatagrams; i < end; i++) {
+        await this.#sink.send(datagrams[i]);
+        this.counters.datagramsSent++;
+        this.counters.bytesSent += datagrams[i].length;
+      }
+    }
+    this.counters.sendErrors = this.#sink.sendErrors;
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Messages between the receiver's main thread and its receive worker.
+ *
+ * @module
+ */
+
+import type { HostPort } from "../address.ts";
+import type { DepacketizerCounters } from "../wire_mode.ts";
+
+/** Main thread → worker. */
+export type ToReceiveWorker =
+  | {
+    type: "start";
+    /** Where to listen. */
+    listen: HostPort;
+    /** Incomplete frames are given up after this long. */
+    frameTimeoutMs: number;
+  }
+  | { type: "stop" };
+
+/** Worker → main thread. */
+export type FromReceiveWorker =
+  | { type: "listening"; address: HostPort }
+  | { type: "error"; message: string; exitCode: number }
+  | {
+    type: "frame";
+    streamId: number;
+    frameSeq: number;
+    /** Sender's capture time, µs since the Unix epoch, if the wire mode carries it. */
+    captureUs: number | null;
+    /** When the frame completed in the worker, µs since the Unix epoch. */
+    completeUs: number;
+    /** The JPEG; its buffer is transferred. */
+    bytes: Uint8Array;
+  }
+  | { type: "counters"; counters: DepacketizerCounters; final: boolean };

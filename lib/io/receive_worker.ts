@@ -1,0 +1,95 @@
+/**
+ * The receive worker: drains the UDP socket into the depacketizer and posts complete frames to
+ * the main thread. It runs apart from decoding and rendering, so a slow frame on the main thread
+ * never leaves datagrams waiting in the kernel's receive buffer (Linux's default 208 KB holds
+ * about two 720p frames).
+ *
+ * Started by `lib/io/receive_thread.ts`; not meant to be imported.
+ *
+ * @module
+ */
+
+/// <reference no-default-lib="true" />
+/// <reference lib="deno.worker" />
+
+import { UserError } from "../errors.ts";
+import { Reassembler } from "../reassembler.ts";
+import { epochMicros } from "../stats.ts";
+import type { FrameDepacketizer } from "../wire_mode.ts";
+import type { FromReceiveWorker, ToReceiveWorker } from "./receive_messages.ts";
+import { listenUdp } from "./udp.ts";
+
+/** How often counters go to the main thread. */
+const COUNTERS_EVERY_MS = 500;
+/** Largest datagram we can receive (IPv4 UDP payload limit, rounded up). */
+const RECEIVE_BUFFER_BYTES = 65536;
+
+let conn: Deno.DatagramConn | null = null;
+let depacketizer: FrameDepacketizer | null = null;
+let stopped = false;
+
+function post(message: FromReceiveWorker, transfer: Transferable[] = []): void {
+  self.postMessage(message, transfer);
+}
+
+function postCounters(final: boolean): void {
+  if (depacketizer) post({ type: "counters", counters: depacketizer.counters, final });
+}
+
+async function receiveLoop(socket: Deno.DatagramConn, frames: FrameDepacketizer): Promise<void> {
+  const buffer = new Uint8Array(RECEIVE_BUFFER_BYTES);
+  while (!stopped) {
+    let datagram: Uint8Array;
+    try {
+      [datagram] = await socket.receive(buffer);
+    } catch (error) {
+      if (stopped || error instanceof Deno.errors.BadResource) break;
+      // ICMP errors surface here on some systems; they are not fatal for a receiver.
+      continue;
+    }
+    const frame = frames.push(datagram, performance.now());
+    if (frame) {
+      post({
+        type: "frame",
+        streamId: frame.streamId,
+        frameSeq: frame.frameSeq,
+        captureUs: frame.captureUs,
+        completeUs: epochMicros(),
+        bytes: frame.bytes,
+      }, [frame.bytes.buffer as ArrayBuffer]);
+    }
+  }
+}
+
+self.onmessage = (event: MessageEvent<ToReceiveWorker>) => {
+  const message = event.data;
+  if (message.type === "start") {
+    try {
+      conn = listenUdp(message.listen);
+    } catch (error) {
+      post({
+        type: "error",
+        message: (error as Error).message,
+        exitCode: error instanceof UserError ? error.exitCode : 1,
+      });
+      return;
+    }
+    depacketizer = new Reassembler({ frameTimeoutMs: message.frameTimeoutMs });
+    const address = conn.addr as Deno.NetAddr;
+    post({ type: "listening", address: { hostname: address.hostname, port: address.port } });
+    const timer = setInterval(() => {
+      depacketizer?.expire(performance.now());
+      postCounters(false);
+    }, COUNTERS_EVERY_MS);
+    receiveLoop(conn, depacketizer).finally(() => {
+      clearInterval(timer);
+      postCounters(true);
+    });
+  } else if (message.type === "stop") {
+    stopped = true;
+    try {
+      conn?.close();
+    } catch { /* already closed */ }
+    if (!conn) postCounters(true);
+  }
+};

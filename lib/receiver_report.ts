@@ -1,0 +1,113 @@
+/**
+ * What the receiver reports each second: the `--stats-json` object and the status line.
+ *
+ * @module
+ */
+
+import { type LatencySummary, RateMeter, round2 } from "./stats.ts";
+import type { DepacketizerCounters } from "./wire_mode.ts";
+
+/** Datagram drop reasons that mean "this is not a valid datagram of the protocol". */
+const INVALID_REASONS = [
+  "short",
+  "magic",
+  "version",
+  "flags",
+  "fields",
+  "inconsistent",
+  "tooLarge",
+];
+
+/** One `--stats-json` line of the receiver. */
+export interface ReceiverReport {
+  /** Seconds since the receiver started. */
+  elapsedS: number;
+  /** Frames: complete since start, and given up by reason. */
+  frames: { complete: number; dropped: number; droppedBy: Record<string, number> };
+  /** Datagrams since start. */
+  datagrams: {
+    received: number;
+    invalid: number;
+    duplicate: number;
+    droppedBy: Record<string, number>;
+  };
+  /** Complete frames per second over the last interval. */
+  fps: number;
+  /** Received megabits per second over the last interval (headers included). */
+  mbps: number;
+  /** One-way latency, read from ffmpeg to frame complete; null without samples or shared clock. */
+  latencyMs: LatencySummary | null;
+  /** The stream followed, as hex, or null before the first frame. */
+  streamId: string | null;
+}
+
+function sum(record: Record<string, number>, keys?: string[]): number {
+  return (keys ?? Object.keys(record)).reduce((total, key) => total + (record[key] ?? 0), 0);
+}
+
+/** Builds reports from successive counter snapshots. */
+export class ReceiverReporter {
+  readonly #startMs: number;
+  readonly #rates: RateMeter;
+
+  /** @param startMs When the receiver started (performance.now()). */
+  constructor(startMs: number) {
+    this.#startMs = startMs;
+    this.#rates = new RateMeter(startMs);
+  }
+
+  /** The report at `nowMs` from the latest counters and the latency window's summary. */
+  report(
+    nowMs: number,
+    counters: DepacketizerCounters | null,
+    latencyMs: LatencySummary | null,
+    streamId: number | null,
+  ): ReceiverReport {
+    const c = counters ?? {
+      datagramsReceived: 0,
+      bytesReceived: 0,
+      datagramDrops: {},
+      framesComplete: 0,
+      frameDrops: {},
+    };
+    const rates = this.#rates.sample(nowMs, c.framesComplete, c.bytesReceived);
+    return {
+      elapsedS: round2((nowMs - this.#startMs) / 1000),
+      frames: {
+        complete: c.framesComplete,
+        dropped: sum(c.frameDrops),
+        droppedBy: { ...c.frameDrops },
+      },
+      datagrams: {
+        received: c.datagramsReceived,
+        invalid: sum(c.datagramDrops, INVALID_REASONS),
+        duplicate: c.datagramDrops.duplicate ?? 0,
+        droppedBy: { ...c.datagramDrops },
+      },
+      fps: rates.perSecond,
+      mbps: rates.mbitPerSecond,
+      latencyMs,
+      streamId: streamId === null ? null : `0x${(streamId >>> 0).toString(16).padStart(8, "0")}`,
+    };
+  }
+}
+
+/** The one-line human status for `report`. */
+export function formatReceiverStatus(listen: string, report: ReceiverReport): string {
+  const { frames, datagrams } = report;
+  const total = frames.complete + frames.dropped;
+  const lostPct = total === 0 ? 0 : (100 * frames.dropped) / total;
+  const latency = report.latencyMs
+    ? ` | latency p50 ${report.latencyMs.p50.toFixed(1)} ms p95 ${
+      report.latencyMs.p95.toFixed(1)
+    } ms`
+    : "";
+  const waiting = frames.complete === 0
+    ? datagrams.received === 0 ? " | waiting for stream" : " | datagrams arriving, no frame yet"
+    : "";
+  return `udpcam-recv ${listen} | ${report.fps.toFixed(1)} fps ${
+    report.mbps.toFixed(2)
+  } Mbit/s | ` +
+    `frames ${frames.complete} ok, ${frames.dropped} lost (${lostPct.toFixed(1)}%)${latency} | ` +
+    `datagrams ${datagrams.received}, ${datagrams.invalid} invalid${waiting}`;
+}

@@ -1,0 +1,37 @@
+import { deepStrictEqual, equal, match } from "node:assert/strict";
+import { formatReceiverStatus, ReceiverReporter } from "./receiver_report.ts";
+
+Deno.test("ReceiverReporter computes rates and sums drops by kind", () => {
+  const reporter = new ReceiverReporter(0);
+  const report = reporter.report(
+    1000,
+    {
+      datagramsReceived: 100,
+      bytesReceived: 125_000,
+      datagramDrops: { short: 1, magic: 2, duplicate: 3, otherStream: 4 },
+      framesComplete: 30,
+      frameDrops: { expired: 1, superseded: 2 },
+    },
+    null,
+    0xabc,
+  );
+  equal(report.fps, 30);
+  equal(report.mbps, 1);
+  deepStrictEqual(report.frames, {
+    complete: 30,
+    dropped: 3,
+    droppedBy: { expired: 1, superseded: 2 },
+  });
+  equal(report.datagrams.invalid, 3);
+  equal(report.datagrams.duplicate, 3);
+  equal(report.streamId, "0x00000abc");
+  match(
+    formatReceiverStatus("0.0.0.0:1", report),
+    /30\.0 fps 1\.00 Mbit\/s \| frames 30 ok, 3 lost \(9\.1%\)/,
+  );
+});
+
+Deno.test("the status says when nothing arrives", () => {
+  const report = new ReceiverReporter(0).report(1000, null, null, null);
+  match(formatReceiverStatus("0.0.0.0:1", report), /waiting for stream/);
+});

@@ -1,0 +1,256 @@
+/**
+ * End to end: real ffmpeg → udpcam-send → UDP on 127.0.0.1 → udpcam-recv, as child processes.
+ */
+
+import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
+import { ffmpegDecodeErrors, readMjpegFrames, sha256 } from "./support/mjpeg.ts";
+import {
+  freeUdpPort,
+  jsonLines,
+  requireTool,
+  startProgram,
+  stopProgram,
+} from "./support/programs.ts";
+
+Deno.test("testsrc2 streams end to end: every recorded frame is a frame the sender read", async () => {
+  await requireTool("ffmpeg", "ffmpeg");
+  const dir = await Deno.makeTempDir({ prefix: "udpcam-e2e-" });
+  try {
+    const port = freeUdpPort();
+    const receiver = startProgram("receiver.ts", [
+      "--listen",
+      `127.0.0.1:${port}`,
+      "--headless",
+      "--record",
+      `${dir}/received.mjpeg`,
+      "--stats-json",
+      "--duration",
+      "60",
+    ]);
+    await receiver.waitForStderr(/listening on 127\.0\.0\.1:\d+/);
+    const sender = startProgram("sender.ts", [
+      "--test-pattern",
+      "--size",
+      "640x480",
+      "--to",
+      `127.0.0.1:${port}`,
+      "--frames",
+      "90",
+      "--save",
+      `${dir}/sent.mjpeg`,
+      "--stats-json",
+    ]);
+    const sent = await sender.done;
+    equal(sent.code, 0, sent.stderr);
+    // Give the last datagrams time to land, then stop the receiver like a user would.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const received = await stopProgram(receiver);
+    equal(received.code, 0, received.stderr);
+
+    const sentFrames = readMjpegFrames(`${dir}/sent.mjpeg`);
+    const receivedFrames = readMjpegFrames(`${dir}/received.mjpeg`);
+    equal(sentFrames.length, 90);
+    const sentIndex = new Map<string, number>();
+    for (const [index, frame] of sentFrames.entries()) sentIndex.set(await sha256(frame), index);
+    let previous = -1;
+    for (const frame of receivedFrames) {
+      const index = sentIndex.get(await sha256(frame));
+      ok(index !== undefined, "a recorded frame is not byte-identical to any frame sent");
+      ok(index > previous, "frames were recorded out of order");
+      previous = index;
+    }
+    // Loopback on a busy 2-core machine may lose a little; a healthy run loses nothing.
+    ok(receivedFrames.length >= 81, `only ${receivedFrames.length} of 90 frames arrived`);
+    equal(await ffmpegDecodeErrors(`${dir}/received.mjpeg`), "");
+
+    const last = jsonLines(received.stdout).at(-1)!;
+    const frames = last.frames as { complete: number };
+    equal(frames.complete, receivedFrames.length);
+    const senderStats = jsonLines(sent.stdout).at(-1)!;
+    equal(senderStats.framesRead, 90);
+    ok((senderStats.datagramsSent as number) >= 90);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a file is streamed as is with --passthrough: frames byte-identical to ffmpeg's own split", async () => {
+  await requireTool("ffmpeg", "ffmpeg");
+  const dir = await Deno.makeTempDir({ prefix: "udpcam-e2e-" });
+  try {
+    // The reference: an MJPEG file, and its frames as separate files cut by ffmpeg itself.
+    const make = await new Deno.Command("ffmpeg", {
+      args: [
+        "-v",
+        "error",
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=30",
+        "-frames:v",
+        "20",
+        "-c:v",
+        "mjpeg",
+        "-q:v",
+        "4",
+        "-f",
+        "mjpeg",
+        `${dir}/clip.mjpeg`,
+      ],
+    }).output();
+    equal(make.code, 0);
+    await new Deno.Command("ffmpeg", {
+      args: ["-v", "error", "-i", `${dir}/clip.mjpeg`, "-c", "copy", `${dir}/ref%03d.jpg`],
+    }).output();
+    const reference = new Set<string>();
+    for (let i = 1; i <= 20; i++) {
+      reference.add(await sha256(Deno.readFileSync(`${dir}/ref${String(i).padStart(3, "0")}.jpg`)));
+    }
+    equal(reference.size, 20);
+
+    const port = freeUdpPort();
+    const receiver = startProgram("receiver.ts", [
+      "--listen",
+      String(port),
+      "--headless",
+      "--record",
+      `${dir}/received.mjpeg`,
+      "--frames",
+      "20",
+      "--duration",
+      "30",
+    ]);
+    await receiver.waitForStderr(/listening on/);
+    const sender = startProgram("sender.ts", [
+      "--file",
+      `${dir}/clip.mjpeg`,
+      "--no-loop",
+      "--passthrough",
+      "--to",
+      `127.0.0.1:${port}`,
+    ]);
+    const sent = await sender.done;
+    equal(sent.code, 0, sent.stderr);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const received = await stopProgram(receiver);
+    equal(received.code, 0, received.stderr);
+    const frames = readMjpegFrames(`${dir}/received.mjpeg`);
+    ok(frames.length >= 18, `${frames.length} of 20 frames`);
+    for (const frame of frames) {
+      ok(reference.has(await sha256(frame)), "frame differs from ffmpeg's");
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("junk datagrams are counted, never crash the receiver", async () => {
+  const port = freeUdpPort();
+  const receiver = startProgram("receiver.ts", [
+    "--listen",
+    `127.0.0.1:${port}`,
+    "--headless",
+    "--stats-json",
+    "--duration",
+    "30",
+  ]);
+  await receiver.waitForStderr(/listening on/);
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const target: Deno.NetAddr = { transport: "udp", hostname: "127.0.0.1", port };
+  const junk = [
+    new Uint8Array(0),
+    new Uint8Array([1, 0xff, 0xd8]),
+    new Uint8Array(1500).fill(0x55),
+  ];
+  for (let i = 0; i < 300; i++) {
+    await socket.send(junk[i % junk.length], target);
+    // Paced like a sender, so the kernel's receive buffer is not what is tested here.
+    if (i % 10 === 9) await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  socket.close();
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const result = await stopProgram(receiver);
+  equal(result.code, 0, result.stderr);
+  const last = jsonLines(result.stdout).at(-1)!;
+  const datagrams = last.datagrams as { received: number; invalid: number };
+  deepStrictEqual([datagrams.received, datagrams.invalid], [300, 300]);
+  equal((last.frames as { complete: number }).complete, 0);
+});
+
+Deno.test("user mistakes get one clear sentence and a non-zero exit, no stack trace", async () => {
+  const port = freeUdpPort();
+  const blocker = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port });
+  try {
+    const cases: [string, string[], number, RegExp][] = [
+      ["sender.ts", ["--max-datagram", "70000"], 2, /576 to 65507, got "70000"/],
+      [
+        "sender.ts",
+        ["--test-pattern", "--ffmpeg", "/nonexistent/ffmpeg"],
+        1,
+        /Cannot start ffmpeg.*install/,
+      ],
+      [
+        "sender.ts",
+        ["--device", "/dev/video99", "--frames", "1"],
+        1,
+        /no such camera.*--list-devices.*--test-pattern/,
+      ],
+      [
+        "sender.ts",
+        ["--file", "/nonexistent.mp4", "--frames", "1"],
+        1,
+        /Cannot open file \/nonexistent.mp4: no such file/,
+      ],
+      ["receiver.ts", ["--listen", `127.0.0.1:${port}`, "--headless"], 1, /port is in use/],
+      ["receiver.ts", ["--listen", "203.0.113.9:5000", "--headless"], 1, /not on this machine/],
+      ["receiver.ts", ["--bogus"], 2, /unknown flag '--bogus'/],
+    ];
+    for (const [entry, args, code, expected] of cases) {
+      const result = await startProgram(entry, args).done;
+      equal(result.code, code, `${entry} ${args.join(" ")}: ${result.stderr}`);
+      match(result.stderr, expected);
+      ok(!/\n\s+at /.test(result.stderr), `stack trace printed: ${result.stderr}`);
+    }
+  } finally {
+    blocker.close();
+  }
+});
+
+Deno.test("SIGTERM stops the sender cleanly: exit 0 and ffmpeg gone", async () => {
+  await requireTool("ffmpeg", "ffmpeg");
+  const port = freeUdpPort();
+  const sender = startProgram("sender.ts", [
+    "--test-pattern",
+    "--size",
+    "320x240",
+    "--to",
+    `127.0.0.1:${port}`,
+  ]);
+  await sender.waitForStderr(/udpcam-send: streaming/);
+  // Find ffmpeg among the sender's children before stopping it.
+  let ffmpegPid: number | null = null;
+  for (let attempt = 0; attempt < 50 && ffmpegPid === null; attempt++) {
+    for (const entry of Deno.readDirSync("/proc")) {
+      if (!/^\d+$/.test(entry.name)) continue;
+      try {
+        const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+        const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        if (parent === sender.child.pid && stat.includes("(ffmpeg)")) {
+          ffmpegPid = Number(entry.name);
+        }
+      } catch { /* process went away */ }
+    }
+    if (ffmpegPid === null) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  ok(ffmpegPid !== null, "ffmpeg child not found");
+  const result = await stopProgram(sender);
+  equal(result.code, 0, result.stderr);
+  let alive = true;
+  try {
+    const state = Deno.readTextFileSync(`/proc/${ffmpegPid}/stat`);
+    alive = !/\) Z /.test(state);
+  } catch {
+    alive = false;
+  }
+  equal(alive, false, "ffmpeg still running after the sender exited");
+});

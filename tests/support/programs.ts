@@ -1,0 +1,127 @@
+/**
+ * Runs udpcam's entry points as real child processes for end-to-end tests.
+ *
+ * @module
+ */
+
+const ROOT = new URL("../../", import.meta.url);
+
+/** Absolute path of a file in the repository. */
+export function repoPath(relative: string): string {
+  return new URL(relative, ROOT).pathname;
+}
+
+/** A running program with its output collected. */
+export interface RunningProgram {
+  /** The child process. */
+  child: Deno.ChildProcess;
+  /** Resolves with exit code, stdout and stderr once it exits. */
+  done: Promise<{ code: number; stdout: string; stderr: string }>;
+  /** Resolves when stderr has shown a line matching `pattern`; rejects after `timeoutMs`. */
+  waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<string>;
+}
+
+/**
+ * Starts `deno run` on one of our entry points with the project's config and `permissions`
+ * (all by default).
+ */
+export function startProgram(
+  entry: "sender.ts" | "receiver.ts" | string,
+  args: string[],
+  options: { permissions?: string[]; env?: Record<string, string> } = {},
+): RunningProgram {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--config",
+      repoPath("deno.json"),
+      ...(options.permissions ?? ["-A"]),
+      repoPath(entry),
+      ...args,
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1", ...options.env },
+  }).spawn();
+  let stderr = "";
+  let stdout = "";
+  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+  const decoder = new TextDecoder();
+  const readErr = (async () => {
+    for await (const chunk of child.stderr) {
+      stderr += decoder.decode(chunk, { stream: true });
+      for (const waiter of [...waiters]) {
+        const match = stderr.match(waiter.pattern);
+        if (match) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(match[0]);
+        }
+      }
+    }
+  })();
+  const readOut = (async () => {
+    const outDecoder = new TextDecoder();
+    for await (const chunk of child.stdout) stdout += outDecoder.decode(chunk, { stream: true });
+  })();
+  const done = (async () => {
+    const status = await child.status;
+    await Promise.all([readErr, readOut]);
+    return { code: status.code, stdout, stderr };
+  })();
+  return {
+    child,
+    done,
+    waitForStderr(pattern, timeoutMs = 20_000) {
+      const match = stderr.match(pattern);
+      if (match) return Promise.resolve(match[0]);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(new Error(`timed out waiting for ${pattern} on stderr; got:\n${stderr}`));
+        }, timeoutMs);
+        waiters.push({
+          pattern,
+          resolve: (line) => {
+            clearTimeout(timer);
+            resolve(line);
+          },
+        });
+        done.then(() => {
+          clearTimeout(timer);
+          reject(new Error(`exited before ${pattern} appeared on stderr:\n${stderr}`));
+        });
+      });
+    },
+  };
+}
+
+/** Stops a program with SIGTERM if it still runs, and waits for it. */
+export async function stopProgram(program: RunningProgram) {
+  try {
+    program.child.kill("SIGTERM");
+  } catch { /* already exited */ }
+  return await program.done;
+}
+
+/** A UDP port that was free a moment ago on 127.0.0.1. */
+export function freeUdpPort(): number {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const port = (socket.addr as Deno.NetAddr).port;
+  socket.close();
+  return port;
+}
+
+/** Fails with a message naming the apt package when `tool` is not installed. */
+export async function requireTool(tool: string, aptPackage: string): Promise<void> {
+  try {
+    await new Deno.Command(tool, { args: ["-version"], stdout: "null", stderr: "null" }).output();
+  } catch {
+    throw new Error(`${tool} is required for this test: install it (apt install ${aptPackage})`);
+  }
+}
+
+/** Lines of stdout parsed as JSON, ignoring anything else. */
+export function jsonLines(stdout: string): Record<string, unknown>[] {
+  return stdout.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line));
+}

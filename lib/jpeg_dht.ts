@@ -365,6 +365,10 @@ export interface JpegHeaderScan {
   readonly sosOffset: number;
   /** Whether a DHT segment appears before the first SOS. */
   readonly hasDht: boolean;
+  /** Frame width from the SOF segment, 0 when none was seen. */
+  readonly width: number;
+  /** Frame height from the SOF segment, 0 when none was seen (or defined later by DNL). */
+  readonly height: number;
 }
 
 /**
@@ -374,31 +378,37 @@ export interface JpegHeaderScan {
  * bounded by the buffer length since every step advances by at least one byte.
  */
 export function scanJpegHeader(jpeg: Uint8Array): JpegHeaderScan {
-  if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) {
-    return { sosOffset: -1, hasDht: false };
-  }
-  let hasDht = false;
+  let hasDht = false, width = 0, height = 0;
+  const fail = () => ({ sosOffset: -1, hasDht, width, height });
+  if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) return fail();
   let i = 2;
   while (i + 1 < jpeg.length) {
-    if (jpeg[i] !== 0xff) return { sosOffset: -1, hasDht };
+    if (jpeg[i] !== 0xff) return fail();
     const marker = jpeg[i + 1];
     if (marker === 0xff) {
       i++; // fill byte before a marker
       continue;
     }
-    if (marker === 0xda) return { sosOffset: i, hasDht };
+    if (marker === 0xda) return { sosOffset: i, hasDht, width, height };
     // Standalone markers carry no length field.
     if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) {
       i += 2;
       continue;
     }
-    if (marker === 0xd9 || i + 3 >= jpeg.length) return { sosOffset: -1, hasDht };
-    if (marker === 0xc4) hasDht = true;
+    if (marker === 0xd9 || i + 3 >= jpeg.length) return fail();
     const length = (jpeg[i + 2] << 8) | jpeg[i + 3];
-    if (length < 2) return { sosOffset: -1, hasDht };
+    if (length < 2) return fail();
+    if (marker === 0xc4) hasDht = true;
+    // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC): P(1) Y(2) X(2) ...
+    const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 &&
+      marker !== 0xcc;
+    if (isSof && length >= 7 && i + 8 < jpeg.length) {
+      height = (jpeg[i + 5] << 8) | jpeg[i + 6];
+      width = (jpeg[i + 7] << 8) | jpeg[i + 8];
+    }
     i += 2 + length;
   }
-  return { sosOffset: -1, hasDht };
+  return fail();
 }
 
 /**

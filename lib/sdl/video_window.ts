@@ -73,6 +73,42 @@ export interface RgbaPixels {
   readonly data: Uint8Array;
 }
 
+/**
+ * Maps one raw SDL_Event (56 bytes, little-endian host) to the action udpcam takes, or null for
+ * events it ignores. Offsets are documented in ./ffi.ts.
+ */
+export function parseSdlEvent(view: DataView): VideoWindowEvent | null {
+  const type = view.getUint32(0, true);
+  if (type === SDL_QUIT) return { type: "quit" };
+  if (type === SDL_WINDOWEVENT) {
+    const id = view.getUint8(WINDOW_EVENT_ID_OFFSET);
+    if (id === SDL_WINDOWEVENT_CLOSE) return { type: "quit" };
+    if (id === SDL_WINDOWEVENT_SIZE_CHANGED) {
+      return {
+        type: "resized",
+        width: view.getInt32(WINDOW_EVENT_DATA1_OFFSET, true),
+        height: view.getInt32(WINDOW_EVENT_DATA2_OFFSET, true),
+      };
+    }
+    return null;
+  }
+  if (type === SDL_KEYDOWN) {
+    if (view.getUint8(KEY_EVENT_REPEAT_OFFSET) !== 0) return null;
+    const sym = view.getInt32(KEY_EVENT_SYM_OFFSET, true);
+    if (sym === SDLK_Q || sym === SDLK_ESCAPE) return { type: "quit" };
+    if (sym === SDLK_F) return { type: "toggleFullscreen" };
+    if (sym === SDLK_S) return { type: "save" };
+    return null;
+  }
+  if (
+    type === SDL_MOUSEBUTTONDOWN && view.getUint8(MOUSE_BUTTON_OFFSET) === SDL_BUTTON_LEFT &&
+    view.getUint8(MOUSE_CLICKS_OFFSET) === 2
+  ) {
+    return { type: "toggleFullscreen" };
+  }
+  return null;
+}
+
 /** Upper bound of events handled per {@linkcode VideoWindow.pollEvents} call. */
 export const MAX_EVENTS_PER_POLL = 256;
 
@@ -223,33 +259,8 @@ export class VideoWindow {
     const view = this.#eventView;
     for (let n = 0; n < MAX_EVENTS_PER_POLL; n++) {
       if (this.#lib.symbols.SDL_PollEvent(this.#event) === 0) break;
-      const type = view.getUint32(0, true);
-      if (type === SDL_QUIT) {
-        events.push({ type: "quit" });
-      } else if (type === SDL_WINDOWEVENT) {
-        const id = view.getUint8(WINDOW_EVENT_ID_OFFSET);
-        if (id === SDL_WINDOWEVENT_CLOSE) events.push({ type: "quit" });
-        if (id === SDL_WINDOWEVENT_SIZE_CHANGED) {
-          events.push({
-            type: "resized",
-            width: view.getInt32(WINDOW_EVENT_DATA1_OFFSET, true),
-            height: view.getInt32(WINDOW_EVENT_DATA2_OFFSET, true),
-          });
-        }
-      } else if (type === SDL_KEYDOWN) {
-        if (view.getUint8(KEY_EVENT_REPEAT_OFFSET) !== 0) continue;
-        const sym = view.getInt32(KEY_EVENT_SYM_OFFSET, true);
-        if (sym === SDLK_Q || sym === SDLK_ESCAPE) events.push({ type: "quit" });
-        else if (sym === SDLK_F) events.push({ type: "toggleFullscreen" });
-        else if (sym === SDLK_S) events.push({ type: "save" });
-      } else if (type === SDL_MOUSEBUTTONDOWN) {
-        if (
-          view.getUint8(MOUSE_BUTTON_OFFSET) === SDL_BUTTON_LEFT &&
-          view.getUint8(MOUSE_CLICKS_OFFSET) === 2
-        ) {
-          events.push({ type: "toggleFullscreen" });
-        }
-      }
+      const event = parseSdlEvent(view);
+      if (event) events.push(event);
     }
     return events;
   }

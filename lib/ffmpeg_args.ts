@@ -66,7 +66,9 @@ function cameraInput(
   device: string,
   settings: CaptureSettings,
 ): string[] {
-  const size = settings.size ? ["-video_size", `${settings.size.width}x${settings.size.height}`] : [];
+  const size = settings.size
+    ? ["-video_size", `${settings.size.width}x${settings.size.height}`]
+    : [];
   const rate = ["-framerate", String(settings.fps)];
   switch (os) {
     case "linux":

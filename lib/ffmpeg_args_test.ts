@@ -37,7 +37,10 @@ Deno.test("camera input per OS", () => {
   const mac = inputOf(buildFfmpegArgs(base, "darwin"));
   deepStrictEqual(mac.slice(2, 4), ["-f", "avfoundation"]);
   equal(mac.at(-1), "0:none");
-  const win = buildFfmpegArgs({ ...base, source: { kind: "camera", device: "HD Webcam" } }, "windows");
+  const win = buildFfmpegArgs(
+    { ...base, source: { kind: "camera", device: "HD Webcam" } },
+    "windows",
+  );
   equal(inputOf(win).at(-1), "video=HD Webcam");
 });
 

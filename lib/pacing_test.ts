@@ -23,7 +23,10 @@ Deno.test("planBursts always covers every datagram within the allowed spread", (
       ok(plan.bursts * plan.burstDatagrams >= datagrams);
       ok((plan.bursts - 1) * plan.burstDatagrams < datagrams, "no empty burst");
       const spread = (plan.bursts - 1) * plan.gapMs;
-      ok(spread <= Math.max(0, intervalMs * DEFAULT_PACING.maxSpreadShare), `${datagrams}@${intervalMs}`);
+      ok(
+        spread <= Math.max(0, intervalMs * DEFAULT_PACING.maxSpreadShare),
+        `${datagrams}@${intervalMs}`,
+      );
     }
   }
 });

@@ -91,7 +91,11 @@ export class RateMeter {
   }
 
   /** Rates since the previous call, given the running totals now. */
-  sample(nowMs: number, count: number, bytes: number): { perSecond: number; mbitPerSecond: number } {
+  sample(
+    nowMs: number,
+    count: number,
+    bytes: number,
+  ): { perSecond: number; mbitPerSecond: number } {
     const seconds = Math.max(1e-3, (nowMs - this.#lastMs) / 1000);
     const perSecond = (count - this.#lastCount) / seconds;
     const mbitPerSecond = ((bytes - this.#lastBytes) * 8) / seconds / 1e6;

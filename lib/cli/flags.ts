@@ -79,7 +79,10 @@ export function sizeFlag(
   const width = match ? Number(match[1]) : 0;
   const height = match ? Number(match[2]) : 0;
   if (!match || width < 16 || height < 16 || width > 7680 || height > 4320) {
-    throw usageError(program, `--size must be WIDTHxHEIGHT between 16x16 and 7680x4320, got "${value}"`);
+    throw usageError(
+      program,
+      `--size must be WIDTHxHEIGHT between 16x16 and 7680x4320, got "${value}"`,
+    );
   }
   if (width % 2 !== 0 || height % 2 !== 0) {
     throw usageError(program, `--size needs even width and height, got "${value}"`);

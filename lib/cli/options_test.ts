@@ -51,7 +51,10 @@ Deno.test("sender flags", () => {
 
 Deno.test("sender rejects bad flags with the flag, the value and what is allowed", () => {
   const table: [string[], RegExp][] = [
-    [["--max-datagram", "575"], /--max-datagram must be a whole number from 576 to 65507, got "575"/],
+    [
+      ["--max-datagram", "575"],
+      /--max-datagram must be a whole number from 576 to 65507, got "575"/,
+    ],
     [["--max-datagram", "65508"], /from 576 to 65507/],
     [["--max-datagram", "12k"], /got "12k"/],
     [["--fps", "0"], /--fps must be/],

@@ -93,7 +93,14 @@ export function parseReceiverArgs(args: string[]): ReceiverCommand {
       statsJson: flags["stats-json"] ?? false,
       maxFrames: intFlag(PROGRAM, "frames", flags.frames, 0, 1, Number.MAX_SAFE_INTEGER),
       durationS: numberFlag(PROGRAM, "duration", flags.duration, 0, 0.1, 1e7),
-      frameTimeoutMs: intFlag(PROGRAM, "frame-timeout-ms", flags["frame-timeout-ms"], 250, 10, 5000),
+      frameTimeoutMs: intFlag(
+        PROGRAM,
+        "frame-timeout-ms",
+        flags["frame-timeout-ms"],
+        250,
+        10,
+        5000,
+      ),
     },
   };
 }

@@ -132,7 +132,10 @@ export function parseSenderArgs(
     ? { kind: "file", path: flags.file, loop: !flags["no-loop"] }
     : { kind: "camera", device: flags.device ?? null };
   if (flags.passthrough && source.kind === "testPattern") {
-    throw usageError(PROGRAM, "--passthrough needs a camera or an MJPEG --file, not --test-pattern");
+    throw usageError(
+      PROGRAM,
+      "--passthrough needs a camera or an MJPEG --file, not --test-pattern",
+    );
   }
 
   const destinations = (flags.to ?? [formatHostPort(DEFAULT_DESTINATION)]).map((text) => {

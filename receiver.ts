@@ -28,6 +28,7 @@ async function main(args: string[]): Promise<number> {
   const status = new StatusLine();
   const record = options.recordPath ? createOutputFile(options.recordPath, "--record") : null;
   const latency = new LatencyWindow();
+  const runLatency = new LatencyWindow(16384);
   let framesSeen = 0;
   let streamId: number | null = null;
   let stop = () => {};
@@ -36,7 +37,11 @@ async function main(args: string[]): Promise<number> {
   const thread = await ReceiveThread.start(options.listen, options.frameTimeoutMs, (frame) => {
     framesSeen++;
     streamId = frame.streamId;
-    if (frame.captureUs !== null) latency.add((frame.completeUs - frame.captureUs) / 1000);
+    if (frame.captureUs !== null) {
+      const latencyMs = (frame.completeUs - frame.captureUs) / 1000;
+      latency.add(latencyMs);
+      runLatency.add(latencyMs);
+    }
     if (record) writeAllSync(record, frame.bytes);
     if (options.maxFrames > 0 && framesSeen >= options.maxFrames) stop();
   });
@@ -48,12 +53,14 @@ async function main(args: string[]): Promise<number> {
 
   const startMs = performance.now();
   const reporter = new ReceiverReporter(startMs);
-  const report = () => {
+  const report = (final = false) => {
     const summary = reporter.report(performance.now(), thread.counters, latency.take(), streamId);
-    if (options.statsJson) console.log(JSON.stringify(summary));
+    // The last line also summarises the whole run, for benchmarks and scripts.
+    const line = final ? { ...summary, final, latencyMsRun: runLatency.take() } : summary;
+    if (options.statsJson) console.log(JSON.stringify(line));
     status.update(formatReceiverStatus(listen, summary));
   };
-  const timer = setInterval(report, 1000);
+  const timer = setInterval(() => report(), 1000);
   const removeSignals = onStopSignals(stop);
   const deadline = options.durationS > 0 ? setTimeout(stop, options.durationS * 1000) : undefined;
 
@@ -62,7 +69,7 @@ async function main(args: string[]): Promise<number> {
   clearTimeout(deadline);
   removeSignals();
   await thread.stop();
-  report();
+  report(true);
   status.finish();
   record?.close();
   return 0;

@@ -1,0 +1,158 @@
+import assert from "node:assert/strict";
+import { withoutHuffmanTables } from "../jpeg_dht.ts";
+import { I420Converter, type YuvImage } from "../yuv.ts";
+import { makeJpeg, makeJpegs } from "./_test_jpegs.ts";
+import type { JpegDecoder } from "./decoder.ts";
+import { openDecoder } from "./select_decoder.ts";
+import { TurboDecoder, TURBOJPEG_LIB_ENV } from "./turbo_decoder.ts";
+import { WasmDecoder } from "./wasm_decoder.ts";
+
+async function withDecoders(fn: (decoders: JpegDecoder[]) => Promise<void>): Promise<void> {
+  const decoders: JpegDecoder[] = [TurboDecoder.open(), await WasmDecoder.open()];
+  try {
+    await fn(decoders);
+  } finally {
+    for (const d of decoders) d.close();
+  }
+}
+
+/** The image as 4:2:0 copies, so it survives the decoder's next call. */
+function snapshot(image: YuvImage): YuvImage {
+  const i420 = new I420Converter().convert(image);
+  return { ...i420, planes: i420.planes.map((p) => p.slice()) };
+}
+
+function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
+  assert.equal(a.length, b.length);
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i] - b[i]);
+  return sum / a.length;
+}
+
+async function withEnv(name: string, value: string, fn: () => Promise<void>): Promise<void> {
+  const old = Deno.env.get(name);
+  Deno.env.set(name, value);
+  try {
+    await fn();
+  } finally {
+    if (old === undefined) Deno.env.delete(name);
+    else Deno.env.set(name, old);
+  }
+}
+
+Deno.test("a missing libturbojpeg gives one sentence with the install line", async () => {
+  await withEnv(TURBOJPEG_LIB_ENV, "/nonexistent/libturbojpeg.so.0", async () => {
+    assert.throws(
+      () => TurboDecoder.open(),
+      (e: Error) =>
+        e.name === "UserError" && /^Cannot load the libjpeg-turbo library/.test(e.message) &&
+        e.message.includes("apt install libturbojpeg0") && e.message.split(". ").length === 1,
+    );
+    const { decoder, fallbackReason } = await openDecoder("auto");
+    assert.equal(decoder.name, "wasm");
+    assert.match(fallbackReason ?? "", /libturbojpeg0/);
+    decoder.close();
+    await assert.rejects(() => openDecoder("turbo"), /apt install libturbojpeg0/);
+  });
+});
+
+Deno.test("openDecoder auto prefers turbo", async () => {
+  const { decoder, fallbackReason } = await openDecoder("auto");
+  assert.equal(decoder.name, "turbo");
+  assert.equal(fallbackReason, undefined);
+  decoder.close();
+});
+
+Deno.test("turbo decodes each subsampling to planes of the source colour", async () => {
+  const decoder = TurboDecoder.open();
+  try {
+    for (const subsampling of ["420", "422", "444", "gray"] as const) {
+      const jpeg = await makeJpeg({ source: "color=c=red", width: 64, height: 48, subsampling });
+      const image = await decoder.decode(jpeg);
+      assert.equal(image.subsampling, subsampling);
+      assert.deepEqual([image.width, image.height], [64, 48]);
+      const want = subsampling === "gray" ? [76] : [76, 85, 255];
+      for (let p = 0; p < want.length; p++) {
+        for (const value of image.planes[p]) assert.ok(Math.abs(value - want[p]) <= 2, subsampling);
+      }
+    }
+  } finally {
+    decoder.close();
+  }
+});
+
+Deno.test("both decoders agree on colour bars, with and without Huffman tables", async () => {
+  await withDecoders(async ([turbo, wasm]) => {
+    for (const subsampling of ["420", "422"] as const) {
+      const jpeg = await makeJpeg({ source: "testsrc2", width: 320, height: 240, subsampling });
+      const reference = snapshot(await turbo.decode(jpeg));
+      for (
+        const [decoder, frame] of [[wasm, jpeg], [turbo, withoutHuffmanTables(jpeg)], [
+          wasm,
+          withoutHuffmanTables(jpeg),
+        ]] as const
+      ) {
+        const image = await decoder.decode(frame);
+        assert.equal(image.width, 320);
+        // wasm goes through RGB (clamped, chroma upsampled then averaged again): small drift.
+        for (let p = 0; p < 3; p++) {
+          const diff = meanAbsDiff(reference.planes[p], snapshot(image).planes[p]);
+          assert.ok(diff < 4, `${decoder.name} ${subsampling} plane ${p}: mean diff ${diff}`);
+        }
+      }
+    }
+  });
+});
+
+Deno.test("corrupt JPEGs reject with 'Cannot decode JPEG' and the decoder keeps working", async () => {
+  const jpeg = await makeJpeg({ source: "testsrc2", width: 160, height: 120 });
+  const flipped = jpeg.slice();
+  for (let i = 700; i < 800; i++) flipped[i] = 0xff;
+  const bogusTable = jpeg.slice();
+  bogusTable.fill(0xff, 200, 260);
+  const bad = [
+    new Uint8Array(0),
+    new Uint8Array([1, 2, 3]),
+    jpeg.subarray(0, 2),
+    jpeg.subarray(0, jpeg.length >> 1),
+    flipped,
+    bogusTable,
+  ];
+  await withDecoders(async (decoders) => {
+    for (const decoder of decoders) {
+      for (const [i, frame] of bad.entries()) {
+        await assert.rejects(
+          () => decoder.decode(frame),
+          /^Error: Cannot decode JPEG: /,
+          `${decoder.name} #${i}`,
+        );
+      }
+      const image = await decoder.decode(jpeg);
+      assert.equal(image.width, 160, decoder.name);
+    }
+  });
+});
+
+Deno.test("decoders reuse buffers and follow resolution changes", async () => {
+  const small = await makeJpegs({ source: "testsrc2", width: 160, height: 120, frames: 3 });
+  const large = await makeJpeg({ source: "testsrc2", width: 320, height: 240 });
+  const turbo = TurboDecoder.open();
+  const wasm = await WasmDecoder.open();
+  try {
+    for (const decoder of [turbo, wasm]) {
+      for (let i = 0; i < 30; i++) await decoder.decode(small[i % small.length]);
+      assert.equal(decoder.allocations, 1, decoder.name);
+      assert.equal((await decoder.decode(large)).width, 320);
+      assert.equal((await decoder.decode(small[0])).width, 160);
+      assert.equal(decoder.allocations, 3, decoder.name);
+    }
+    await assert.rejects(
+      () => Promise.all([turbo.decode(large), turbo.decode(large)]),
+      /still running/,
+    );
+  } finally {
+    turbo.close();
+    wasm.close();
+  }
+  await assert.rejects(() => turbo.decode(large), /closed/);
+});

@@ -1,0 +1,231 @@
+import assert from "node:assert/strict";
+import { makeJpeg } from "../decode/_test_jpegs.ts";
+import type { JpegDecoder } from "../decode/decoder.ts";
+import { TurboDecoder } from "../decode/turbo_decoder.ts";
+import { WasmDecoder } from "../decode/wasm_decoder.ts";
+import { withoutHuffmanTables } from "../jpeg_dht.ts";
+import type { YuvImage } from "../yuv.ts";
+import { SDL_EVENT_BYTES, SDL_KEYDOWN, SDL_MOUSEBUTTONDOWN, SDL_WINDOWEVENT } from "./ffi.ts";
+import { SDL2_LIB_ENV } from "./library.ts";
+import { parseSdlEvent, type RgbaPixels, VideoWindow } from "./video_window.ts";
+
+// Real SDL without a display; keep a driver the caller chose (e.g. x11 under xvfb-run).
+if (!Deno.env.get("SDL_VIDEODRIVER")) Deno.env.set("SDL_VIDEODRIVER", "dummy");
+
+function openWindow(width: number, height: number): VideoWindow {
+  return VideoWindow.open("udpcam test", width, height, { vsync: false, hidden: true });
+}
+
+function pixel(p: RgbaPixels, x: number, y: number): number[] {
+  const i = (y * p.width + x) * 4;
+  return Array.from(p.data.subarray(i, i + 3));
+}
+
+function assertColour(actual: number[], want: number[], tolerance: number, label: string): void {
+  const ok = actual.every((v, i) => Math.abs(v - want[i]) <= tolerance);
+  assert.ok(ok, `${label}: got rgb(${actual}), want rgb(${want}) ±${tolerance}`);
+}
+
+async function decoders(): Promise<JpegDecoder[]> {
+  return [TurboDecoder.open(), await WasmDecoder.open()];
+}
+
+Deno.test("a missing SDL2 gives one sentence with the install line and --headless", () => {
+  const old = Deno.env.get(SDL2_LIB_ENV);
+  Deno.env.set(SDL2_LIB_ENV, "/nonexistent/libSDL2-2.0.so.0");
+  try {
+    assert.throws(
+      () => openWindow(64, 48),
+      (e: Error) =>
+        e.name === "UserError" && /^Cannot load the SDL2 library/.test(e.message) &&
+        e.message.includes("apt install libsdl2-2.0-0") && e.message.endsWith("--headless."),
+    );
+  } finally {
+    if (old === undefined) Deno.env.delete(SDL2_LIB_ENV);
+    else Deno.env.set(SDL2_LIB_ENV, old);
+  }
+});
+
+Deno.test("solid colours survive decode and display for every subsampling and decoder", async () => {
+  const window = openWindow(320, 240);
+  const list = await decoders();
+  try {
+    const colours: [string, number[]][] = [
+      ["red", [255, 0, 0]],
+      ["0x2080c0", [0x20, 0x80, 0xc0]],
+      ["white", [255, 255, 255]],
+    ];
+    for (const [name, rgb] of colours) {
+      for (const subsampling of ["420", "422", "444", "gray"] as const) {
+        const jpeg = await makeJpeg({
+          source: `color=c=${name}`,
+          width: 320,
+          height: 240,
+          subsampling,
+        });
+        const want = subsampling === "gray"
+          ? new Array(3).fill(Math.round(0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]))
+          : rgb;
+        for (const decoder of list) {
+          window.present(await decoder.decode(jpeg));
+          const pixels = window.readPixelsRgba();
+          assert.deepEqual([pixels.width, pixels.height], [320, 240]);
+          const label = `${name} ${subsampling} ${decoder.name}`;
+          for (const [x, y] of [[0, 0], [160, 120], [319, 239], [37, 201]]) {
+            assertColour(pixel(pixels, x, y), want, 6, `${label} at ${x},${y}`);
+          }
+        }
+      }
+    }
+  } finally {
+    for (const d of list) d.close();
+    window.close();
+  }
+});
+
+Deno.test("colour bars look the same through both decoders, with and without DHT", async () => {
+  const window = openWindow(320, 240);
+  const [turbo, wasm] = await decoders();
+  try {
+    const jpeg = await makeJpeg({ source: "testsrc2", width: 320, height: 240 });
+    window.present(await turbo.decode(jpeg));
+    const reference = window.readPixelsRgba();
+    for (
+      const [decoder, frame] of [[wasm, jpeg], [turbo, withoutHuffmanTables(jpeg)], [
+        wasm,
+        withoutHuffmanTables(jpeg),
+      ]] as const
+    ) {
+      window.present(await decoder.decode(frame));
+      const shown = window.readPixelsRgba();
+      let sum = 0, far = 0;
+      for (let i = 0; i < shown.data.length; i++) {
+        if (i % 4 === 3) continue;
+        const d = Math.abs(shown.data[i] - reference.data[i]);
+        sum += d;
+        if (d > 24) far++;
+      }
+      const mean = sum / (shown.data.length * 0.75);
+      assert.ok(mean < 3, `${decoder.name}: mean difference ${mean}`);
+      // Only edges of saturated bars may differ more (chroma resampled twice on the wasm path).
+      assert.ok(far < shown.data.length * 0.02, `${decoder.name}: ${far} values differ by >24`);
+    }
+  } finally {
+    turbo.close();
+    wasm.close();
+    window.close();
+  }
+});
+
+Deno.test("a resolution change mid-stream recreates the texture once, 100 frames reuse it", async () => {
+  const window = openWindow(320, 240);
+  const decoder = TurboDecoder.open();
+  try {
+    const red = await makeJpeg({ source: "color=c=red", width: 320, height: 240 });
+    const blue = await makeJpeg({ source: "color=c=blue", width: 160, height: 120 });
+    for (let i = 0; i < 100; i++) window.present(await decoder.decode(red));
+    assert.equal(window.textureCreations, 1);
+    window.present(await decoder.decode(blue));
+    assert.equal(window.textureCreations, 2);
+    assertColour(pixel(window.readPixelsRgba(), 300, 200), [0, 0, 255], 6, "scaled blue");
+    for (let i = 0; i < 10; i++) window.present(await decoder.decode(blue));
+    assert.equal(window.textureCreations, 2);
+  } finally {
+    decoder.close();
+    window.close();
+  }
+});
+
+Deno.test("frames are letterboxed at their aspect ratio; waiting screen shows a bar", async () => {
+  const window = openWindow(400, 200);
+  const decoder = TurboDecoder.open();
+  try {
+    window.presentWaiting(1000);
+    const waiting = window.readPixelsRgba();
+    const background = pixel(waiting, 0, 0);
+    assert.notDeepEqual(pixel(waiting, 200, 100), background, "bar in the middle");
+
+    window.present(
+      await decoder.decode(
+        await makeJpeg({
+          source: "color=c=red",
+          width: 320,
+          height: 240,
+        }),
+      ),
+    );
+    // 4:3 in 400x200 -> 267x200 centred at x = 66: bars left and right.
+    const shown = window.readPixelsRgba();
+    assertColour(pixel(shown, 200, 100), [255, 0, 0], 6, "picture");
+    assertColour(pixel(shown, 70, 10), [255, 0, 0], 6, "picture left edge");
+    assert.deepEqual(pixel(shown, 10, 100), background, "left bar");
+    assert.deepEqual(pixel(shown, 390, 100), background, "right bar");
+  } finally {
+    decoder.close();
+    window.close();
+  }
+});
+
+Deno.test("window controls work on a live window", () => {
+  const window = openWindow(64, 48);
+  try {
+    window.setTitle("udpcam — 30 fps");
+    assert.ok(Array.isArray(window.pollEvents()));
+    const before = window.fullscreen;
+    assert.equal(window.toggleFullscreen(), !before);
+    assert.equal(window.toggleFullscreen(), before);
+    const grey: YuvImage = {
+      width: 2,
+      height: 2,
+      subsampling: "gray",
+      planes: [new Uint8Array([128, 128, 128, 128])],
+      strides: [2],
+    };
+    window.present(grey);
+  } finally {
+    window.close();
+  }
+  window.close();
+  assert.throws(() => window.pollEvents(), /closed/);
+});
+
+Deno.test("parseSdlEvent maps SDL_Event bytes to actions", () => {
+  const event = (fill: (v: DataView) => void) => {
+    const view = new DataView(new ArrayBuffer(SDL_EVENT_BYTES));
+    fill(view);
+    return parseSdlEvent(view);
+  };
+  const key = (sym: number, repeat = 0) =>
+    event((v) => {
+      v.setUint32(0, SDL_KEYDOWN, true);
+      v.setUint8(13, repeat);
+      v.setInt32(20, sym, true);
+    });
+  assert.deepEqual(event((v) => v.setUint32(0, 0x100, true)), { type: "quit" });
+  assert.deepEqual(key(0x71), { type: "quit" });
+  assert.deepEqual(key(27), { type: "quit" });
+  assert.deepEqual(key(0x66), { type: "toggleFullscreen" });
+  assert.deepEqual(key(0x73), { type: "save" });
+  assert.equal(key(0x73, 1), null, "auto-repeat ignored");
+  assert.equal(key(0x61), null);
+  const click = (button: number, clicks: number) =>
+    event((v) => {
+      v.setUint32(0, SDL_MOUSEBUTTONDOWN, true);
+      v.setUint8(16, button);
+      v.setUint8(17, 1);
+      v.setUint8(18, clicks);
+    });
+  assert.deepEqual(click(1, 2), { type: "toggleFullscreen" });
+  assert.equal(click(1, 1), null);
+  assert.equal(click(3, 2), null);
+  const windowEvent = (id: number) =>
+    event((v) => {
+      v.setUint32(0, SDL_WINDOWEVENT, true);
+      v.setUint8(12, id);
+      v.setInt32(16, 800, true);
+      v.setInt32(20, 600, true);
+    });
+  assert.deepEqual(windowEvent(6), { type: "resized", width: 800, height: 600 });
+  assert.deepEqual(windowEvent(14), { type: "quit" });
+  assert.equal(windowEvent(1), null);
+});

@@ -1,0 +1,247 @@
+/**
+ * Legacy wire mode: the datagram format of the widely copied Python/OpenCV webcam-over-UDP
+ * design, so udpcam can talk to its senders and receivers.
+ *
+ * ```text
+ *  0               1
+ *  0 1 2 3 4 5 6 7 0 1 2 3 ...
+ * +---------------+------------------------------------------+
+ * |  segments     |  up to 65472 bytes of the frame's JPEG   |
+ * |  left (1..255)|                                          |
+ * +---------------+------------------------------------------+
+ * ```
+ *
+ * The first byte counts the segments still to come including this one, so the last segment of a
+ * frame carries 1. There is no frame id, no length and no checksum. Every segment but the last
+ * is full (65472 bytes in the original, which assumes 64 KiB datagrams; macOS refuses UDP
+ * datagrams above 9216 bytes by default, so use a smaller `maxDatagramBytes` there).
+ *
+ * @module
+ */
+
+import type {
+  DepacketizerCounters,
+  FrameDepacketizer,
+  FramePacketizer,
+  ReceivedFrame,
+} from "./wire_mode.ts";
+
+/** Payload bytes the original sender puts in every full segment: 2^16 - 64. */
+export const LEGACY_MAX_SEGMENT_BYTES = 65472;
+/** Most segments a frame can have: the count is one byte. */
+export const LEGACY_MAX_SEGMENTS = 255;
+
+/** Payload bytes per segment at `maxDatagramBytes`: the original's 65472 or less. */
+export function legacySegmentBytes(maxDatagramBytes: number): number {
+  return Math.min(LEGACY_MAX_SEGMENT_BYTES, Math.floor(maxDatagramBytes) - 1);
+}
+
+/** Cuts frames into legacy datagrams, byte for byte as the original sender does. */
+export class LegacyPacketizer implements FramePacketizer {
+  /** Payload bytes per full segment. */
+  readonly segmentBytes: number;
+
+  /**
+   * @param maxDatagramBytes Largest datagram to produce, count byte included.
+   * @throws {RangeError} when it leaves no room for payload.
+   */
+  constructor(maxDatagramBytes: number) {
+    this.segmentBytes = legacySegmentBytes(maxDatagramBytes);
+    if (!(this.segmentBytes >= 1)) {
+      throw new RangeError(
+        `Cannot make legacy datagrams of ${maxDatagramBytes} bytes: they need at least 2. ` +
+          "Raise the datagram size.",
+      );
+    }
+  }
+
+  /**
+   * Returns the datagrams of `frame`; an empty frame gives none, as in the original.
+   * `captureUs` is not sent: the format has no field for it.
+   *
+   * @throws {RangeError} when the frame needs more than 255 segments.
+   */
+  packetize(frame: Uint8Array, _captureUs: number): Uint8Array[] {
+    const count = Math.ceil(frame.length / this.segmentBytes);
+    if (count > LEGACY_MAX_SEGMENTS) {
+      throw new RangeError(
+        `Cannot send a ${frame.length}-byte frame in legacy mode: it needs ${count} segments of ` +
+          `${this.segmentBytes} bytes and the format allows ${LEGACY_MAX_SEGMENTS}. ` +
+          "Lower the resolution or quality, or raise the datagram size.",
+      );
+    }
+    const datagrams: Uint8Array[] = [];
+    for (let i = 0; i < count; i++) {
+      const payload = frame.subarray(i * this.segmentBytes, (i + 1) * this.segmentBytes);
+      const datagram = new Uint8Array(1 + payload.length);
+      datagram[0] = count - i;
+      datagram.set(payload, 1);
+      datagrams.push(datagram);
+    }
+    return datagrams;
+  }
+}
+
+/** Limits and timeouts of a {@linkcode LegacyDepacketizer}. */
+export interface LegacyDepacketizerOptions {
+  /** Frames longer than this are dropped as they grow. */
+  maxFrameBytes: number;
+  /** An incomplete frame is given up this long after its first segment arrived. */
+  frameTimeoutMs: number;
+}
+
+/** Defaults: the format's own ceiling (255 full segments) is larger; 8 MiB is plenty for JPEG. */
+export const DEFAULT_LEGACY_DEPACKETIZER_OPTIONS: LegacyDepacketizerOptions = {
+  maxFrameBytes: 8 * 1024 * 1024,
+  frameTimeoutMs: 250,
+};
+
+/** Reasons a datagram is dropped on its own. */
+export const LEGACY_DATAGRAM_DROP_REASONS = ["empty", "zeroCount", "unsynced"] as const;
+/** A reason a datagram is dropped. */
+export type LegacyDatagramDropReason = typeof LEGACY_DATAGRAM_DROP_REASONS[number];
+
+/** Reasons a frame in progress is given up. */
+export const LEGACY_FRAME_DROP_REASONS = [
+  "discontinuity",
+  "segmentSize",
+  "noEoi",
+  "tooLarge",
+  "expired",
+] as const;
+/** A reason a frame is given up. */
+export type LegacyFrameDropReason = typeof LEGACY_FRAME_DROP_REASONS[number];
+
+/** Everything a {@linkcode LegacyDepacketizer} has counted. */
+export interface LegacyDepacketizerCounters extends DepacketizerCounters {
+  /** Datagrams dropped on their own, by reason. */
+  datagramDrops: Record<LegacyDatagramDropReason, number>;
+  /** Frames given up, by reason. */
+  frameDrops: Record<LegacyFrameDropReason, number>;
+}
+
+function zeroCounts<K extends string>(keys: readonly K[]): Record<K, number> {
+  return Object.fromEntries(keys.map((key) => [key, 0])) as Record<K, number>;
+}
+
+/**
+ * Rebuilds frames from legacy datagrams and, unlike the original receiver, refuses to glue
+ * segments of different frames together or to emit truncated ones:
+ * - a frame starts only with a segment whose payload begins with a JPEG SOI;
+ * - each further segment must carry exactly the previous count minus one, and every segment
+ *   but the last must be as long as the first (the sender fills them all);
+ * - the assembled frame must end with EOI.
+ *
+ * A datagram that breaks the sequence drops the frame in progress and is then considered as the
+ * start of a new frame. Without a frame id, losing the tail of one frame and the head of the next
+ * with the same segment count can still splice them; see docs/protocol.md.
+ */
+export class LegacyDepacketizer implements FrameDepacketizer {
+  readonly #options: LegacyDepacketizerOptions;
+  #segments: Uint8Array[] = [];
+  #bytes = 0;
+  #expectedCount = 0;
+  #firstSegmentMs = 0;
+  #frameSeq = 0;
+  /** Counters since construction; read them, do not write them. */
+  readonly counters: LegacyDepacketizerCounters = {
+    datagramsReceived: 0,
+    bytesReceived: 0,
+    datagramDrops: zeroCounts(LEGACY_DATAGRAM_DROP_REASONS),
+    framesComplete: 0,
+    frameDrops: zeroCounts(LEGACY_FRAME_DROP_REASONS),
+  };
+
+  /** @param options Overrides of {@linkcode DEFAULT_LEGACY_DEPACKETIZER_OPTIONS}. */
+  constructor(options: Partial<LegacyDepacketizerOptions> = {}) {
+    this.#options = { ...DEFAULT_LEGACY_DEPACKETIZER_OPTIONS, ...options };
+  }
+
+  /** Payload bytes of the frame in progress. */
+  get bytesInFlight(): number {
+    return this.#bytes;
+  }
+
+  /** Feeds one datagram received at `nowMs`; returns the frame it completes, if any. Never throws. */
+  push(datagram: Uint8Array, nowMs: number): ReceivedFrame | null {
+    this.counters.datagramsReceived++;
+    this.counters.bytesReceived += datagram.length;
+    this.expire(nowMs);
+    if (datagram.length < 2) return this.#dropDatagram("empty");
+    const count = datagram[0];
+    if (count === 0) return this.#dropDatagram("zeroCount");
+    const payload = datagram.subarray(1);
+
+    if (this.#segments.length > 0) {
+      if (count === this.#expectedCount && this.#fitsFrame(payload)) {
+        return this.#append(payload, count, nowMs);
+      }
+      const reason = count === this.#expectedCount ? "segmentSize" : "discontinuity";
+      this.#dropFrame(reason);
+    }
+    if (payload.length < 2 || payload[0] !== 0xff || payload[1] !== 0xd8) {
+      return this.#dropDatagram("unsynced");
+    }
+    this.#firstSegmentMs = nowMs;
+    return this.#append(payload, count, nowMs);
+  }
+
+  /** Gives up a frame in progress older than the frame timeout. Call it when idle, too. */
+  expire(nowMs: number): void {
+    if (
+      this.#segments.length > 0 && nowMs - this.#firstSegmentMs >= this.#options.frameTimeoutMs
+    ) {
+      this.#dropFrame("expired");
+    }
+  }
+
+  /** True when `payload` may follow the segments held: full ones stay full. */
+  #fitsFrame(payload: Uint8Array): boolean {
+    const full = this.#segments[0].length;
+    const last = this.#segments[this.#segments.length - 1];
+    return last.length === full && payload.length <= full;
+  }
+
+  #append(payload: Uint8Array, count: number, nowMs: number): ReceivedFrame | null {
+    if (this.#bytes + payload.length > this.#options.maxFrameBytes) {
+      // Counted as a frame even when it had not started: it is one the sender meant to send.
+      this.#segments.push(payload);
+      this.#dropFrame("tooLarge");
+      return null;
+    }
+    // Copy: the caller may reuse its receive buffer.
+    this.#segments.push(payload.slice());
+    this.#bytes += payload.length;
+    if (count > 1) {
+      this.#expectedCount = count - 1;
+      return null;
+    }
+    const bytes = new Uint8Array(this.#bytes);
+    let at = 0;
+    for (const segment of this.#segments) {
+      bytes.set(segment, at);
+      at += segment.length;
+    }
+    this.#segments = [];
+    this.#bytes = 0;
+    if (bytes.length < 4 || bytes[bytes.length - 2] !== 0xff || bytes[bytes.length - 1] !== 0xd9) {
+      this.counters.frameDrops.noEoi++;
+      return null;
+    }
+    this.counters.framesComplete++;
+    const frameSeq = this.#frameSeq;
+    this.#frameSeq = (this.#frameSeq + 1) >>> 0;
+    return { streamId: 0, frameSeq, captureUs: null, bytes, completeMs: nowMs };
+  }
+
+  #dropFrame(reason: LegacyFrameDropReason): void {
+    this.#segments = [];
+    this.#bytes = 0;
+    this.counters.frameDrops[reason]++;
+  }
+
+  #dropDatagram(reason: LegacyDatagramDropReason): null {
+    this.counters.datagramDrops[reason]++;
+    return null;
+  }
+}

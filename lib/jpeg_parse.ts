@@ -6,6 +6,8 @@
  * @module
  */
 
+import { STANDARD_DHT_SEGMENT } from "./jpeg_dht.ts";
+
 /** Marker codes (the byte after 0xFF) this module cares about. */
 export const JpegMarker = {
   /** Start of image. */
@@ -95,372 +97,20 @@ export type JpegParseResult =
   | { ok: true; info: JpegInfo }
   | { ok: false; reason: JpegParseFailure };
 
-/** A Huffman table as DHT stores it: code counts per length 1..16, then the symbols. */
-export interface HuffmanSpec {
-  /** Number of codes of each length 1..16. */
-  counts: readonly number[];
-  /** The symbols, shortest codes first. */
-  symbols: readonly number[];
-}
-
-// ITU T.81 Annex K.3 (Tables K.3 to K.6), the tables RFC 2435 receivers assume.
-
-/** Table K.3: luminance DC differences. */
-export const STANDARD_DC_LUMA: HuffmanSpec = {
-  counts: [0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0],
-  symbols: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
-};
-
-/** Table K.4: chrominance DC differences. */
-export const STANDARD_DC_CHROMA: HuffmanSpec = {
-  counts: [0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0],
-  symbols: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
-};
-
-/** Table K.5: luminance AC coefficients. */
-export const STANDARD_AC_LUMA: HuffmanSpec = {
-  counts: [0, 2, 1, 3, 3, 2, 4, 3, 5, 5, 4, 4, 0, 0, 1, 0x7d],
-  symbols: [
-    0x01,
-    0x02,
-    0x03,
-    0x00,
-    0x04,
-    0x11,
-    0x05,
-    0x12,
-    0x21,
-    0x31,
-    0x41,
-    0x06,
-    0x13,
-    0x51,
-    0x61,
-    0x07,
-    0x22,
-    0x71,
-    0x14,
-    0x32,
-    0x81,
-    0x91,
-    0xa1,
-    0x08,
-    0x23,
-    0x42,
-    0xb1,
-    0xc1,
-    0x15,
-    0x52,
-    0xd1,
-    0xf0,
-    0x24,
-    0x33,
-    0x62,
-    0x72,
-    0x82,
-    0x09,
-    0x0a,
-    0x16,
-    0x17,
-    0x18,
-    0x19,
-    0x1a,
-    0x25,
-    0x26,
-    0x27,
-    0x28,
-    0x29,
-    0x2a,
-    0x34,
-    0x35,
-    0x36,
-    0x37,
-    0x38,
-    0x39,
-    0x3a,
-    0x43,
-    0x44,
-    0x45,
-    0x46,
-    0x47,
-    0x48,
-    0x49,
-    0x4a,
-    0x53,
-    0x54,
-    0x55,
-    0x56,
-    0x57,
-    0x58,
-    0x59,
-    0x5a,
-    0x63,
-    0x64,
-    0x65,
-    0x66,
-    0x67,
-    0x68,
-    0x69,
-    0x6a,
-    0x73,
-    0x74,
-    0x75,
-    0x76,
-    0x77,
-    0x78,
-    0x79,
-    0x7a,
-    0x83,
-    0x84,
-    0x85,
-    0x86,
-    0x87,
-    0x88,
-    0x89,
-    0x8a,
-    0x92,
-    0x93,
-    0x94,
-    0x95,
-    0x96,
-    0x97,
-    0x98,
-    0x99,
-    0x9a,
-    0xa2,
-    0xa3,
-    0xa4,
-    0xa5,
-    0xa6,
-    0xa7,
-    0xa8,
-    0xa9,
-    0xaa,
-    0xb2,
-    0xb3,
-    0xb4,
-    0xb5,
-    0xb6,
-    0xb7,
-    0xb8,
-    0xb9,
-    0xba,
-    0xc2,
-    0xc3,
-    0xc4,
-    0xc5,
-    0xc6,
-    0xc7,
-    0xc8,
-    0xc9,
-    0xca,
-    0xd2,
-    0xd3,
-    0xd4,
-    0xd5,
-    0xd6,
-    0xd7,
-    0xd8,
-    0xd9,
-    0xda,
-    0xe1,
-    0xe2,
-    0xe3,
-    0xe4,
-    0xe5,
-    0xe6,
-    0xe7,
-    0xe8,
-    0xe9,
-    0xea,
-    0xf1,
-    0xf2,
-    0xf3,
-    0xf4,
-    0xf5,
-    0xf6,
-    0xf7,
-    0xf8,
-    0xf9,
-    0xfa,
-  ],
-};
-
-/** Table K.6: chrominance AC coefficients. */
-export const STANDARD_AC_CHROMA: HuffmanSpec = {
-  counts: [0, 2, 1, 2, 4, 4, 3, 4, 7, 5, 4, 4, 0, 1, 2, 0x77],
-  symbols: [
-    0x00,
-    0x01,
-    0x02,
-    0x03,
-    0x11,
-    0x04,
-    0x05,
-    0x21,
-    0x31,
-    0x06,
-    0x12,
-    0x41,
-    0x51,
-    0x07,
-    0x61,
-    0x71,
-    0x13,
-    0x22,
-    0x32,
-    0x81,
-    0x08,
-    0x14,
-    0x42,
-    0x91,
-    0xa1,
-    0xb1,
-    0xc1,
-    0x09,
-    0x23,
-    0x33,
-    0x52,
-    0xf0,
-    0x15,
-    0x62,
-    0x72,
-    0xd1,
-    0x0a,
-    0x16,
-    0x24,
-    0x34,
-    0xe1,
-    0x25,
-    0xf1,
-    0x17,
-    0x18,
-    0x19,
-    0x1a,
-    0x26,
-    0x27,
-    0x28,
-    0x29,
-    0x2a,
-    0x35,
-    0x36,
-    0x37,
-    0x38,
-    0x39,
-    0x3a,
-    0x43,
-    0x44,
-    0x45,
-    0x46,
-    0x47,
-    0x48,
-    0x49,
-    0x4a,
-    0x53,
-    0x54,
-    0x55,
-    0x56,
-    0x57,
-    0x58,
-    0x59,
-    0x5a,
-    0x63,
-    0x64,
-    0x65,
-    0x66,
-    0x67,
-    0x68,
-    0x69,
-    0x6a,
-    0x73,
-    0x74,
-    0x75,
-    0x76,
-    0x77,
-    0x78,
-    0x79,
-    0x7a,
-    0x82,
-    0x83,
-    0x84,
-    0x85,
-    0x86,
-    0x87,
-    0x88,
-    0x89,
-    0x8a,
-    0x92,
-    0x93,
-    0x94,
-    0x95,
-    0x96,
-    0x97,
-    0x98,
-    0x99,
-    0x9a,
-    0xa2,
-    0xa3,
-    0xa4,
-    0xa5,
-    0xa6,
-    0xa7,
-    0xa8,
-    0xa9,
-    0xaa,
-    0xb2,
-    0xb3,
-    0xb4,
-    0xb5,
-    0xb6,
-    0xb7,
-    0xb8,
-    0xb9,
-    0xba,
-    0xc2,
-    0xc3,
-    0xc4,
-    0xc5,
-    0xc6,
-    0xc7,
-    0xc8,
-    0xc9,
-    0xca,
-    0xd2,
-    0xd3,
-    0xd4,
-    0xd5,
-    0xd6,
-    0xd7,
-    0xd8,
-    0xd9,
-    0xda,
-    0xe2,
-    0xe3,
-    0xe4,
-    0xe5,
-    0xe6,
-    0xe7,
-    0xe8,
-    0xe9,
-    0xea,
-    0xf2,
-    0xf3,
-    0xf4,
-    0xf5,
-    0xf6,
-    0xf7,
-    0xf8,
-    0xf9,
-    0xfa,
-  ],
-};
-
-/** The standard table for DHT slot (class 0 = DC / 1 = AC, id), or undefined for ids above 1. */
-export function standardHuffmanTable(tableClass: number, id: number): HuffmanSpec | undefined {
-  if (id === 0) return tableClass === 0 ? STANDARD_DC_LUMA : STANDARD_AC_LUMA;
-  if (id === 1) return tableClass === 0 ? STANDARD_DC_CHROMA : STANDARD_AC_CHROMA;
-  return undefined;
-}
+// Slot byte (class << 4 | id) -> the 16 code counts and the symbols of the ITU T.81 Annex K.3
+// table for that slot, read back from the DHT segment jpeg_dht.ts builds.
+const STANDARD_TABLES: ReadonlyMap<number, Uint8Array> = (() => {
+  const tables = new Map<number, Uint8Array>();
+  const body = STANDARD_DHT_SEGMENT.subarray(4);
+  let p = 0;
+  while (p + 17 <= body.length) {
+    let total = 0;
+    for (let i = 1; i <= 16; i++) total += body[p + i];
+    tables.set(body[p], body.subarray(p + 1, p + 17 + total));
+    p += 17 + total;
+  }
+  return tables;
+})();
 
 /** `ZIGZAG[k]` is the natural (row-major) index of the k-th coefficient in zig-zag order. */
 export const ZIGZAG: readonly number[] = (() => {
@@ -479,11 +129,10 @@ export const ZIGZAG: readonly number[] = (() => {
   return order;
 })();
 
-function isStandard(tableClass: number, id: number, counts: Uint8Array, symbols: Uint8Array) {
-  const standard = standardHuffmanTable(tableClass, id);
-  if (standard === undefined || standard.symbols.length !== symbols.length) return false;
-  for (let i = 0; i < 16; i++) if (counts[i] !== standard.counts[i]) return false;
-  for (let i = 0; i < symbols.length; i++) if (symbols[i] !== standard.symbols[i]) return false;
+function isStandard(slot: number, table: Uint8Array): boolean {
+  const standard = STANDARD_TABLES.get(slot);
+  if (standard === undefined || standard.length !== table.length) return false;
+  for (let i = 0; i < table.length; i++) if (table[i] !== standard[i]) return false;
   return true;
 }
 
@@ -605,13 +254,13 @@ export function parseJpeg(bytes: Uint8Array): JpegParseResult {
       while (p < body.length) {
         if (p + 17 > body.length) return fail("badSegment");
         const tableClass = body[p] >> 4;
-        const id = body[p] & 0x0f;
         const counts = body.subarray(p + 1, p + 17);
         let total = 0;
         for (const n of counts) total += n;
         if (tableClass > 1 || p + 17 + total > body.length) return fail("badSegment");
-        const symbols = body.subarray(p + 17, p + 17 + total);
-        if (!isStandard(tableClass, id, counts, symbols)) standardHuffmanTables = false;
+        if (!isStandard(body[p], body.subarray(p + 1, p + 17 + total))) {
+          standardHuffmanTables = false;
+        }
         p += 17 + total;
       }
     } else if (marker === JpegMarker.DRI) {

@@ -24,13 +24,7 @@ import {
   RESTART_HEADER_BYTES,
   RTP_JPEG_PAYLOAD_TYPE,
 } from "./rtp_jpeg.ts";
-import {
-  type HuffmanSpec,
-  STANDARD_AC_CHROMA,
-  STANDARD_AC_LUMA,
-  STANDARD_DC_CHROMA,
-  STANDARD_DC_LUMA,
-} from "./jpeg_parse.ts";
+import { STANDARD_DHT_SEGMENT } from "./jpeg_dht.ts";
 import type { DepacketizerCounters, FrameDepacketizer, ReceivedFrame } from "./wire_mode.ts";
 
 /** Limits and timeouts of an {@linkcode RtpJpegDepacketizer}. */
@@ -120,10 +114,6 @@ export interface RebuildParams {
   restartInterval: number;
 }
 
-function appendHuffman(out: number[], tableClass: number, id: number, spec: HuffmanSpec): void {
-  out.push((tableClass << 4) | id, ...spec.counts, ...spec.symbols);
-}
-
 function segment(out: number[], marker: number, body: number[]): void {
   const length = body.length + 2;
   out.push(0xff, marker, length >> 8, length & 0xff, ...body);
@@ -161,12 +151,7 @@ export function buildJpegHeaders(params: RebuildParams): Uint8Array {
     ...[2, 0x11, 1],
     ...[3, 0x11, 1],
   ]);
-  const dht: number[] = [];
-  appendHuffman(dht, 0, 0, STANDARD_DC_LUMA);
-  appendHuffman(dht, 1, 0, STANDARD_AC_LUMA);
-  appendHuffman(dht, 0, 1, STANDARD_DC_CHROMA);
-  appendHuffman(dht, 1, 1, STANDARD_AC_CHROMA);
-  segment(out, 0xc4, dht);
+  out.push(...STANDARD_DHT_SEGMENT);
   if (params.type >= 64) {
     segment(out, 0xdd, [params.restartInterval >> 8, params.restartInterval & 0xff]);
   }

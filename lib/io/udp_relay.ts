@@ -1,0 +1,246 @@
+/**
+ * A UDP relay that forwards datagrams from a listening port to a destination through a
+ * {@linkcode FaultyLink}, for testing udpcam on a bad network without root or netem. Replies from
+ * the destination go back to the last source (retransmission requests need that path), through a
+ * second link with its own faults.
+ *
+ * @module
+ */
+
+import { formatHostPort, type HostPort, isIpv6 } from "../address.ts";
+import { UserError } from "../errors.ts";
+import { type FaultCounts, FaultModel, type FaultSettings, FaultyLink } from "../fault_model.ts";
+import { listenUdp } from "./udp.ts";
+
+/** What a {@linkcode UdpRelay} does and when it stops. */
+export interface RelayOptions {
+  /** Where senders send to. Port 0 picks a free port (see {@linkcode UdpRelay.listenAddress}). */
+  listen: HostPort;
+  /** Where datagrams are forwarded to. */
+  to: HostPort;
+  /** Faults on the forward path (source → destination). */
+  faults: Partial<FaultSettings>;
+  /** Faults on the reply path (destination → last source); none by default. */
+  replyFaults?: Partial<FaultSettings>;
+  /** Stop after this many forward datagrams have arrived; null = no limit. */
+  maxDatagrams?: number | null;
+  /** Stop this long after starting; null = no limit. */
+  durationMs?: number | null;
+  /** Most datagrams queued in each direction (delayed or held back); more are dropped. */
+  maxQueued?: number;
+}
+
+/** What a relay has done so far. */
+export interface RelayReport {
+  /** Milliseconds since start. */
+  elapsedMs: number;
+  /** Forward path: the fault model's counts. */
+  forward: FaultCounts;
+  /** Forward datagrams handed to the OS. */
+  forwarded: number;
+  /** Reply path: the fault model's counts. */
+  reply: FaultCounts;
+  /** Reply datagrams handed to the OS. */
+  replied: number;
+  /** Replies dropped because no source had sent anything yet. */
+  repliesWithoutSource: number;
+  /** Datagrams dropped because a queue was full, both directions. */
+  queueDrops: number;
+  /** Sends the OS refused, both directions. */
+  sendErrors: number;
+}
+
+const RECEIVE_BUFFER_BYTES = 65_536;
+
+/** A running relay; make one with {@linkcode UdpRelay.start}. */
+export class UdpRelay {
+  readonly #options: RelayOptions;
+  readonly #front: Deno.DatagramConn;
+  readonly #back: Deno.DatagramConn;
+  readonly #forward: FaultyLink<Uint8Array>;
+  readonly #reply: FaultyLink<Uint8Array>;
+  readonly #destination: Deno.NetAddr;
+  readonly #startMs = performance.now();
+  #lastSource: Deno.NetAddr | null = null;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #deadline: ReturnType<typeof setTimeout> | null = null;
+  #stopping = false;
+  #sending: Promise<void> = Promise.resolve();
+  #forwarded = 0;
+  #replied = 0;
+  #repliesWithoutSource = 0;
+  #sendErrors = 0;
+  /** Resolves when the relay has stopped and closed its sockets. */
+  readonly done: Promise<void>;
+
+  private constructor(options: RelayOptions, front: Deno.DatagramConn, back: Deno.DatagramConn) {
+    this.#options = options;
+    this.#front = front;
+    this.#back = back;
+    const maxQueued = options.maxQueued ?? 10_000;
+    this.#forward = new FaultyLink(new FaultModel(options.faults), { maxQueued });
+    this.#reply = new FaultyLink(new FaultModel(options.replyFaults ?? {}), { maxQueued });
+    this.#destination = { transport: "udp", hostname: options.to.hostname, port: options.to.port };
+    if (options.durationMs != null) {
+      this.#deadline = setTimeout(() => this.stop(), options.durationMs);
+    }
+    this.done = Promise.all([this.#forwardLoop(), this.#replyLoop()]).then(() => this.#sending);
+  }
+
+  /**
+   * Binds the sockets and starts relaying.
+   *
+   * @throws {UserError} when a socket cannot be opened.
+   * @throws {RangeError} when the fault settings cannot be modelled.
+   */
+  static start(options: RelayOptions): UdpRelay {
+    const front = listenUdp(options.listen);
+    let back: Deno.DatagramConn;
+    try {
+      const bind = isIpv6(options.to.hostname) ? "::" : "0.0.0.0";
+      back = Deno.listenDatagram({ transport: "udp", hostname: bind, port: 0 });
+    } catch (error) {
+      front.close();
+      throw new UserError(
+        `Cannot open a UDP socket towards ${formatHostPort(options.to)}: ` +
+          `${(error as Error).message}. Check that the address family is enabled.`,
+      );
+    }
+    try {
+      return new UdpRelay(options, front, back);
+    } catch (error) {
+      front.close();
+      back.close();
+      throw error;
+    }
+  }
+
+  /** The address the relay listens on (with the real port when 0 was asked). */
+  get listenAddress(): HostPort {
+    const addr = this.#front.addr as Deno.NetAddr;
+    return { hostname: addr.hostname, port: addr.port };
+  }
+
+  /** What the relay has done so far. */
+  report(): RelayReport {
+    return {
+      elapsedMs: performance.now() - this.#startMs,
+      forward: { ...this.#forward.counts },
+      forwarded: this.#forwarded,
+      reply: { ...this.#reply.counts },
+      replied: this.#replied,
+      repliesWithoutSource: this.#repliesWithoutSource,
+      queueDrops: this.#forward.queueDrops + this.#reply.queueDrops,
+      sendErrors: this.#sendErrors,
+    };
+  }
+
+  /** Stops: sends what is still queued (holds and delays cut short), then closes the sockets. */
+  stop(): void {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    if (this.#deadline !== null) clearTimeout(this.#deadline);
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#enqueueSends(this.#forward.flush(), this.#reply.flush());
+    this.#sending = this.#sending.then(() => {
+      for (const conn of [this.#front, this.#back]) {
+        try {
+          conn.close();
+        } catch { /* already closed */ }
+      }
+    });
+  }
+
+  async #forwardLoop(): Promise<void> {
+    const limit = this.#options.maxDatagrams ?? null;
+    const buffer = new Uint8Array(RECEIVE_BUFFER_BYTES);
+    while (!this.#stopping) {
+      let received: [Uint8Array, Deno.Addr];
+      try {
+        received = await this.#front.receive(buffer);
+      } catch {
+        break; // Closed by stop(), or the socket failed: either way the relay is over.
+      }
+      if (this.#stopping) break;
+      // A copy of exactly the datagram's size: queued datagrams must not pin the receive buffer.
+      const datagram = received[0].slice();
+      const source = received[1];
+      this.#lastSource = source as Deno.NetAddr;
+      this.#forward.send(datagram, datagram.length, performance.now());
+      this.#pump();
+      if (limit !== null && this.#forward.counts.datagrams >= limit) this.stop();
+    }
+  }
+
+  async #replyLoop(): Promise<void> {
+    const buffer = new Uint8Array(RECEIVE_BUFFER_BYTES);
+    while (!this.#stopping) {
+      let received: [Uint8Array, Deno.Addr];
+      try {
+        received = await this.#back.receive(buffer);
+      } catch {
+        break;
+      }
+      if (this.#stopping) break;
+      if (this.#lastSource === null) {
+        this.#repliesWithoutSource++;
+        continue;
+      }
+      const datagram = received[0].slice();
+      this.#reply.send(datagram, datagram.length, performance.now());
+      this.#pump();
+    }
+  }
+
+  /** Sends what is due now and sets a timer for the next item that will be. */
+  #pump(): void {
+    if (this.#stopping) return;
+    const nowMs = performance.now();
+    this.#enqueueSends(this.#forward.due(nowMs), this.#reply.due(nowMs));
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    const next = [this.#forward.nextDueMs(), this.#reply.nextDueMs()]
+      .filter((at): at is number => at !== null);
+    if (next.length > 0) {
+      const waitMs = Math.max(0, Math.min(...next) - performance.now());
+      this.#timer = setTimeout(() => {
+        this.#timer = null;
+        this.#pump();
+      }, Math.ceil(waitMs));
+    }
+  }
+
+  /** Chains the sends so datagrams leave in the order the links released them. */
+  #enqueueSends(forward: Uint8Array[], reply: Uint8Array[]): void {
+    if (forward.length === 0 && reply.length === 0) return;
+    const replyTo = this.#lastSource;
+    this.#sending = this.#sending.then(async () => {
+      for (const datagram of forward) {
+        if (await this.#send(this.#back, datagram, this.#destination)) this.#forwarded++;
+      }
+      for (const datagram of reply) {
+        if (replyTo !== null && await this.#send(this.#front, datagram, replyTo)) this.#replied++;
+      }
+    });
+  }
+
+  async #send(conn: Deno.DatagramConn, datagram: Uint8Array, to: Deno.NetAddr): Promise<boolean> {
+    try {
+      await conn.send(datagram, to);
+      return true;
+    } catch {
+      this.#sendErrors++;
+      return false;
+    }
+  }
+}
+
+/** One line summing up `report`, for the periodic and final output of tools/relay.ts. */
+export function formatRelayReport(report: RelayReport): string {
+  const f = report.forward;
+  return `${(report.elapsedMs / 1000).toFixed(1)} s: in ${f.datagrams}, out ${report.forwarded}, ` +
+    `lost ${f.lost} (${f.lossBursts} bursts), over rate ${f.overRate}, duplicated ${f.duplicated}, ` +
+    `reordered ${f.reordered}, delayed ${f.delayed}, queue drops ${report.queueDrops}, ` +
+    `send errors ${report.sendErrors}; replies in ${report.reply.datagrams}, ` +
+    `back ${report.replied}, lost ${report.reply.lost}`;
+}

@@ -125,16 +125,19 @@ function zeroCounts<K extends string>(keys: readonly K[]): Record<K, number> {
 }
 
 /**
- * Rebuilds frames from legacy datagrams and, unlike the original receiver, refuses to glue
- * segments of different frames together or to emit truncated ones:
- * - a frame starts only with a segment whose payload begins with a JPEG SOI;
+ * Rebuilds frames from legacy datagrams and, unlike the original receiver, refuses to emit
+ * truncated frames and most spliced ones:
+ * - a frame starts only with a segment whose payload begins with a JPEG SOI, and a segment that
+ *   begins with SOI is never taken as a continuation;
  * - each further segment must carry exactly the previous count minus one, and every segment
  *   but the last must be as long as the first (the sender fills them all);
  * - the assembled frame must end with EOI.
  *
  * A datagram that breaks the sequence drops the frame in progress and is then considered as the
- * start of a new frame. Without a frame id, losing the tail of one frame and the head of the next
- * with the same segment count can still splice them; see docs/protocol.md.
+ * start of a new frame. With in-order delivery, splicing two frames takes a burst of lost
+ * datagrams at least as long as the second frame's segment count. The format has no frame id, so
+ * a burst like that, or reordering (`X2 X1 Y2 Y1` arriving as `X1 X2 Y1 Y2`), can still glue
+ * segments of two frames into one that passes every check; docs/protocol.md says so.
  */
 export class LegacyDepacketizer implements FrameDepacketizer {
   readonly #options: LegacyDepacketizerOptions;
@@ -172,16 +175,16 @@ export class LegacyDepacketizer implements FrameDepacketizer {
     if (count === 0) return this.#dropDatagram("zeroCount");
     const payload = datagram.subarray(1);
 
+    const startsFrame = payload.length >= 2 && payload[0] === 0xff && payload[1] === 0xd8;
     if (this.#segments.length > 0) {
-      if (count === this.#expectedCount && this.#fitsFrame(payload)) {
+      // FF D8 cannot occur in entropy-coded data, so a continuation never starts with it.
+      if (count === this.#expectedCount && !startsFrame && this.#fitsFrame(payload)) {
         return this.#append(payload, count, nowMs);
       }
-      const reason = count === this.#expectedCount ? "segmentSize" : "discontinuity";
-      this.#dropFrame(reason);
+      const sizeOnly = count === this.#expectedCount && !startsFrame;
+      this.#dropFrame(sizeOnly ? "segmentSize" : "discontinuity");
     }
-    if (payload.length < 2 || payload[0] !== 0xff || payload[1] !== 0xd8) {
-      return this.#dropDatagram("unsynced");
-    }
+    if (!startsFrame) return this.#dropDatagram("unsynced");
     this.#firstSegmentMs = nowMs;
     return this.#append(payload, count, nowMs);
   }

@@ -60,10 +60,8 @@ export class WasmDecoder implements JpegDecoder {
   static async open(options: WasmDecoderOptions = {}): Promise<WasmDecoder> {
     let codec: CwasmModule;
     try {
-      // Inline until deno.json maps "@cwasm/jpeg-turbo"; dynamic so importing this file loads
-      // nothing.
-      // deno-lint-ignore no-import-prefix
-      const mod = await import("npm:@cwasm/jpeg-turbo@0.1.3");
+      // Dynamic so that importing this file loads nothing; deno.json maps the npm package.
+      const mod = await import("@cwasm/jpeg-turbo");
       codec = ((mod as { default?: CwasmModule }).default ?? mod) as CwasmModule;
     } catch (error) {
       throw new Error(

@@ -1,0 +1,27 @@
+/**
+ * The permissions each program needs: one definition used by `deno task compile` (baked into the
+ * binaries) and by anything that runs the entry points with the same flags.
+ *
+ * @module
+ */
+
+/** Flags for udpcam-send: network, ffmpeg, files for --file/--save, device listing, one env var. */
+export const SENDER_PERMISSIONS: readonly string[] = [
+  "--allow-net",
+  "--allow-run",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env=UDPCAM_FFMPEG",
+];
+
+/** Flags for udpcam-recv: network, SDL2 and libjpeg-turbo through FFI, --record/--save-dir files. */
+export const RECEIVER_PERMISSIONS: readonly string[] = [
+  "--allow-net",
+  "--allow-ffi",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env=UDPCAM_SDL2_LIB,UDPCAM_TURBOJPEG_LIB,SDL_VIDEODRIVER",
+];
+
+/** Deno APIs the programs use that are still behind a flag. */
+export const UNSTABLE_FLAGS: readonly string[] = ["--unstable-net"];

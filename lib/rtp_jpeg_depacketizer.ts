@@ -371,7 +371,9 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
     }
     const lumaBytes = (precision & 1) ? 128 : 64;
     const chromaBytes = (precision & 2) ? 128 : 64;
-    if (length < lumaBytes + chromaBytes) return null;
+    // ffmpeg sends a single table when its JPEG has one for all components: reuse it for chroma.
+    const shared = length < lumaBytes + chromaBytes;
+    if (length < lumaBytes) return null;
     const read = (start: number, wide: boolean) => {
       const values = new Uint16Array(64);
       for (let k = 0; k < 64; k++) {
@@ -383,8 +385,8 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
     };
     const tables = {
       luma: read(at, lumaBytes === 128),
-      chroma: read(at + lumaBytes, chromaBytes === 128),
-      precision,
+      chroma: shared ? read(at, lumaBytes === 128) : read(at + lumaBytes, chromaBytes === 128),
+      precision: shared ? (precision & 1) * 3 : precision,
     };
     if (q !== 255) this.#tableCache.set(q, tables);
     return { ...tables, dataStart: at + length };

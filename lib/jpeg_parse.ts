@@ -153,7 +153,7 @@ export function findScanEnd(bytes: Uint8Array, start: number): number {
     while (next < bytes.length && bytes[next] === 0xff) next++;
     if (next >= bytes.length) return -1;
     const code = bytes[next];
-    if (code !== 0x00 && !(code >= 0xd0 && code <= 0xd7)) return next - 1;
+    if (code !== 0x00 && !(code >= 0xd0 && code <= 0xd7)) return i;
     i = bytes.indexOf(0xff, next + 1);
   }
   return -1;

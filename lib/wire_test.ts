@@ -1,11 +1,17 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import {
   decodeHeader,
+  decodeNack,
   encodeHeader,
+  encodeNack,
   encodeParityFields,
   FecSchemeId,
+  Flags,
   fragmentPayloadBytes,
   HEADER_BYTES,
+  indexesToRanges,
+  MAX_NACK_RANGES,
+  type Nack,
   PacketType,
   PARITY_FIELDS_BYTES,
   parityShardBytes,
@@ -193,4 +199,101 @@ Deno.test("decodeHeader rejects malformed parity datagrams", () => {
 Deno.test("decodeHeader accepts parity of an unknown scheme for the receiver to ignore", () => {
   const decoded = decodeHeader(PARITY_GOLDEN.map((b, i) => (i === 5 ? 0x7f : b)));
   assertEquals(decoded.ok && decoded.header.typeSpecific, 0x7f);
+});
+
+// The golden NACK: frame 0x01020304 of stream 0xdeadbeef (40 fragments) misses 3, and 10..12.
+const NACK_GOLDEN = new Uint8Array([
+  0x55, // magic "U"
+  0x43, // magic "C"
+  0x01, // version 1
+  0x02, // type: NACK
+  0x00, // flags: none
+  0x02, // 2 ranges
+  0x00,
+  0x28, // fragment count 40
+  0xde,
+  0xad,
+  0xbe,
+  0xef, // stream id
+  0x01,
+  0x02,
+  0x03,
+  0x04, // frame sequence
+  0x00,
+  0x03, // range 1: first 3
+  0x00,
+  0x01, // count 1
+  0x00,
+  0x0a, // range 2: first 10
+  0x00,
+  0x03, // count 3
+]);
+
+const NACK_SAMPLE: Nack = {
+  streamId: 0xdeadbeef,
+  frameSeq: 0x01020304,
+  fragmentCount: 40,
+  ranges: [{ first: 3, count: 1 }, { first: 10, count: 3 }],
+};
+
+Deno.test("NACK: golden bytes round-trip", () => {
+  assertEquals([...encodeNack(NACK_SAMPLE)], [...NACK_GOLDEN]);
+  assertEquals(decodeNack(NACK_GOLDEN), { ok: true, nack: NACK_SAMPLE });
+  assertEquals(PacketType.Nack, 2);
+});
+
+Deno.test("NACK: malformed requests are refused with a reason", () => {
+  const mutate = (at: number, value: number) => NACK_GOLDEN.map((b, i) => (i === at ? value : b));
+  const cases: [string, Uint8Array, string][] = [
+    ["too short", NACK_GOLDEN.subarray(0, 15), "short"],
+    ["bad magic", mutate(0, 0x56), "magic"],
+    ["version 2", mutate(2, 2), "version"],
+    ["a fragment", mutate(3, 0), "type"],
+    ["a flag", mutate(4, 1), "flags"],
+    ["range count says 3", mutate(5, 3), "fields"],
+    [
+      "range count 0",
+      new Uint8Array([...NACK_GOLDEN.subarray(0, 5), 0, 0, 40, ...NACK_GOLDEN.subarray(8, 16)]),
+      "fields",
+    ],
+    ["one byte long", new Uint8Array([...NACK_GOLDEN, 0]), "fields"],
+    ["empty range", mutate(19, 0), "fields"],
+    ["range past the frame", mutate(23, 31), "fields"],
+    ["overlapping ranges", mutate(21, 3), "fields"],
+    ["out of order", mutate(17, 20), "fields"],
+    ["fragment count 0", mutate(7, 0), "fields"],
+  ];
+  for (const [name, datagram, reason] of cases) {
+    assertEquals(decodeNack(datagram), { ok: false, reason }, name);
+  }
+});
+
+Deno.test("NACK: decodeHeader never mistakes one for a fragment", () => {
+  const big = encodeNack({
+    ...NACK_SAMPLE,
+    fragmentCount: 1000,
+    ranges: Array.from({ length: 8 }, (_, i) => ({ first: i * 10, count: 1 })),
+  });
+  const decoded = decodeHeader(big);
+  assertEquals(decoded.ok && decoded.header.type, PacketType.Nack);
+  assertEquals(decodeHeader(NACK_GOLDEN), { ok: false, reason: "short" });
+});
+
+Deno.test("NACK: indexesToRanges merges runs and caps the count", () => {
+  assertEquals(indexesToRanges([1, 2, 3, 7, 9, 10]), [
+    { first: 1, count: 3 },
+    { first: 7, count: 1 },
+    { first: 9, count: 2 },
+  ]);
+  assertEquals(indexesToRanges([]), []);
+  const spread = Array.from({ length: 100 }, (_, i) => i * 2);
+  assertEquals(indexesToRanges(spread).length, MAX_NACK_RANGES);
+});
+
+Deno.test("the retransmission flag is a known flag on fragments", () => {
+  const copy = GOLDEN.slice();
+  copy[4] = Flags.Retransmission;
+  const payload = new Uint8Array([...copy, 1, 2]); // fragment 2 of 3 of 10 bytes: 2 bytes
+  const decoded = decodeHeader(payload);
+  assertEquals(decoded.ok && decoded.header.flags, Flags.Retransmission);
 });

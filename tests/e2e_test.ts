@@ -254,3 +254,42 @@ Deno.test("SIGTERM stops the sender cleanly: exit 0 and ffmpeg gone", async () =
   }
   equal(alive, false, "ffmpeg still running after the sender exited");
 });
+
+Deno.test("one sender, two receivers: IPv4 and IPv6 destinations both get the stream", async () => {
+  await requireTool("ffmpeg", "ffmpeg");
+  const v4Port = freeUdpPort();
+  const v6Probe = Deno.listenDatagram({ transport: "udp", hostname: "::1", port: 0 });
+  const v6Port = (v6Probe.addr as Deno.NetAddr).port;
+  v6Probe.close();
+  const receivers = [`127.0.0.1:${v4Port}`, `[::1]:${v6Port}`].map((listen) =>
+    startProgram("receiver.ts", [
+      "--listen",
+      listen,
+      "--headless",
+      "--stats-json",
+      "--frames",
+      "20",
+      "--duration",
+      "30",
+    ])
+  );
+  for (const receiver of receivers) await receiver.waitForStderr(/listening on/);
+  const sender = startProgram("sender.ts", [
+    "--test-pattern",
+    "--size",
+    "320x240",
+    "--to",
+    `127.0.0.1:${v4Port}`,
+    "--to",
+    `[::1]:${v6Port}`,
+    "--frames",
+    "40",
+  ]);
+  equal((await sender.done).code, 0);
+  for (const receiver of receivers) {
+    const result = await receiver.done;
+    equal(result.code, 0, result.stderr);
+    const last = jsonLines(result.stdout).at(-1) as { frames: { complete: number } };
+    ok(last.frames.complete >= 20, `${last.frames.complete} frames`);
+  }
+});

@@ -20,6 +20,7 @@ import { type FecSetting, groupMembers, groupOf, recoverGroup } from "./fec.ts";
 import {
   decodeHeader,
   FecSchemeId,
+  Flags,
   fragmentOffset,
   fragmentPayloadBytes,
   HEADER_BYTES,
@@ -113,6 +114,11 @@ export interface ReassemblerCounters {
   parityReceived: number;
   /** What forward error correction rebuilt: fragments, and frames that needed at least one. */
   recoveredByFec: { fragments: number; frames: number };
+  /**
+   * Fragments that arrived as retransmissions (flag set) and filled a hole, and complete frames
+   * that needed at least one.
+   */
+  recoveredByRetransmission: { fragments: number; frames: number };
 }
 
 interface FrameInFlight {
@@ -127,6 +133,7 @@ interface FrameInFlight {
   /** FEC state, made by the frame's first parity datagram. */
   fec: FrameFec | null;
   recoveredFragments: number;
+  retransmittedFragments: number;
 }
 
 interface FrameFec {
@@ -170,6 +177,7 @@ export class Reassembler {
     streamSwitches: 0,
     parityReceived: 0,
     recoveredByFec: { fragments: 0, frames: 0 },
+    recoveredByRetransmission: { fragments: 0, frames: 0 },
   };
 
   /** @param options Overrides of {@linkcode DEFAULT_REASSEMBLER_OPTIONS}. */
@@ -241,6 +249,7 @@ export class Reassembler {
         firstFragmentMs: nowMs,
         fec: null,
         recoveredFragments: 0,
+        retransmittedFragments: 0,
       };
       this.#frames.set(seq, frame);
       this.#bytesInFlight += header.frameBytes;
@@ -261,6 +270,10 @@ export class Reassembler {
     );
     frame.received[index] = 1;
     frame.receivedCount++;
+    if ((header.flags & Flags.Retransmission) !== 0) {
+      frame.retransmittedFragments++;
+      counters.recoveredByRetransmission.fragments++;
+    }
     if (frame.fec !== null) {
       const { groupData, interleaved } = frame.fec.setting;
       this.#repair(frame, groupOf(frame.fragmentCount, groupData, interleaved!, index));
@@ -372,6 +385,7 @@ export class Reassembler {
     this.#frames.delete(frame.seq);
     this.#bytesInFlight -= frame.frameBytes + (frame.fec?.bytes ?? 0);
     if (frame.recoveredFragments > 0) this.counters.recoveredByFec.frames++;
+    if (frame.retransmittedFragments > 0) this.counters.recoveredByRetransmission.frames++;
     this.#lastEmittedSeq = frame.seq;
     for (const other of this.#frames.values()) {
       if (!seqIsNewer(other.seq, frame.seq)) this.#discard(other, "superseded");

@@ -4,6 +4,7 @@ import { type CompleteFrame, Reassembler, seqIsNewer } from "./reassembler.ts";
 import { type FecSetting, groupMembers } from "./fec.ts";
 import { fecParityDatagrams } from "./fec_packetizer.ts";
 import { Prng } from "./prng.ts";
+import { Flags } from "./wire.ts";
 
 const STREAM = 0x1234_5678;
 
@@ -329,4 +330,21 @@ Deno.test("property: with FEC and heavy loss, reordering and duplicates, never a
     r.expire(1e9);
     equal(r.bytesInFlight, 0, `seed ${seed}: bytes left after expiry`);
   }
+});
+
+Deno.test("retransmitted fragments that fill a hole are counted, duplicates are not", () => {
+  const frame = frameOf(4, 3000);
+  const data = datagramsOf(4, frame); // 6 fragments
+  const again = (i: number) => {
+    const copy = data[i].slice();
+    copy[4] |= Flags.Retransmission;
+    return copy;
+  };
+  const r = new Reassembler();
+  equal(pushAll(r, [data[0], data[1], data[3], data[5], again(1)]).length, 0);
+  const out = pushAll(r, [again(2), again(4)]);
+  equal(out.length, 1);
+  deepStrictEqual(out[0].bytes, frame);
+  deepStrictEqual(r.counters.recoveredByRetransmission, { fragments: 2, frames: 1 });
+  equal(r.counters.datagramDrops.duplicate, 1);
 });

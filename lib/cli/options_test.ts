@@ -2,6 +2,7 @@ import { deepStrictEqual, equal, match, throws } from "node:assert/strict";
 import { UserError } from "../errors.ts";
 import { parseReceiverArgs } from "./receiver_options.ts";
 import { parseSenderArgs } from "./sender_options.ts";
+import { withoutLeadingSeparator } from "./run_main.ts";
 
 function streamOptions(args: string[]) {
   const command = parseSenderArgs(args);
@@ -86,4 +87,34 @@ Deno.test("receiver flags", () => {
   equal(command.options.recordPath, "o.mjpeg");
   throws(() => parseReceiverArgs(["--listen", "x:y"]), /--listen "x:y" has no valid port/);
   throws(() => parseReceiverArgs(["--frame-timeout-ms", "5"]), /from 10 to 5000/);
+});
+
+Deno.test("receiver window flags: decoder, vsync, save folder", () => {
+  const options = (args: string[]) => {
+    const command = parseReceiverArgs(args);
+    if (command.kind !== "receive") throw new Error("expected receive");
+    return command.options;
+  };
+  const defaults = options([]);
+  deepStrictEqual([defaults.decoder, defaults.vsync, defaults.saveDir], ["auto", true, "."]);
+  const set = options(["--decoder", "wasm", "--no-vsync", "--save-dir", "/tmp/shots"]);
+  deepStrictEqual([set.decoder, set.vsync, set.saveDir], ["wasm", false, "/tmp/shots"]);
+  equal(options(["--decoder", "turbo"]).decoder, "turbo");
+  const bad: [string[], RegExp][] = [
+    [["--decoder", "ffmpeg"], /--decoder must be one of auto, turbo, wasm, got "ffmpeg"/],
+    [["--save-dir", " "], /--save-dir needs a folder/],
+    [["--decoder"], /argument missing/],
+  ];
+  for (const [args, expected] of bad) {
+    throws(() => parseReceiverArgs(args), (error: unknown) => {
+      equal((error as UserError).exitCode, 2);
+      match((error as Error).message, expected);
+      return true;
+    }, args.join(" "));
+  }
+});
+
+Deno.test("a leading -- from `deno task NAME -- flags` is ignored", () => {
+  deepStrictEqual(withoutLeadingSeparator(["--", "--headless"]), ["--headless"]);
+  deepStrictEqual(withoutLeadingSeparator(["--headless", "--"]), ["--headless", "--"]);
 });

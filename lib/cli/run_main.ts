@@ -14,7 +14,7 @@ export async function runMain(
 ): Promise<never> {
   let code: number;
   try {
-    code = await main(Deno.args);
+    code = await main(withoutLeadingSeparator(Deno.args));
   } catch (error) {
     if (error instanceof UserError) {
       console.error(
@@ -31,6 +31,11 @@ export async function runMain(
     }
   }
   Deno.exit(code);
+}
+
+/** Drops the `--` that `deno task NAME -- flags` passes through, so both spellings work. */
+export function withoutLeadingSeparator(args: readonly string[]): string[] {
+  return args[0] === "--" ? args.slice(1) : [...args];
 }
 
 /**

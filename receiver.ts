@@ -6,13 +6,58 @@
  */
 
 import { formatHostPort } from "./lib/address.ts";
-import { parseReceiverArgs, RECEIVER_HELP } from "./lib/cli/receiver_options.ts";
+import {
+  parseReceiverArgs,
+  RECEIVER_HELP,
+  type ReceiverOptions,
+} from "./lib/cli/receiver_options.ts";
 import { createOutputFile, onStopSignals, runMain, writeAllSync } from "./lib/cli/run_main.ts";
+import type { JpegDecoder } from "./lib/decode/decoder.ts";
+import { openDecoder } from "./lib/decode/select_decoder.ts";
+import { UserError } from "./lib/errors.ts";
 import { ReceiveThread } from "./lib/io/receive_thread.ts";
 import { formatReceiverStatus, ReceiverReporter } from "./lib/receiver_report.ts";
+import { SdlError } from "./lib/sdl/library.ts";
+import { StreamDisplay } from "./lib/sdl/stream_display.ts";
+import { VideoWindow } from "./lib/sdl/video_window.ts";
 import { LatencyWindow } from "./lib/stats.ts";
 import { StatusLine } from "./lib/status_line.ts";
 import { VERSION } from "./lib/version.ts";
+
+/** The window's size before the first frame; it is resizable and frames are letterboxed. */
+const INITIAL_WINDOW = { width: 960, height: 540 };
+
+/** Opens the decoder and the window, printing which decoder was chosen and why. */
+async function openDisplay(
+  options: ReceiverOptions,
+  status: StatusLine,
+): Promise<{ decoder: JpegDecoder; window: VideoWindow }> {
+  const { decoder, fallbackReason } = await openDecoder(options.decoder);
+  status.log(
+    fallbackReason
+      ? `udpcam-recv: decoder wasm (WebAssembly, slower), because libjpeg-turbo is missing: ` +
+        fallbackReason
+      : `udpcam-recv: decoder ${decoder.name}${
+        decoder.name === "turbo" ? " (libjpeg-turbo)" : " (WebAssembly)"
+      }`,
+  );
+  try {
+    const window = VideoWindow.open("udpcam", INITIAL_WINDOW.width, INITIAL_WINDOW.height, {
+      vsync: options.vsync,
+    });
+    return { decoder, window };
+  } catch (error) {
+    decoder.close();
+    if (error instanceof SdlError) {
+      // No display (no DISPLAY/WAYLAND_DISPLAY, or a driver SDL lacks): say what to do instead.
+      throw new UserError(
+        `Cannot open the video window: ${error.message.replace(/\.$/, "")}. Run in a desktop ` +
+          "session (check DISPLAY or SDL_VIDEODRIVER), or run with --headless.",
+      );
+    }
+    throw error;
+  }
+}
 
 async function main(args: string[]): Promise<number> {
   const command = parseReceiverArgs(args);
@@ -26,39 +71,88 @@ async function main(args: string[]): Promise<number> {
   }
   const options = command.options;
   const status = new StatusLine();
-  const record = options.recordPath ? createOutputFile(options.recordPath, "--record") : null;
+  const opened = options.headless ? null : await openDisplay(options, status);
+  let record: Deno.FsFile | null = null;
+  let thread: ReceiveThread;
+  let display: StreamDisplay | null = null;
   const latency = new LatencyWindow();
   const runLatency = new LatencyWindow(16384);
   let framesSeen = 0;
   let streamId: number | null = null;
   let stop = () => {};
   const stopped = new Promise<void>((resolve) => stop = resolve);
-
-  const thread = await ReceiveThread.start(options.listen, options.frameTimeoutMs, (frame) => {
-    framesSeen++;
-    streamId = frame.streamId;
-    if (frame.captureUs !== null) {
-      const latencyMs = (frame.completeUs - frame.captureUs) / 1000;
-      latency.add(latencyMs);
-      runLatency.add(latencyMs);
-    }
-    if (record) writeAllSync(record, frame.bytes);
-    if (options.maxFrames > 0 && framesSeen >= options.maxFrames) stop();
-  });
+  try {
+    record = options.recordPath ? createOutputFile(options.recordPath, "--record") : null;
+    thread = await ReceiveThread.start(options.listen, options.frameTimeoutMs, (frame) => {
+      framesSeen++;
+      streamId = frame.streamId;
+      if (frame.captureUs !== null) {
+        const latencyMs = (frame.completeUs - frame.captureUs) / 1000;
+        latency.add(latencyMs);
+        runLatency.add(latencyMs);
+      }
+      if (record) writeAllSync(record, frame.bytes);
+      display?.push(frame);
+      if (options.maxFrames > 0 && framesSeen >= options.maxFrames) stop();
+    });
+  } catch (error) {
+    record?.close();
+    opened?.window.close();
+    opened?.decoder.close();
+    throw error;
+  }
   const listen = formatHostPort(thread.address);
   status.log(
     `udpcam-recv: listening on ${listen}${options.headless ? " (headless)" : ""}` +
       (record ? `, recording to ${options.recordPath}` : ""),
   );
 
+  let displayError: unknown = null;
+  let displayDone: Promise<void> = Promise.resolve();
+  if (opened) {
+    display = new StreamDisplay({
+      window: opened.window,
+      decoder: opened.decoder,
+      listen,
+      saveDir: options.saveDir,
+      log: (message) => status.log(message),
+      onQuit: stop,
+    });
+    displayDone = display.run().catch((error) => {
+      displayError = error;
+      stop();
+    });
+  }
+
   const startMs = performance.now();
   const reporter = new ReceiverReporter(startMs);
   const report = (final = false) => {
     const summary = reporter.report(performance.now(), thread.counters, latency.take(), streamId);
+    let line: Record<string, unknown> = { ...summary };
+    let text = formatReceiverStatus(listen, summary);
+    if (display) {
+      const counters = display.counters;
+      const presentedLatencyMs = display.takeLatency();
+      line = { ...line, ...counters, presentedLatencyMs };
+      text += ` | shown ${counters.framesShown}, skipped ${counters.framesSkipped}, ` +
+        `undecodable ${counters.framesUndecodable}`;
+      if (!final) {
+        display.updateTitle({
+          fps: summary.fps,
+          mbps: summary.mbps,
+          framesComplete: summary.frames.complete,
+          framesDropped: summary.frames.dropped,
+          latencyP50Ms: presentedLatencyMs?.p50 ?? summary.latencyMs?.p50 ?? null,
+        });
+      }
+    }
     // The last line also summarises the whole run, for benchmarks and scripts.
-    const line = final ? { ...summary, final, latencyMsRun: runLatency.take() } : summary;
+    if (final) {
+      line = { ...line, final, latencyMsRun: runLatency.take() };
+      if (display) line.presentedLatencyMsRun = display.takeRunLatency();
+    }
     if (options.statsJson) console.log(JSON.stringify(line));
-    status.update(formatReceiverStatus(listen, summary));
+    status.update(text);
   };
   const timer = setInterval(() => report(), 1000);
   const removeSignals = onStopSignals(stop);
@@ -68,10 +162,15 @@ async function main(args: string[]): Promise<number> {
   clearInterval(timer);
   clearTimeout(deadline);
   removeSignals();
+  display?.stop();
+  await displayDone;
   await thread.stop();
   report(true);
   status.finish();
   record?.close();
+  opened?.window.close();
+  opened?.decoder.close();
+  if (displayError) throw displayError;
   return 0;
 }
 

@@ -5,6 +5,7 @@
  */
 
 import { formatHostPort, type HostPort, parseHostPort } from "../address.ts";
+import type { DecoderChoice } from "../decode/select_decoder.ts";
 import { intFlag, numberFlag, parseFlags, usageError } from "./flags.ts";
 
 const PROGRAM = "udpcam-recv";
@@ -34,7 +35,15 @@ export interface ReceiverOptions {
   durationS: number;
   /** Give up an incomplete frame this long after its first datagram. */
   frameTimeoutMs: number;
+  /** JPEG decoder for the window: libjpeg-turbo, WebAssembly, or turbo with wasm fallback. */
+  decoder: DecoderChoice;
+  /** Sync presents to the display refresh. */
+  vsync: boolean;
+  /** Folder where `s` in the window saves the frame on screen. */
+  saveDir: string;
 }
+
+const DECODER_CHOICES: readonly DecoderChoice[] = ["auto", "turbo", "wasm"];
 
 /** `--help` text. */
 export const RECEIVER_HELP = `udpcam-recv: receive a udpcam stream and show it.
@@ -45,6 +54,11 @@ Network
   --listen [HOST:]PORT  where to listen (default ${formatHostPort(DEFAULT_LISTEN)});
                         IPv6: [::]:12345; a bare port listens on 0.0.0.0
   --frame-timeout-ms N  give up an incomplete frame after N ms, 10..5000 (default 250)
+
+Window (keys: f or double-click fullscreen, s save frame, q or Esc quit)
+  --decoder NAME        auto, turbo or wasm (default auto: libjpeg-turbo, else WebAssembly)
+  --no-vsync            present frames as soon as decoded, not at the display refresh
+  --save-dir DIR        where s saves the frame on screen as a .jpg (default: current folder)
 
 Output
   --headless            no window: receive, record and report only
@@ -59,6 +73,7 @@ Run
 Examples
   udpcam-recv
   udpcam-recv --listen 12345 --headless --record out.mjpeg --stats-json
+  udpcam-recv --decoder wasm --no-vsync --save-dir ~/Pictures
 
 Exit codes: 0 stopped by Ctrl-C/SIGTERM/--frames/--duration, 1 runtime error (port in use,
 missing library), 2 bad command line.`;
@@ -71,6 +86,9 @@ export function parseReceiverArgs(args: string[]): ReceiverCommand {
     headless: { type: "boolean" },
     record: { type: "string" },
     "stats-json": { type: "boolean" },
+    decoder: { type: "string" },
+    "no-vsync": { type: "boolean" },
+    "save-dir": { type: "string" },
     frames: { type: "string" },
     duration: { type: "string" },
     version: { type: "boolean" },
@@ -83,6 +101,16 @@ export function parseReceiverArgs(args: string[]): ReceiverCommand {
     const parsed = parseHostPort(flags.listen, DEFAULT_LISTEN.hostname);
     if (typeof parsed === "string") throw usageError(PROGRAM, `--listen ${parsed}`);
     listen = parsed;
+  }
+  const decoder = (flags.decoder ?? "auto") as DecoderChoice;
+  if (!DECODER_CHOICES.includes(decoder)) {
+    throw usageError(
+      PROGRAM,
+      `--decoder must be one of ${DECODER_CHOICES.join(", ")}, got "${flags.decoder}"`,
+    );
+  }
+  if (flags["save-dir"] !== undefined && flags["save-dir"].trim() === "") {
+    throw usageError(PROGRAM, "--save-dir needs a folder, got an empty string");
   }
   return {
     kind: "receive",
@@ -101,6 +129,9 @@ export function parseReceiverArgs(args: string[]): ReceiverCommand {
         10,
         5000,
       ),
+      decoder,
+      vsync: !(flags["no-vsync"] ?? false),
+      saveDir: flags["save-dir"] ?? ".",
     },
   };
 }

@@ -1,0 +1,48 @@
+import { deepStrictEqual, equal } from "node:assert/strict";
+import { LatestSlot } from "./latest_slot.ts";
+import { Prng } from "./prng.ts";
+
+Deno.test("latest slot: newest wins, replaced items are counted as skipped", () => {
+  const slot = new LatestSlot<number>();
+  equal(slot.take(), undefined);
+  slot.put(1);
+  slot.put(2);
+  slot.put(3);
+  equal(slot.skipped, 2);
+  equal(slot.take(), 3);
+  equal(slot.take(), undefined);
+  slot.put(4);
+  equal(slot.take(), 4);
+  equal(slot.skipped, 2);
+});
+
+Deno.test("latest slot: every item is either taken or skipped (seeded property)", () => {
+  for (let seed = 1; seed <= 50; seed++) {
+    const prng = new Prng(seed);
+    const slot = new LatestSlot<number>();
+    const taken: number[] = [];
+    let put = 0;
+    for (let step = 0; step < 500; step++) {
+      if (prng.next() < 0.6) slot.put(put++);
+      else {
+        const item = slot.take();
+        if (item !== undefined) taken.push(item);
+      }
+    }
+    const last = slot.take();
+    if (last !== undefined) taken.push(last);
+    equal(taken.length + slot.skipped, put, `seed ${seed}`);
+    // Taken items are increasing: the slot never hands out an older item after a newer one.
+    deepStrictEqual(taken, [...taken].sort((a, b) => a - b), `seed ${seed}`);
+  }
+});
+
+Deno.test("latest slot: wait wakes on put, or times out empty", async () => {
+  const slot = new LatestSlot<string>();
+  equal(await slot.wait(5), false);
+  const waiting = slot.wait(10_000);
+  setTimeout(() => slot.put("frame"), 1);
+  equal(await waiting, true);
+  equal(await slot.wait(10_000), true, "an item is already waiting");
+  equal(slot.take(), "frame");
+});

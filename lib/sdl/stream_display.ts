@@ -1,0 +1,260 @@
+/**
+ * The receiver's display loop: newest complete frame → decode → present → poll window events.
+ *
+ * Runs on the main thread next to SDL. Datagrams are drained by the receive worker, so nothing
+ * here can make the kernel drop them; a slow decode or present only skips frames (the slot keeps
+ * the newest one). The loop awaits a timer or the decode between steps, so worker messages, the
+ * stats timer and signals keep being handled, and SDL events are polled at least every
+ * {@linkcode EVENT_POLL_MS} when no frame arrives.
+ *
+ * @module
+ */
+
+import { resolve } from "node:path";
+import type { JpegDecoder } from "../decode/decoder.ts";
+import { LatestSlot } from "../latest_slot.ts";
+import { epochMicros, type LatencySummary, LatencyWindow } from "../stats.ts";
+import { snapshotFileName, WindowTitle, type WindowTitleInput } from "../window_title.ts";
+import type { YuvImage } from "../yuv.ts";
+import type { VideoWindow } from "./video_window.ts";
+
+/** Longest wait between two SDL event polls when no frame arrives. */
+export const EVENT_POLL_MS = 10;
+/** Without a new frame for this long, the window shows the waiting screen again. */
+export const WAITING_AFTER_MS = 2000;
+/** How often the waiting screen's animation is redrawn. */
+const WAITING_REDRAW_MS = 33;
+/** Least time between two log lines about undecodable frames. */
+const UNDECODABLE_LOG_EVERY_MS = 5000;
+
+/** A complete frame handed to the display. */
+export interface DisplayFrame {
+  /** Frame number from the sender. */
+  frameSeq: number;
+  /** Sender's capture time, µs since the Unix epoch, if known. */
+  captureUs: number | null;
+  /** The complete JPEG, as received. */
+  bytes: Uint8Array;
+}
+
+/** Display counters for `--stats-json`. */
+export interface DisplayCounters {
+  /** Which decoder decodes frames. */
+  decoder: string;
+  /** Frames decoded and presented. */
+  framesShown: number;
+  /** Frames that failed to decode (skipped, never shown). */
+  framesUndecodable: number;
+  /** Complete frames replaced by a newer one while the display was busy (never decoded). */
+  framesSkipped: number;
+}
+
+/** What {@linkcode StreamDisplay} needs. */
+export interface StreamDisplayOptions {
+  /** An open window; the display does not close it. */
+  window: VideoWindow;
+  /** The decoder; the display does not close it. */
+  decoder: JpegDecoder;
+  /** The listen address as HOST:PORT, for the waiting title. */
+  listen: string;
+  /** Folder for frames saved with `s`. */
+  saveDir: string;
+  /** Prints one line for the user (saved files, undecodable frames). */
+  log: (message: string) => void;
+  /** Called once when the user closes the window or presses q/Esc. */
+  onQuit: () => void;
+}
+
+/** Shows a stream of JPEG frames in a {@linkcode VideoWindow}. */
+export class StreamDisplay {
+  readonly #options: StreamDisplayOptions;
+  readonly #slot = new LatestSlot<DisplayFrame>();
+  readonly #title = new WindowTitle();
+  readonly #latency = new LatencyWindow();
+  readonly #runLatency = new LatencyWindow(16384);
+  #stopped = false;
+  #framesShown = 0;
+  #framesUndecodable = 0;
+  #lastUndecodableLogMs = -Infinity;
+  /** The frame on screen (its bytes are what `s` saves); null before the first one. */
+  #onScreen: DisplayFrame | null = null;
+  /** The decoder's output for the frame on screen, to redraw after a resize; null when stale. */
+  #image: YuvImage | null = null;
+  #lastShownMs: number | null = null;
+  #lastWaitingDrawMs = -Infinity;
+
+  /** @param options Window, decoder and callbacks. */
+  constructor(options: StreamDisplayOptions) {
+    this.#options = options;
+  }
+
+  /** Offers a complete frame; only the newest frame waits for the display. */
+  push(frame: DisplayFrame): void {
+    this.#slot.put(frame);
+  }
+
+  /** Counters since the start. */
+  get counters(): DisplayCounters {
+    return {
+      decoder: this.#options.decoder.name,
+      framesShown: this.#framesShown,
+      framesUndecodable: this.#framesUndecodable,
+      framesSkipped: this.#slot.skipped,
+    };
+  }
+
+  /** Capture-to-presented latency since the last call (null without samples or shared clock). */
+  takeLatency(): LatencySummary | null {
+    return this.#latency.take();
+  }
+
+  /** Capture-to-presented latency over the whole run so far. */
+  takeRunLatency(): LatencySummary | null {
+    return this.#runLatency.take();
+  }
+
+  /** Updates the title with the last interval's stats (call once per second). */
+  updateTitle(stats: Omit<WindowTitleInput, "listen" | "waiting" | "frameSize">): void {
+    const waiting = this.#waiting(performance.now());
+    const image = this.#image;
+    this.#options.window.setTitle(this.#title.format({
+      ...stats,
+      listen: this.#options.listen,
+      waiting,
+      frameSize: image ? { width: image.width, height: image.height } : null,
+    }));
+  }
+
+  /** Makes {@linkcode StreamDisplay.run} return after its current step. */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  /** Runs the display loop until {@linkcode StreamDisplay.stop} or the user quits. */
+  async run(): Promise<void> {
+    this.#options.window.setTitle(
+      this.#title.format({
+        listen: this.#options.listen,
+        waiting: true,
+        fps: 0,
+        mbps: 0,
+        framesComplete: 0,
+        framesDropped: 0,
+        latencyP50Ms: null,
+        frameSize: null,
+      }),
+    );
+    while (!this.#stopped) {
+      const frame = this.#slot.take();
+      if (frame) await this.#show(frame);
+      else this.#drawWaitingIfDue(performance.now());
+      if (this.#stopped) break;
+      this.#handleEvents();
+      if (this.#stopped) break;
+      // A timer (not a microtask) so worker messages, timers and signals get their turn.
+      await this.#slot.wait(EVENT_POLL_MS);
+    }
+  }
+
+  #waiting(nowMs: number): boolean {
+    return this.#lastShownMs === null || nowMs - this.#lastShownMs > WAITING_AFTER_MS;
+  }
+
+  #drawWaitingIfDue(nowMs: number): void {
+    if (!this.#waiting(nowMs) || nowMs - this.#lastWaitingDrawMs < WAITING_REDRAW_MS) return;
+    this.#lastWaitingDrawMs = nowMs;
+    this.#options.window.presentWaiting(nowMs);
+  }
+
+  async #show(frame: DisplayFrame): Promise<void> {
+    let image: YuvImage;
+    try {
+      image = await this.#options.decoder.decode(frame.bytes);
+    } catch (error) {
+      // The decoder's planes may hold part of this frame now: never draw them again.
+      this.#image = null;
+      this.#framesUndecodable++;
+      const nowMs = performance.now();
+      if (nowMs - this.#lastUndecodableLogMs >= UNDECODABLE_LOG_EVERY_MS) {
+        this.#lastUndecodableLogMs = nowMs;
+        this.#options.log(
+          `udpcam-recv: skipped frame ${frame.frameSeq >>> 0} (${this.#framesUndecodable} so ` +
+            `far): ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+      return;
+    }
+    if (this.#stopped) return;
+    this.#options.window.present(image);
+    const presentedUs = epochMicros();
+    if (frame.captureUs !== null) {
+      const latencyMs = (presentedUs - frame.captureUs) / 1000;
+      this.#latency.add(latencyMs);
+      this.#runLatency.add(latencyMs);
+    }
+    this.#framesShown++;
+    this.#image = image;
+    this.#onScreen = frame;
+    this.#lastShownMs = performance.now();
+  }
+
+  #handleEvents(): void {
+    const window = this.#options.window;
+    for (const event of window.pollEvents()) {
+      switch (event.type) {
+        case "quit":
+          if (!this.#stopped) {
+            this.#stopped = true;
+            this.#options.onQuit();
+          }
+          return;
+        case "toggleFullscreen":
+          window.toggleFullscreen();
+          this.#redraw();
+          break;
+        case "resized":
+          this.#redraw();
+          break;
+        case "save":
+          this.#save();
+          break;
+      }
+    }
+  }
+
+  /** Draws the current content again at the new window size. */
+  #redraw(): void {
+    const nowMs = performance.now();
+    if (this.#waiting(nowMs)) {
+      this.#lastWaitingDrawMs = nowMs;
+      this.#options.window.presentWaiting(nowMs);
+    } else if (this.#image) {
+      this.#options.window.present(this.#image);
+    }
+  }
+
+  #save(): void {
+    const frame = this.#onScreen;
+    if (!frame || this.#waiting(performance.now())) {
+      this.#options.log("udpcam-recv: no frame on screen to save yet");
+      return;
+    }
+    const nowMs = Date.now();
+    for (let attempt = 1; attempt <= 100; attempt++) {
+      const path = resolve(this.#options.saveDir, snapshotFileName(nowMs, frame.frameSeq, attempt));
+      try {
+        Deno.writeFileSync(path, frame.bytes, { createNew: true });
+        this.#options.log(`udpcam-recv: saved ${path}`);
+        return;
+      } catch (error) {
+        if (error instanceof Deno.errors.AlreadyExists) continue;
+        this.#options.log(
+          `udpcam-recv: Cannot save the frame to ${path}: ${(error as Error).message}. ` +
+            "Check that --save-dir names a writable folder.",
+        );
+        return;
+      }
+    }
+    this.#options.log("udpcam-recv: Cannot save the frame: 100 files of that name exist.");
+  }
+}

@@ -33,18 +33,19 @@ async function openDisplay(
   status: StatusLine,
 ): Promise<{ decoder: JpegDecoder; window: VideoWindow }> {
   const { decoder, fallbackReason } = await openDecoder(options.decoder);
-  status.log(
-    fallbackReason
-      ? `udpcam-recv: decoder wasm (WebAssembly, slower), because libjpeg-turbo is missing: ` +
-        fallbackReason
-      : `udpcam-recv: decoder ${decoder.name}${
-        decoder.name === "turbo" ? " (libjpeg-turbo)" : " (WebAssembly)"
-      }`,
-  );
   try {
     const window = VideoWindow.open("udpcam", INITIAL_WINDOW.width, INITIAL_WINDOW.height, {
       vsync: options.vsync,
     });
+    // Printed once the window is open, so a missing SDL2 stays the only line of output.
+    status.log(
+      fallbackReason
+        ? `udpcam-recv: decoder wasm (WebAssembly, slower), because libjpeg-turbo is missing: ` +
+          fallbackReason
+        : `udpcam-recv: decoder ${decoder.name}${
+          decoder.name === "turbo" ? " (libjpeg-turbo)" : " (WebAssembly)"
+        }`,
+    );
     return { decoder, window };
   } catch (error) {
     decoder.close();

@@ -1,0 +1,338 @@
+/**
+ * The receiver's window end to end: real SDL (dummy driver, then a real X server under Xvfb),
+ * real decoders, real sender and sockets. Key presses and the close button go through X with
+ * xdotool and a window manager (openbox, which handles fullscreen and close requests).
+ */
+
+import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
+import { readMjpegFrames, sha256 } from "./support/mjpeg.ts";
+import { socketDrops, startInNetnsOf, startInNewNetns, udpCounters } from "./support/netns.ts";
+import {
+  freeUdpPort,
+  jsonLines,
+  requireTool,
+  startProgram,
+  stopProgram,
+} from "./support/programs.ts";
+import {
+  findWindow,
+  poll,
+  requireCommand,
+  saturatedColours,
+  screenshot,
+  sleep,
+  startXvfb,
+  windowName,
+  windowSize,
+  xdotool,
+  type XServer,
+} from "./support/x11.ts";
+
+const DUMMY = { SDL_VIDEODRIVER: "dummy" };
+
+async function requireX11Tools(): Promise<void> {
+  await requireCommand("Xvfb", ["-help"], "xvfb");
+  await requireCommand("xdotool", ["version"], "xdotool");
+  await requireCommand("xwd", ["-help"], "x11-apps");
+  await requireCommand("convert", ["-version"], "imagemagick");
+  await requireCommand("openbox", ["--version"], "openbox");
+}
+
+/** Xvfb with openbox managing windows (fullscreen and close need a window manager). */
+async function startDesktop(): Promise<XServer> {
+  const x = await startXvfb(1280, 800);
+  x.spawn("openbox", ["--sm-disable"]);
+  await sleep(500);
+  return x;
+}
+
+async function waitForVideo(display: string): Promise<string> {
+  return await poll(async () => {
+    const window = await findWindow(display, "^udpcam");
+    return window && /fps/.test(await windowName(display, window)) ? window : null;
+  }, "the udpcam window to show fps in its title");
+}
+
+function lastStats(stdout: string): Record<string, unknown> {
+  const last = jsonLines(stdout).at(-1);
+  ok(last, `no stats line in:\n${stdout}`);
+  return last;
+}
+
+for (const decoder of ["auto", "wasm"]) {
+  Deno.test(`window (SDL dummy driver, --decoder ${decoder}) shows the test pattern`, async () => {
+    await requireTool("ffmpeg", "ffmpeg");
+    const port = freeUdpPort();
+    const receiver = startProgram("receiver.ts", [
+      "--listen",
+      `127.0.0.1:${port}`,
+      "--decoder",
+      decoder,
+      "--no-vsync",
+      "--stats-json",
+      "--duration",
+      "60",
+    ], { env: DUMMY });
+    let sender: ReturnType<typeof startProgram> | null = null;
+    try {
+      const chosen = decoder === "wasm" ? "wasm" : "turbo";
+      await receiver.waitForStderr(new RegExp(`decoder ${chosen}`));
+      await receiver.waitForStderr(/listening on/);
+      sender = startProgram("sender.ts", [
+        "--test-pattern",
+        "--size",
+        "640x480",
+        "--to",
+        `127.0.0.1:${port}`,
+        "--frames",
+        "60",
+      ]);
+      const sent = await sender.done;
+      equal(sent.code, 0, sent.stderr);
+      await sleep(1000);
+      const result = await stopProgram(receiver);
+      equal(result.code, 0, result.stderr);
+      const stats = lastStats(result.stdout);
+      equal(stats.decoder, chosen);
+      ok((stats.framesShown as number) > 0, `nothing shown: ${JSON.stringify(stats)}`);
+      equal(stats.framesUndecodable, 0);
+      const complete = (stats.frames as { complete: number }).complete;
+      equal(
+        (stats.framesShown as number) + (stats.framesSkipped as number),
+        complete,
+        "every complete frame is shown or skipped",
+      );
+      const run = stats.presentedLatencyMsRun as { samples: number } | null;
+      equal(run?.samples, stats.framesShown);
+    } finally {
+      if (sender) await stopProgram(sender);
+      await stopProgram(receiver);
+    }
+  });
+}
+
+Deno.test("window under X: picture on screen, s saves a sent frame, f fullscreen, q and close exit 0", async () => {
+  await requireTool("ffmpeg", "ffmpeg");
+  await requireX11Tools();
+  const x = await startDesktop();
+  const dir = await Deno.makeTempDir({ prefix: "udpcam-window-" });
+  const env = { DISPLAY: x.display, SDL_VIDEODRIVER: "x11" };
+  const port = freeUdpPort();
+  const receiver = startProgram("receiver.ts", [
+    "--listen",
+    `127.0.0.1:${port}`,
+    "--save-dir",
+    dir,
+    "--stats-json",
+    "--duration",
+    "60",
+  ], { env });
+  let sender: ReturnType<typeof startProgram> | null = null;
+  let second: ReturnType<typeof startProgram> | null = null;
+  try {
+    await receiver.waitForStderr(/listening on/);
+    const waitingWindow = await poll(
+      () => findWindow(x.display, "^udpcam"),
+      "the udpcam window",
+    );
+    match(await windowName(x.display, waitingWindow), /waiting for stream on 127\.0\.0\.1:\d+/);
+    sender = startProgram("sender.ts", [
+      "--test-pattern",
+      "--size",
+      "1280x720",
+      "--to",
+      `127.0.0.1:${port}`,
+      "--save",
+      `${dir}/sent.mjpeg`,
+      "--duration",
+      "40",
+    ]);
+    const window = await waitForVideo(x.display);
+    match(await windowName(x.display, window), /^udpcam 1280x720 \| [\d.]+ fps \| [\d.]+ Mbit\/s/);
+
+    // The picture: testsrc2's saturated bars are on screen, not a black or blank window.
+    const rgb = await screenshot(x.display, "rgb");
+    equal(rgb.length, x.width * x.height * 3);
+    const colours = saturatedColours(rgb);
+    const present = Object.entries(colours).filter(([, share]) => share > 0.01).map(([n]) => n);
+    ok(present.length >= 4, `too few colours on screen: ${JSON.stringify(colours)}`);
+    const pngOut = Deno.env.get("UDPCAM_SCREENSHOT_OUT");
+    if (pngOut) Deno.writeFileSync(pngOut, await screenshot(x.display, "png"));
+
+    await xdotool(x.display, "windowactivate", "--sync", window);
+    await xdotool(x.display, "key", "s");
+    const saved = (await receiver.waitForStderr(/saved (\S+\.jpg)/)).replace(/^saved /, "");
+    ok(saved.startsWith(dir), saved);
+
+    const windowed = await windowSize(x.display, window);
+    await xdotool(x.display, "key", "f");
+    const full = await poll(
+      async () => {
+        const size = await windowSize(x.display, window);
+        return size.width === x.width && size.height === x.height ? size : null;
+      },
+      "the window to fill the screen after f",
+      5000,
+    );
+    deepStrictEqual(full, { width: x.width, height: x.height });
+    await xdotool(x.display, "key", "f");
+    await poll(
+      async () => {
+        const size = await windowSize(x.display, window);
+        return size.width === windowed.width && size.height === windowed.height ? size : null;
+      },
+      "the window to leave fullscreen after f again",
+      5000,
+    );
+
+    await xdotool(x.display, "key", "q");
+    const result = await poll(
+      () => Promise.race([receiver.done, sleep(100).then(() => null)]),
+      "the receiver to exit after q",
+      10_000,
+    );
+    equal(result.code, 0, result.stderr);
+    const stats = lastStats(result.stdout);
+    ok((stats.framesShown as number) > 10, JSON.stringify(stats));
+    equal(stats.framesUndecodable, 0);
+    await stopProgram(sender);
+
+    // The saved file is, byte for byte, a frame the sender sent.
+    const sent = new Set<string>();
+    for (const frame of readMjpegFrames(`${dir}/sent.mjpeg`)) sent.add(await sha256(frame));
+    ok(sent.has(await sha256(Deno.readFileSync(saved))), "saved frame is not a sent frame");
+
+    // The window manager's close (what the title bar's close button sends) exits 0 too.
+    second = startProgram("receiver.ts", ["--listen", `127.0.0.1:${freeUdpPort()}`], { env });
+    await second.waitForStderr(/listening on/);
+    const secondWindow = await poll(() => findWindow(x.display, "^udpcam"), "second window");
+    await xdotool(x.display, "windowactivate", "--sync", secondWindow);
+    await xdotool(x.display, "key", "alt+F4");
+    const closed = await poll(
+      () => Promise.race([second!.done, sleep(100).then(() => null)]),
+      "the receiver to exit after the window was closed",
+      10_000,
+    );
+    equal(closed.code, 0, closed.stderr);
+  } finally {
+    if (sender) await stopProgram(sender);
+    if (second) await stopProgram(second);
+    await stopProgram(receiver);
+    await x.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("missing libraries and displays: one sentence saying what to install or do", async () => {
+  const cases: [string[], Record<string, string>, RegExp[]][] = [
+    [
+      [],
+      { ...DUMMY, UDPCAM_SDL2_LIB: "/nonexistent/libSDL2.so" },
+      [/^udpcam-recv: Cannot load the SDL2 library/, /apt install libsdl2-2\.0-0/, /--headless/],
+    ],
+    [
+      ["--decoder", "turbo"],
+      { ...DUMMY, UDPCAM_TURBOJPEG_LIB: "/nonexistent/libturbojpeg.so" },
+      [/Cannot load the libjpeg-turbo library/, /apt install libturbojpeg0/, /--decoder wasm/],
+    ],
+    [
+      [],
+      { SDL_VIDEODRIVER: "x11", DISPLAY: ":189" },
+      [/Cannot open the video window/, /--headless/],
+    ],
+  ];
+  for (const [args, env, expected] of cases) {
+    const result = await startProgram(
+      "receiver.ts",
+      ["--listen", `127.0.0.1:${freeUdpPort()}`, ...args],
+      { env },
+    ).done;
+    const label = `${JSON.stringify(env)} ${args.join(" ")}`;
+    equal(result.code, 1, `${label}: ${result.stderr}`);
+    for (const pattern of expected) match(result.stderr, pattern, label);
+    equal(result.stderr.trim().split("\n").length, 1, `${label}: not one line:\n${result.stderr}`);
+  }
+
+  // With --decoder auto a missing libjpeg-turbo is not fatal: the WebAssembly decoder takes over.
+  const fallback = await startProgram(
+    "receiver.ts",
+    ["--listen", `127.0.0.1:${freeUdpPort()}`, "--duration", "0.5"],
+    { env: { ...DUMMY, UDPCAM_TURBOJPEG_LIB: "/nonexistent/libturbojpeg.so" } },
+  ).done;
+  equal(fallback.code, 0, fallback.stderr);
+  match(fallback.stderr, /decoder wasm .*libjpeg-turbo is missing.*libturbojpeg0/);
+});
+
+Deno.test("1920x1080@30 shown in an X window for 5 s: the kernel drops no datagram", async () => {
+  await requireTool("ffmpeg", "ffmpeg");
+  await requireX11Tools();
+  await requireCommand("unshare", ["--help"], "util-linux");
+  const x = await startXvfb(1280, 800);
+  const port = 23456;
+  // A private network namespace: its RcvbufErrors counts this receiver's socket and nothing else.
+  const receiver = startInNewNetns("receiver.ts", [
+    "--listen",
+    `127.0.0.1:${port}`,
+    "--stats-json",
+    "--duration",
+    "40",
+  ], { DISPLAY: x.display, SDL_VIDEODRIVER: "x11" });
+  const pid = receiver.child.pid;
+  let sender: ReturnType<typeof startInNetnsOf> | null = null;
+  try {
+    await poll(
+      () => Promise.resolve(/listening on/.test(receiver.stderrSoFar()) ? true : null),
+      "the receiver to listen",
+    );
+    const before = udpCounters(pid);
+    sender = startInNetnsOf(pid, "sender.ts", [
+      "--test-pattern",
+      "--size",
+      "1920x1080",
+      "--fps",
+      "30",
+      "--to",
+      `127.0.0.1:${port}`,
+      "--duration",
+      "5",
+      "--stats-json",
+    ]);
+    const sent = await sender.done;
+    equal(sent.code, 0, sent.stderr);
+    await sleep(1000);
+    const drops = socketDrops(pid, port);
+    const after = udpCounters(pid);
+    receiver.child.kill("SIGTERM");
+    const result = await receiver.done;
+    equal(result.code, 0, result.stderr);
+    const stats = lastStats(result.stdout);
+    const senderStats = lastStats(sent.stdout);
+    const datagrams = stats.datagrams as { received: number };
+    const frames = stats.frames as { complete: number; dropped: number };
+    console.log(
+      `RcvbufErrors ${before.RcvbufErrors} -> ${after.RcvbufErrors}, socket drops ${drops}, ` +
+        `datagrams sent ${senderStats.datagramsSent} received ${datagrams.received}, frames ` +
+        `sent ${senderStats.framesSent} complete ${frames.complete} shown ${stats.framesShown} ` +
+        `skipped ${stats.framesSkipped}, presented latency ` +
+        JSON.stringify(stats.presentedLatencyMsRun),
+    );
+    equal(after.RcvbufErrors - before.RcvbufErrors, 0, "datagrams dropped by the kernel");
+    equal(drops, 0, "the socket's drop counter grew");
+    equal(datagrams.received, senderStats.datagramsSent);
+    equal(frames.dropped, 0);
+    equal(frames.complete, senderStats.framesSent);
+    ok((stats.framesShown as number) > 0);
+  } finally {
+    if (sender) {
+      try {
+        sender.child.kill("SIGTERM");
+      } catch { /* exited */ }
+      await sender.done;
+    }
+    try {
+      receiver.child.kill("SIGTERM");
+    } catch { /* exited */ }
+    await receiver.done;
+    await x.close();
+  }
+});

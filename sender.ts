@@ -10,16 +10,21 @@ import { createOutputFile, onStopSignals, runMain, writeAllSync } from "./lib/cl
 import { parseSenderArgs, SENDER_HELP, type SenderOptions } from "./lib/cli/sender_options.ts";
 import { UserError } from "./lib/errors.ts";
 import { buildFfmpegArgs, type CaptureOs } from "./lib/ffmpeg_args.ts";
+import { describeFecSetting } from "./lib/fec.ts";
+import { fecParityDatagrams } from "./lib/fec_packetizer.ts";
 import { explainFfmpegExit } from "./lib/ffmpeg_errors.ts";
 import { V1Packetizer } from "./lib/fragmenter.ts";
 import { listCameras } from "./lib/io/devices.ts";
 import { captureOs, startFfmpegCapture } from "./lib/io/ffmpeg_capture.ts";
 import { PacedSender } from "./lib/io/paced_sender.ts";
 import { MultiDestinationSender } from "./lib/io/udp.ts";
+import { RetransmitHistory } from "./lib/retransmit_history.ts";
 import { formatSenderStatus, SenderReporter } from "./lib/sender_report.ts";
 import { epochMicros } from "./lib/stats.ts";
 import { StatusLine } from "./lib/status_line.ts";
 import { VERSION } from "./lib/version.ts";
+import { PARITY_FIELDS_BYTES } from "./lib/wire.ts";
+import type { FramePacketizer } from "./lib/wire_mode.ts";
 
 async function printCameras(ffmpegPath: string, os: CaptureOs): Promise<number> {
   const cameras = await listCameras(ffmpegPath, os);
@@ -67,11 +72,33 @@ async function stream(options: SenderOptions): Promise<number> {
   const status = new StatusLine();
   const sockets = MultiDestinationSender.open(options.destinations);
   const streamId = crypto.getRandomValues(new Uint32Array(1))[0];
-  const sender = new PacedSender(
-    new V1Packetizer(streamId, options.maxDatagramBytes),
-    sockets,
-    options.fps,
+  const fec = options.fec;
+  // Parity datagrams carry 4 bytes of FEC fields more than the largest fragment.
+  const fragmenter = new V1Packetizer(
+    streamId,
+    fec ? options.maxDatagramBytes - PARITY_FIELDS_BYTES : options.maxDatagramBytes,
   );
+  const history = options.nack ? new RetransmitHistory(streamId) : null;
+  const fecCounters = { parityDatagrams: 0, parityBytes: 0 };
+  const packetizer: FramePacketizer = {
+    packetize(frame, captureUs) {
+      const data = fragmenter.packetize(frame, captureUs);
+      const parity = fec ? fecParityDatagrams(data, fec) : [];
+      fecCounters.parityDatagrams += parity.length;
+      fecCounters.parityBytes += parity.reduce((sum, d) => sum + d.length, 0);
+      const all = parity.length > 0 ? [...data, ...parity] : data;
+      history?.record(all, performance.now());
+      return all;
+    },
+  };
+  const sender = new PacedSender(packetizer, sockets, options.fps);
+  // Replies on the sending sockets: NACKs get answered at once, outside the frame pacing.
+  const receiving = sockets.receive((datagram, destination) => {
+    if (history === null || !RetransmitHistory.isNack(datagram)) return;
+    if (destination < 0) return history.refuseUnknownSource();
+    const again = history.answer(datagram, performance.now());
+    for (const copy of again) sockets.sendTo(copy, destination);
+  });
   const save = options.savePath ? createOutputFile(options.savePath, "--save") : null;
   let stopRequested = false;
   let stop = () => {};
@@ -93,13 +120,21 @@ async function stream(options: SenderOptions): Promise<number> {
     `udpcam-send: streaming ${describe(options, device)} to ${destinations} ` +
       `(stream id 0x${
         streamId.toString(16).padStart(8, "0")
-      }, datagrams <= ${options.maxDatagramBytes} bytes)`,
+      }, datagrams <= ${options.maxDatagramBytes} bytes, FEC ${
+        fec ? describeFecSetting(fec) : "off"
+      }, NACK ${options.nack ? "answered" : "off"})`,
   );
 
   const reporter = new SenderReporter(performance.now());
   const report = () => {
     const summary = reporter.report(performance.now(), sender.counters);
-    if (options.statsJson) console.log(JSON.stringify(summary));
+    if (options.statsJson) {
+      const recovery = {
+        fec: fec ? fecCounters : null,
+        retransmit: history ? { ...history.counters } : null,
+      };
+      console.log(JSON.stringify({ ...summary, ...recovery }));
+    }
     status.update(formatSenderStatus(destinations, summary));
   };
   const timer = setInterval(report, 1000);
@@ -131,6 +166,7 @@ async function stream(options: SenderOptions): Promise<number> {
   await capture.stop();
   await sender.idle();
   sockets.close();
+  await receiving;
   save?.close();
   report();
   status.finish();

@@ -65,6 +65,13 @@ export function fecSettingProblem(setting: FecSetting): string | null {
   return null;
 }
 
+/** `setting` as the sender's `--fec` flag spells it: "xor:10", "rs:20/3". */
+export function describeFecSetting(setting: FecSetting): string {
+  return setting.scheme === "xor"
+    ? `xor:${setting.groupData}`
+    : `rs:${setting.groupData}/${setting.groupParity}`;
+}
+
 /** Number of groups a frame of `fragmentCount` fragments is cut into at `groupData` per group. */
 export function groupCount(fragmentCount: number, groupData: number): number {
   return Math.ceil(fragmentCount / groupData);

@@ -32,6 +32,11 @@ export interface NackTrackerOptions {
    * path is allowed. The sender paces bursts 1 ms apart, so a few ms.
    */
   reorderWaitMs: number;
+  /**
+   * How long a frame must stay quiet before fragments after the latest arrival count as lost (a
+   * lost tail). Longer than `reorderWaitMs`: a busy sender's bursts can be several ms apart.
+   */
+  tailWaitMs: number;
   /** Least wait between two requests for one frame, before any round trip is measured. */
   initialRetryMs: number;
   /** Bounds of the wait between two requests once round trips are measured (2 × RTT + wait). */
@@ -46,11 +51,12 @@ export interface NackTrackerOptions {
   maxFrames: number;
 }
 
-/** Defaults: ask after 3 ms of reordering, at most 3 times per frame, within 250 ms. */
+/** Defaults: ask after 3 ms of reordering (8 ms for a lost tail), at most 3 times per frame, within 250 ms. */
 export const DEFAULT_NACK_TRACKER_OPTIONS: NackTrackerOptions = {
   reorderWaitMs: 3,
+  tailWaitMs: 8,
   initialRetryMs: 30,
-  minRetryMs: 8,
+  minRetryMs: 15,
   maxRetryMs: 100,
   maxRequestsPerFrame: 3,
   frameTimeoutMs: 250,
@@ -130,14 +136,15 @@ export class NackTracker {
 
   /**
    * Notes a datagram received at `nowMs`. `followedStreamId` is the stream the reassembler
-   * follows (after it saw this datagram); datagrams of other streams are ignored.
+   * follows (after it saw this datagram); datagrams of other streams are ignored. Returns true for
+   * a fragment or parity of that stream (its source is where NACKs go).
    */
-  observe(datagram: Uint8Array, nowMs: number, followedStreamId: number | null): void {
+  observe(datagram: Uint8Array, nowMs: number, followedStreamId: number | null): boolean {
     const decoded = decodeHeader(datagram);
-    if (!decoded.ok) return;
+    if (!decoded.ok) return false;
     const header = decoded.header;
-    if (header.type !== PacketType.Fragment && header.type !== PacketType.Parity) return;
-    if (followedStreamId === null || header.streamId !== followedStreamId) return;
+    if (header.type !== PacketType.Fragment && header.type !== PacketType.Parity) return false;
+    if (followedStreamId === null || header.streamId !== followedStreamId) return false;
     if (header.streamId !== this.#streamId) {
       this.#frames.clear();
       this.#streamId = header.streamId;
@@ -145,11 +152,11 @@ export class NackTracker {
       this.#streamFec = null;
     }
     const seq = header.frameSeq;
-    if (this.#lastCompletedSeq !== null && !seqIsNewer(seq, this.#lastCompletedSeq)) return;
+    if (this.#lastCompletedSeq !== null && !seqIsNewer(seq, this.#lastCompletedSeq)) return true;
     let frame = this.#frames.get(seq);
     if (frame === undefined) {
       frame = this.#track(seq, header.fragmentCount, nowMs);
-    } else if (frame.fragmentCount !== header.fragmentCount) return;
+    } else if (frame.fragmentCount !== header.fragmentCount) return true;
     for (const other of this.#frames.values()) {
       if (seqIsNewer(seq, other.seq)) other.tailPassed = true;
     }
@@ -171,13 +178,13 @@ export class NackTracker {
         interleaved: fields.interleaved,
       };
       const groups = groupCount(count, shape.groupData);
-      if (groups * shape.groupParity > MAX_PARITY_SLOTS) return;
+      if (groups * shape.groupParity > MAX_PARITY_SLOTS) return true;
       if (frame.fec === null) {
         frame.fec = shape;
         frame.parityHeld = new Uint8Array(groups);
         frame.paritySeen = new Uint8Array(groups * shape.groupParity);
         this.#streamFec = shape;
-      } else if (!sameShape(frame.fec, shape)) return;
+      } else if (!sameShape(frame.fec, shape)) return true;
       const slot = fields.parityIndex * groups + header.fragmentIndex;
       if (frame.paritySeen![slot] === 0) {
         frame.paritySeen![slot] = 1;
@@ -191,6 +198,7 @@ export class NackTracker {
       }
       frame.highestPosition = position;
     }
+    return true;
   }
 
   /** The reassembler emitted this frame: stop tracking it and every older frame. */
@@ -214,7 +222,7 @@ export class NackTracker {
         continue;
       }
       if (frame.requests >= options.maxRequestsPerFrame) continue;
-      const quiet = frame.tailPassed || nowMs - frame.lastMs >= options.reorderWaitMs;
+      const quiet = frame.tailPassed || nowMs - frame.lastMs >= options.tailWaitMs;
       if (frame.lastRequestMs === null) {
         const holeOld = frame.holeSinceMs !== null &&
           nowMs - frame.holeSinceMs >= options.reorderWaitMs;

@@ -34,7 +34,7 @@ function retransmitted(datagram: Uint8Array): Uint8Array {
 }
 
 Deno.test("a hole is asked for once it outlasts the reorder wait", () => {
-  const tracker = new NackTracker({ reorderWaitMs: 3 });
+  const tracker = new NackTracker({ reorderWaitMs: 3, tailWaitMs: 3 });
   const datagrams = frameDatagrams(1, 10);
   for (const i of [0, 1, 2, 4, 5]) tracker.observe(datagrams[i], 0, STREAM);
   deepStrictEqual(tracker.poll(1), [], "within the reorder wait");
@@ -53,7 +53,7 @@ Deno.test("a hole is asked for once it outlasts the reorder wait", () => {
 
 Deno.test("a lost tail is asked for when the frame goes quiet, or a newer frame starts", () => {
   for (const newer of [false, true]) {
-    const tracker = new NackTracker({ reorderWaitMs: 3 });
+    const tracker = new NackTracker({ reorderWaitMs: 3, tailWaitMs: 3 });
     const datagrams = frameDatagrams(5, 8);
     for (const i of [0, 1, 2, 3, 4, 5]) tracker.observe(datagrams[i], 10, STREAM);
     if (newer) {
@@ -69,6 +69,7 @@ Deno.test("a lost tail is asked for when the frame goes quiet, or a newer frame 
 Deno.test("requests repeat after the retry wait, at most N per frame, never past the deadline", () => {
   const tracker = new NackTracker({
     reorderWaitMs: 2,
+    tailWaitMs: 2,
     initialRetryMs: 20,
     maxRequestsPerFrame: 3,
     frameTimeoutMs: 250,
@@ -83,7 +84,7 @@ Deno.test("requests repeat after the retry wait, at most N per frame, never past
   equal(tracker.framesTracked, 0, "forgotten at the deadline");
   equal(tracker.counters.framesPastDeadline, 1);
 
-  const late = new NackTracker({ reorderWaitMs: 2, frameTimeoutMs: 50 });
+  const late = new NackTracker({ reorderWaitMs: 2, tailWaitMs: 2, frameTimeoutMs: 50 });
   late.observe(datagrams[0], 0, STREAM);
   late.observe(datagrams[2], 49, STREAM);
   deepStrictEqual(late.poll(50), [], "the deadline passed before the hole was old enough");
@@ -108,7 +109,7 @@ Deno.test("with FEC only what parity cannot repair is asked for", () => {
   const setting: FecSetting = { scheme: "rs", groupData: 5, groupParity: 1, interleaved: false };
   const datagrams = frameDatagrams(3, 10, setting); // 10 data, groups {0..4} {5..9}, 2 parities
   equal(datagrams.length, 12);
-  const tracker = new NackTracker({ reorderWaitMs: 3 });
+  const tracker = new NackTracker({ reorderWaitMs: 3, tailWaitMs: 3 });
   // Group 0 loses 1 (its parity repairs it); group 1 loses 3 (parity repairs one of them).
   const lost = new Set([2, 5, 7, 9]);
   datagrams.forEach((d, i) => {
@@ -121,7 +122,7 @@ Deno.test("with FEC only what parity cannot repair is asked for", () => {
 
 Deno.test("with FEC holes wait for the frame's parity before being asked for", () => {
   const setting: FecSetting = { scheme: "rs", groupData: 4, groupParity: 2, interleaved: true };
-  const tracker = new NackTracker({ reorderWaitMs: 3 });
+  const tracker = new NackTracker({ reorderWaitMs: 3, tailWaitMs: 3 });
   // A first frame teaches the tracker the stream uses FEC.
   for (const d of frameDatagrams(1, 8, setting).slice(0, 10)) tracker.observe(d, 0, STREAM);
   tracker.completed(STREAM, 1);
@@ -155,7 +156,7 @@ Deno.test("memory stays bounded: at most maxFrames frames", () => {
 });
 
 Deno.test("round trips are measured from retransmitted fragments", () => {
-  const tracker = new NackTracker({ reorderWaitMs: 2, minRetryMs: 8 });
+  const tracker = new NackTracker({ reorderWaitMs: 2, tailWaitMs: 2, minRetryMs: 8 });
   const datagrams = frameDatagrams(1, 4);
   tracker.observe(datagrams[0], 0, STREAM);
   tracker.observe(datagrams[2], 0, STREAM);
@@ -171,7 +172,7 @@ Deno.test("seeded property: with NACKs answered over a lossy path, frames comple
   const frames = 60;
   for (const fec of [false, true]) {
     const reassembler = new Reassembler({ frameTimeoutMs: 250 });
-    const tracker = new NackTracker({ reorderWaitMs: 3, frameTimeoutMs: 250 });
+    const tracker = new NackTracker({ reorderWaitMs: 3, tailWaitMs: 3, frameTimeoutMs: 250 });
     let now = 0;
     for (let seq = 1; seq <= frames; seq++) {
       const datagrams = frameDatagrams(seq, 30, fec ? setting : undefined);

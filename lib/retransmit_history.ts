@@ -164,6 +164,12 @@ export class RetransmitHistory {
     return out;
   }
 
+  /** Counts a NACK refused because it came from an address that is not one of our destinations. */
+  refuseUnknownSource(): void {
+    this.counters.nacksReceived++;
+    this.counters.nacksInvalid++;
+  }
+
   /** True when `datagram` looks like a NACK (worth passing to `answer`). */
   static isNack(datagram: Uint8Array): boolean {
     return datagram.length >= 4 && datagram[3] === PacketType.Nack;

@@ -5,6 +5,7 @@
  */
 
 import { formatHostPort, type HostPort, parseHostPort } from "../address.ts";
+import { DEFAULT_FEC_SETTING, type FecSetting, fecSettingProblem } from "../fec.ts";
 import type { Source } from "../ffmpeg_args.ts";
 import { DEFAULT_DATAGRAM_BYTES, MAX_UDP_PAYLOAD_BYTES, MIN_DATAGRAM_BYTES } from "../wire.ts";
 import { intFlag, numberFlag, parseFlags, sizeFlag, usageError } from "./flags.ts";
@@ -35,8 +36,12 @@ export interface SenderOptions {
   quality: number;
   /** Forward the camera's MJPEG without re-encoding. */
   passthrough: boolean;
-  /** Largest datagram sent, header included. */
+  /** Largest datagram sent, header included (parity datagrams too). */
   maxDatagramBytes: number;
+  /** Forward error correction: parity datagrams after each frame's fragments; null = off. */
+  fec: FecSetting | null;
+  /** Answer retransmission requests (NACKs) from receivers. */
+  nack: boolean;
   /** Stop after this many frames (0: run until stopped). */
   maxFrames: number;
   /** Stop after this many seconds (0: run until stopped). */
@@ -59,6 +64,12 @@ Destination
                         (default ${formatHostPort(DEFAULT_DESTINATION)})
   --max-datagram BYTES  largest datagram, ${MIN_DATAGRAM_BYTES}..${MAX_UDP_PAYLOAD_BYTES} (default ${DEFAULT_DATAGRAM_BYTES}: no IP
                         fragmentation on real networks; macOS refuses datagrams over 9216)
+
+Loss recovery
+  --fec [SETTING]       parity datagrams after each frame: off (default), xor:K (1 parity per K
+                        fragments) or rs:K/M (Reed-Solomon, M per K); --fec alone: rs:20/3
+  --nack                answer receivers' retransmission requests (NACKs) from the last 300 ms,
+                        using at most 50 % extra bandwidth
 
 Source (default: the system camera: /dev/video0, avfoundation 0, or the first dshow camera)
   --device NAME         a camera: /dev/video2 (Linux), 1 (macOS index), "USB Camera" (Windows)
@@ -94,9 +105,11 @@ export function parseSenderArgs(
   args: string[],
   env: (name: string) => string | undefined = () => undefined,
 ): SenderCommand {
-  const flags = parseFlags(PROGRAM, args, {
+  const flags = parseFlags(PROGRAM, withFecDefault(args), {
     to: { type: "string", multiple: true },
     "max-datagram": { type: "string" },
+    fec: { type: "string" },
+    nack: { type: "boolean" },
     device: { type: "string" },
     "test-pattern": { type: "boolean" },
     file: { type: "string" },
@@ -171,9 +184,43 @@ export function parseSenderArgs(
       ),
       maxFrames: intFlag(PROGRAM, "frames", flags.frames, 0, 1, Number.MAX_SAFE_INTEGER),
       durationS: numberFlag(PROGRAM, "duration", flags.duration, 0, 0.1, 1e7),
+      fec: fecFlag(flags.fec),
+      nack: flags.nack ?? false,
       savePath: flags.save ?? null,
       statsJson: flags["stats-json"] ?? false,
       ffmpegPath,
     },
   };
+}
+
+/** `--fec` with no value (last, or before another flag) means the default setting. */
+function withFecDefault(args: string[]): string[] {
+  return args.map((arg, i) => {
+    const next = args[i + 1];
+    return arg === "--fec" && (next === undefined || next.startsWith("-")) ? "--fec=default" : arg;
+  });
+}
+
+/** Parses a `--fec` value: off, default, xor:K, rs:K/M. */
+export function parseFecSetting(text: string): FecSetting | null | { problem: string } {
+  const value = text.trim().toLowerCase();
+  if (value === "off" || value === "none") return null;
+  if (value === "default" || value === "on" || value === "rs") return { ...DEFAULT_FEC_SETTING };
+  const xor = /^xor:(\d{1,3})$/.exec(value);
+  const rs = /^rs:(\d{1,3})\/(\d{1,3})$/.exec(value);
+  const setting: FecSetting | null = xor
+    ? { scheme: "xor", groupData: Number(xor[1]), groupParity: 1, interleaved: true }
+    : rs
+    ? { scheme: "rs", groupData: Number(rs[1]), groupParity: Number(rs[2]), interleaved: true }
+    : null;
+  if (setting === null) return { problem: `use off, xor:K or rs:K/M, got "${text}"` };
+  const problem = fecSettingProblem(setting);
+  return problem === null ? setting : { problem: `${problem}, got "${text}"` };
+}
+
+function fecFlag(text: string | undefined): FecSetting | null {
+  if (text === undefined) return null;
+  const parsed = parseFecSetting(text);
+  if (parsed !== null && "problem" in parsed) throw usageError(PROGRAM, `--fec: ${parsed.problem}`);
+  return parsed;
 }

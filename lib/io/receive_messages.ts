@@ -15,6 +15,11 @@ export type ToReceiveWorker =
     listen: HostPort;
     /** Incomplete frames are given up after this long. */
     frameTimeoutMs: number;
+    /**
+     * Ask the stream's source to send lost fragments again (NACKs, docs/protocol_nack.md). Senders
+     * without `--nack` ignore the requests. Default true.
+     */
+    nack?: boolean;
   }
   | { type: "stop" };
 

@@ -13,9 +13,10 @@
 /// <reference lib="deno.worker" />
 
 import { UserError } from "../errors.ts";
+import { NackTracker } from "../nack_tracker.ts";
 import { Reassembler } from "../reassembler.ts";
 import { epochMicros } from "../stats.ts";
-import type { FrameDepacketizer } from "../wire_mode.ts";
+import { encodeNack } from "../wire.ts";
 import type { FromReceiveWorker, ToReceiveWorker } from "./receive_messages.ts";
 import { listenUdp } from "./udp.ts";
 
@@ -23,9 +24,15 @@ import { listenUdp } from "./udp.ts";
 const COUNTERS_EVERY_MS = 500;
 /** Largest datagram we can receive (IPv4 UDP payload limit, rounded up). */
 const RECEIVE_BUFFER_BYTES = 65536;
+/** How often the NACK tracker is asked what to request: its reorder wait is a few ms. */
+const NACK_POLL_MS = 1;
 
 let conn: Deno.DatagramConn | null = null;
-let depacketizer: FrameDepacketizer | null = null;
+let depacketizer: Reassembler | null = null;
+let tracker: NackTracker | null = null;
+/** Where the followed stream's datagrams come from: NACKs go back there. */
+let source: Deno.NetAddr | null = null;
+let nackSendErrors = 0;
 let stopped = false;
 
 function post(message: FromReceiveWorker, transfer: Transferable[] = []): void {
@@ -33,21 +40,34 @@ function post(message: FromReceiveWorker, transfer: Transferable[] = []): void {
 }
 
 function postCounters(final: boolean): void {
-  if (depacketizer) post({ type: "counters", counters: depacketizer.counters, final });
+  if (!depacketizer) return;
+  // The NACK counters ride along; lib/receiver_report.ts reads them when present.
+  const counters = {
+    ...depacketizer.counters,
+    nacksSent: tracker?.counters.nacksSent ?? 0,
+    nackSendErrors,
+  };
+  post({ type: "counters", counters, final });
 }
 
-async function receiveLoop(socket: Deno.DatagramConn, frames: FrameDepacketizer): Promise<void> {
+async function receiveLoop(socket: Deno.DatagramConn, frames: Reassembler): Promise<void> {
   const buffer = new Uint8Array(RECEIVE_BUFFER_BYTES);
   while (!stopped) {
     let datagram: Uint8Array;
+    let from: Deno.Addr;
     try {
-      [datagram] = await socket.receive(buffer);
+      [datagram, from] = await socket.receive(buffer);
     } catch (error) {
       if (stopped || error instanceof Deno.errors.BadResource) break;
       // ICMP errors surface here on some systems; they are not fatal for a receiver.
       continue;
     }
-    const frame = frames.push(datagram, performance.now());
+    const nowMs = performance.now();
+    const frame = frames.push(datagram, nowMs);
+    if (tracker) {
+      if (tracker.observe(datagram, nowMs, frames.streamId)) source = from as Deno.NetAddr;
+      if (frame) tracker.completed(frame.streamId, frame.frameSeq);
+    }
     if (frame) {
       post({
         type: "frame",
@@ -59,6 +79,20 @@ async function receiveLoop(socket: Deno.DatagramConn, frames: FrameDepacketizer)
       }, [frame.bytes.buffer as ArrayBuffer]);
     }
   }
+}
+
+function startNackTimer(socket: Deno.DatagramConn, nacks: NackTracker): void {
+  const timer = setInterval(() => {
+    if (stopped) {
+      clearInterval(timer);
+      return;
+    }
+    if (nacks.framesTracked === 0 || source === null) return;
+    const to = source;
+    for (const nack of nacks.poll(performance.now())) {
+      socket.send(encodeNack(nack), to).catch(() => nackSendErrors++);
+    }
+  }, NACK_POLL_MS);
 }
 
 self.onmessage = (event: MessageEvent<ToReceiveWorker>) => {
@@ -75,6 +109,10 @@ self.onmessage = (event: MessageEvent<ToReceiveWorker>) => {
       return;
     }
     depacketizer = new Reassembler({ frameTimeoutMs: message.frameTimeoutMs });
+    if (message.nack ?? true) {
+      tracker = new NackTracker({ frameTimeoutMs: message.frameTimeoutMs });
+      startNackTimer(conn, tracker);
+    }
     const address = conn.addr as Deno.NetAddr;
     post({ type: "listening", address: { hostname: address.hostname, port: address.port } });
     const timer = setInterval(() => {

@@ -97,6 +97,61 @@ export class MultiDestinationSender {
     }
   }
 
+  /**
+   * Receives datagrams on every socket (replies such as NACKs come back to the socket that sent)
+   * until {@linkcode close}; `onDatagram` gets each with the index of the destination it came
+   * from, or -1 when it matches none. Resolves once every socket is closed.
+   */
+  async receive(onDatagram: (datagram: Uint8Array, destination: number) => void): Promise<void> {
+    await Promise.all(this.#conns.map(async (conn) => {
+      const buffer = new Uint8Array(65_536);
+      // Bounded by the socket's life: close() makes receive() throw BadResource.
+      for (;;) {
+        let received: [Uint8Array, Deno.Addr];
+        try {
+          received = await conn.receive(buffer);
+        } catch (error) {
+          if (
+            error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted
+          ) {
+            return;
+          }
+          continue; // ICMP port unreachable and the like: the socket is still usable.
+        }
+        onDatagram(received[0], this.#routeOf(received[1] as Deno.NetAddr));
+      }
+    }));
+  }
+
+  /**
+   * The destination `from` is: same address and port, else the only one on that port (a host
+   * name, or a multi-homed receiver answering from another address), else none. Replies are only ever sent to our own destinations, so a forged source
+   * address cannot aim retransmissions at a third party.
+   */
+  #routeOf(from: Deno.NetAddr): number {
+    const sameHost = (a: string, b: string) =>
+      a.replace(/^::ffff:/, "").toLowerCase() === b.replace(/^::ffff:/, "").toLowerCase();
+    const exact = this.#routes.findIndex(({ address }) =>
+      address.port === from.port && sameHost(address.hostname, from.hostname)
+    );
+    if (exact >= 0) return exact;
+    const samePort = this.#routes.filter(({ address }) => address.port === from.port);
+    if (samePort.length === 1) return this.#routes.indexOf(samePort[0]);
+    return -1;
+  }
+
+  /** Sends `datagram` to destination `index` only (see {@linkcode receive}). */
+  async sendTo(datagram: Uint8Array, index: number): Promise<void> {
+    const route = this.#routes[index];
+    if (route === undefined) return;
+    try {
+      await route.conn.send(datagram, route.address);
+    } catch (error) {
+      this.sendErrors++;
+      this.lastError = (error as Error).message;
+    }
+  }
+
   /** Closes the sockets. */
   close(): void {
     for (const conn of this.#conns) {

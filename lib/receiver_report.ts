@@ -39,6 +39,39 @@ export interface ReceiverReport {
   latencyMs: LatencySummary | null;
   /** The stream followed, as hex, or null before the first frame. */
   streamId: string | null;
+  /** What loss recovery did since start (zeros when the depacketizer has no such counters). */
+  recovery: RecoveryReport;
+}
+
+/** Loss recovery since start: FEC repairs, retransmissions that filled holes, NACKs sent. */
+export interface RecoveryReport {
+  /** Fragments rebuilt from parity. */
+  fecFragments: number;
+  /** Complete frames that needed parity. */
+  fecFrames: number;
+  /** Fragments that arrived as retransmissions and filled a hole. */
+  retransmittedFragments: number;
+  /** Complete frames that needed a retransmission. */
+  retransmittedFrames: number;
+  /** Retransmission requests sent. */
+  nacksSent: number;
+}
+
+/** Counters the v1 receive path adds to {@linkcode DepacketizerCounters}. */
+interface RecoveryCounters {
+  recoveredByFec?: { fragments: number; frames: number };
+  recoveredByRetransmission?: { fragments: number; frames: number };
+  nacksSent?: number;
+}
+
+function recoveryOf(counters: DepacketizerCounters & RecoveryCounters): RecoveryReport {
+  return {
+    fecFragments: counters.recoveredByFec?.fragments ?? 0,
+    fecFrames: counters.recoveredByFec?.frames ?? 0,
+    retransmittedFragments: counters.recoveredByRetransmission?.fragments ?? 0,
+    retransmittedFrames: counters.recoveredByRetransmission?.frames ?? 0,
+    nacksSent: counters.nacksSent ?? 0,
+  };
 }
 
 function sum(record: Record<string, number>, keys?: string[]): number {
@@ -88,6 +121,7 @@ export class ReceiverReporter {
       mbps: rates.mbitPerSecond,
       latencyMs,
       streamId: streamId === null ? null : `0x${(streamId >>> 0).toString(16).padStart(8, "0")}`,
+      recovery: recoveryOf(c),
     };
   }
 }

@@ -35,3 +35,34 @@ Deno.test("the status says when nothing arrives", () => {
   const report = new ReceiverReporter(0).report(1000, null, null, null);
   match(formatReceiverStatus("0.0.0.0:1", report), /waiting for stream/);
 });
+
+Deno.test("the recovery object reads FEC, retransmission and NACK counters when present", () => {
+  const reporter = new ReceiverReporter(0);
+  const base = {
+    datagramsReceived: 10,
+    bytesReceived: 1000,
+    datagramDrops: {},
+    framesComplete: 3,
+    frameDrops: {},
+  };
+  deepStrictEqual(reporter.report(1000, base, null, 1).recovery, {
+    fecFragments: 0,
+    fecFrames: 0,
+    retransmittedFragments: 0,
+    retransmittedFrames: 0,
+    nacksSent: 0,
+  });
+  const counters = {
+    ...base,
+    recoveredByFec: { fragments: 5, frames: 2 },
+    recoveredByRetransmission: { fragments: 3, frames: 1 },
+    nacksSent: 4,
+  };
+  deepStrictEqual(reporter.report(2000, counters, null, 1).recovery, {
+    fecFragments: 5,
+    fecFrames: 2,
+    retransmittedFragments: 3,
+    retransmittedFrames: 1,
+    nacksSent: 4,
+  });
+});

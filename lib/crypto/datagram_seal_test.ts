@@ -60,7 +60,7 @@ Deno.test("any changed byte fails authentication; replays and plain datagrams ar
     20,
     29,
     HEADER_BYTES + 16,
-    HEADER_BYTES + 23,
+    HEADER_BYTES + 22,
     HEADER_BYTES + 30,
     fresh.length - 1,
   ];

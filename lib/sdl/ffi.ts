@@ -20,6 +20,11 @@ export const SDL_SYMBOLS = {
   SDL_InitSubSystem: { parameters: ["u32"], result: "i32" },
   /** void SDL_QuitSubSystem(Uint32 flags); */
   SDL_QuitSubSystem: { parameters: ["u32"], result: "void" },
+  /**
+   * void SDL_GetVersion(SDL_version *ver); -- SDL_version is { Uint8 major, minor, patch }, so
+   * the out-parameter is 3 bytes. The linked library's version, for the doctor.
+   */
+  SDL_GetVersion: { parameters: ["buffer"], result: "void" },
   /** const char* SDL_GetError(void); */
   SDL_GetError: { parameters: [], result: "pointer" },
   /** SDL_bool SDL_SetHint(const char *name, const char *value); */

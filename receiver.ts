@@ -114,6 +114,7 @@ async function main(args: string[]): Promise<number> {
     display = new StreamDisplay({
       window: opened.window,
       decoder: opened.decoder,
+      reopenDecoder: async () => (await openDecoder(opened.decoder.name)).decoder,
       listen,
       saveDir: options.saveDir,
       log: (message) => status.log(message),
@@ -170,7 +171,7 @@ async function main(args: string[]): Promise<number> {
   status.finish();
   record?.close();
   opened?.window.close();
-  opened?.decoder.close();
+  display?.close();
   if (displayError) throw displayError;
   return 0;
 }

@@ -5,6 +5,9 @@
  */
 
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
+import { fragmentFrame } from "../lib/fragmenter.ts";
+import { Prng } from "../lib/prng.ts";
+import { testsrcJpegs } from "./support/ffmpeg_frames.ts";
 import { readMjpegFrames, sha256 } from "./support/mjpeg.ts";
 import { socketDrops, startInNetnsOf, startInNewNetns, udpCounters } from "./support/netns.ts";
 import {
@@ -110,6 +113,76 @@ for (const decoder of ["auto", "wasm"]) {
     }
   });
 }
+
+Deno.test("corrupt frames are skipped and counted, size changes are shown, for both decoders", async () => {
+  const good480 = await testsrcJpegs(4, "640x480");
+  const good240 = await testsrcJpegs(4, "320x240");
+  const prng = new Prng(7);
+  const junk = new Uint8Array(3000).map(() => prng.int(0, 255));
+  junk.set([0xff, 0xd8], 0);
+  junk.set([0xff, 0xd9], junk.length - 2);
+  const truncated = new Uint8Array(good480[0].length / 2 + 2);
+  truncated.set(good480[0].subarray(0, truncated.length - 2));
+  truncated.set([0xff, 0xd9], truncated.length - 2);
+  const frames = [
+    good480[0],
+    junk,
+    good480[1],
+    truncated,
+    good240[0],
+    good240[1],
+    junk,
+    good480[2],
+    good240[2],
+  ];
+  const bad = 3;
+  for (const decoder of ["turbo", "wasm"]) {
+    const port = freeUdpPort();
+    const receiver = startProgram("receiver.ts", [
+      "--listen",
+      `127.0.0.1:${port}`,
+      "--decoder",
+      decoder,
+      "--no-vsync",
+      "--stats-json",
+      "--duration",
+      "30",
+    ], { env: DUMMY });
+    const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    try {
+      await receiver.waitForStderr(/listening on/);
+      const target: Deno.NetAddr = { transport: "udp", hostname: "127.0.0.1", port };
+      for (const [frameSeq, frame] of frames.entries()) {
+        const meta = { streamId: 0x1234, frameSeq, captureUs: Date.now() * 1000 };
+        for (const datagram of fragmentFrame(frame, meta, 1200)) {
+          await socket.send(datagram, target);
+        }
+        // Paced like a 15 fps stream so the display is not the thing tested here.
+        await sleep(66);
+      }
+      await sleep(700);
+      const result = await stopProgram(receiver);
+      equal(result.code, 0, result.stderr);
+      ok(!/\n\s+at /.test(result.stderr), result.stderr);
+      match(result.stderr, /skipped frame 1 \(1 so far\): Cannot decode JPEG/);
+      const stats = lastStats(result.stdout);
+      const complete = (stats.frames as { complete: number }).complete;
+      equal(complete, frames.length, decoder);
+      const shown = stats.framesShown as number;
+      const skipped = stats.framesSkipped as number;
+      const undecodable = stats.framesUndecodable as number;
+      equal(shown + skipped + undecodable, complete, JSON.stringify(stats));
+      // A busy machine may skip a frame; without skips every corrupt frame is counted.
+      if (skipped === 0) {
+        deepStrictEqual([shown, undecodable], [frames.length - bad, bad], result.stderr);
+      }
+      ok(undecodable >= 1 && shown >= 1, JSON.stringify(stats));
+    } finally {
+      socket.close();
+      await stopProgram(receiver);
+    }
+  }
+});
 
 Deno.test("window under X: picture on screen, s saves a sent frame, f fullscreen, q and close exit 0", async () => {
   await requireTool("ffmpeg", "ffmpeg");

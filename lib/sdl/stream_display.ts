@@ -53,8 +53,10 @@ export interface DisplayCounters {
 export interface StreamDisplayOptions {
   /** An open window; the display does not close it. */
   window: VideoWindow;
-  /** The decoder; the display does not close it. */
+  /** The first decoder; from then on the display owns it (see {@linkcode StreamDisplay.close}). */
   decoder: JpegDecoder;
+  /** Opens a fresh decoder of the same kind, used after a frame fails to decode. */
+  reopenDecoder: () => Promise<JpegDecoder>;
   /** The listen address as HOST:PORT, for the waiting title. */
   listen: string;
   /** Folder for frames saved with `s`. */
@@ -72,6 +74,7 @@ export class StreamDisplay {
   readonly #title = new WindowTitle();
   readonly #latency = new LatencyWindow();
   readonly #runLatency = new LatencyWindow(16384);
+  #decoder: JpegDecoder;
   #stopped = false;
   #framesShown = 0;
   #framesUndecodable = 0;
@@ -86,6 +89,7 @@ export class StreamDisplay {
   /** @param options Window, decoder and callbacks. */
   constructor(options: StreamDisplayOptions) {
     this.#options = options;
+    this.#decoder = options.decoder;
   }
 
   /** Offers a complete frame; only the newest frame waits for the display. */
@@ -96,7 +100,7 @@ export class StreamDisplay {
   /** Counters since the start. */
   get counters(): DisplayCounters {
     return {
-      decoder: this.#options.decoder.name,
+      decoder: this.#decoder.name,
       framesShown: this.#framesShown,
       framesUndecodable: this.#framesUndecodable,
       framesSkipped: this.#slot.skipped,
@@ -128,6 +132,11 @@ export class StreamDisplay {
   /** Makes {@linkcode StreamDisplay.run} return after its current step. */
   stop(): void {
     this.#stopped = true;
+  }
+
+  /** Closes the decoder in use; call after {@linkcode StreamDisplay.run} has returned. */
+  close(): void {
+    this.#decoder.close();
   }
 
   /** Runs the display loop until {@linkcode StreamDisplay.stop} or the user quits. */
@@ -169,7 +178,7 @@ export class StreamDisplay {
   async #show(frame: DisplayFrame): Promise<void> {
     let image: YuvImage;
     try {
-      image = await this.#options.decoder.decode(frame.bytes);
+      image = await this.#decoder.decode(frame.bytes);
     } catch (error) {
       // The decoder's planes may hold part of this frame now: never draw them again.
       this.#image = null;
@@ -182,6 +191,11 @@ export class StreamDisplay {
             `far): ${error instanceof Error ? error.message : String(error)}`,
         );
       }
+      // libjpeg-turbo 2.1 leaves its handle unusable after a header error (every later frame
+      // fails with the same message), so the next frame gets a fresh decoder.
+      const broken = this.#decoder;
+      this.#decoder = await this.#options.reopenDecoder();
+      broken.close();
       return;
     }
     if (this.#stopped) return;

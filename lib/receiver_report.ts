@@ -136,6 +136,10 @@ export function formatReceiverStatus(listen: string, report: ReceiverReport): st
       report.latencyMs.p95.toFixed(1)
     } ms`
     : "";
+  const { fecFrames, retransmittedFrames } = report.recovery;
+  const recovered = fecFrames + retransmittedFrames > 0
+    ? ` | repaired ${fecFrames} by FEC, ${retransmittedFrames} by NACK`
+    : "";
   const waiting = frames.complete === 0
     ? datagrams.received === 0 ? " | waiting for stream" : " | datagrams arriving, no frame yet"
     : "";
@@ -143,5 +147,5 @@ export function formatReceiverStatus(listen: string, report: ReceiverReport): st
     report.mbps.toFixed(2)
   } Mbit/s | ` +
     `frames ${frames.complete} ok, ${frames.dropped} lost (${lostPct.toFixed(1)}%)${latency} | ` +
-    `datagrams ${datagrams.received}, ${datagrams.invalid} invalid${waiting}`;
+    `datagrams ${datagrams.received}, ${datagrams.invalid} invalid${waiting}${recovered}`;
 }

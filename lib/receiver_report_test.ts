@@ -65,4 +65,8 @@ Deno.test("the recovery object reads FEC, retransmission and NACK counters when 
     retransmittedFrames: 1,
     nacksSent: 4,
   });
+  match(
+    formatReceiverStatus("0.0.0.0:1", reporter.report(3000, counters, null, 1)),
+    /repaired 2 by FEC, 1 by NACK$/,
+  );
 });

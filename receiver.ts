@@ -114,7 +114,6 @@ async function main(args: string[]): Promise<number> {
     display = new StreamDisplay({
       window: opened.window,
       decoder: opened.decoder,
-      reopenDecoder: async () => (await openDecoder(opened.decoder.name)).decoder,
       listen,
       saveDir: options.saveDir,
       log: (message) => status.log(message),

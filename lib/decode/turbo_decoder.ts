@@ -214,6 +214,11 @@ export class TurboDecoder implements JpegDecoder {
       );
       if (rc !== 0) throw new Error(`Cannot decode JPEG: ${this.#decodeErrorText(handle)}`);
       return image;
+    } catch (error) {
+      // libjpeg-turbo 2.1 can leave a handle unusable after a failed header read: every later
+      // frame then fails with the same message. A fresh handle costs microseconds.
+      this.#renewHandle();
+      throw error;
     } finally {
       this.#busy = false;
       if (this.#closeRequested) this.#destroy();
@@ -224,6 +229,12 @@ export class TurboDecoder implements JpegDecoder {
   close(): void {
     this.#closeRequested = true;
     if (!this.#busy) this.#destroy();
+  }
+
+  #renewHandle(): void {
+    if (this.#handle === null) return;
+    this.#lib.symbols.tjDestroy(this.#handle);
+    this.#handle = this.#lib.symbols.tjInitDecompress();
   }
 
   #destroy(): void {

@@ -55,8 +55,6 @@ export interface StreamDisplayOptions {
   window: VideoWindow;
   /** The first decoder; from then on the display owns it (see {@linkcode StreamDisplay.close}). */
   decoder: JpegDecoder;
-  /** Opens a fresh decoder of the same kind, used after a frame fails to decode. */
-  reopenDecoder: () => Promise<JpegDecoder>;
   /** The listen address as HOST:PORT, for the waiting title. */
   listen: string;
   /** Folder for frames saved with `s`. */
@@ -191,11 +189,6 @@ export class StreamDisplay {
             `far): ${error instanceof Error ? error.message : String(error)}`,
         );
       }
-      // libjpeg-turbo 2.1 leaves its handle unusable after a header error (every later frame
-      // fails with the same message), so the next frame gets a fresh decoder.
-      const broken = this.#decoder;
-      this.#decoder = await this.#options.reopenDecoder();
-      broken.close();
       return;
     }
     if (this.#stopped) return;

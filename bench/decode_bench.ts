@@ -63,8 +63,11 @@ async function measure(
 }
 
 async function main(args: string[]): Promise<number> {
-  const flags = parseArgs({ args, options: { frames: { type: "string" } } }).values;
-  const count = Math.max(WARMUP_FRAMES + 1, Number(flags.frames ?? 40));
+  const flags = parseArgs({
+    args,
+    options: { frames: { type: "string" }, quick: { type: "boolean" } },
+  }).values;
+  const count = Math.max(WARMUP_FRAMES + 1, Number(flags.frames ?? (flags.quick ? 8 : 40)));
   if (!Deno.env.get("SDL_VIDEODRIVER")) Deno.env.set("SDL_VIDEODRIVER", "dummy");
   const window = VideoWindow.open("udpcam decode bench", 1280, 720, {
     vsync: false,

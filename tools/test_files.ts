@@ -1,8 +1,8 @@
 /**
- * Which test files can run on a CI machine: every `*_test.ts` under lib/, tests/ and tools/ whose tools
- * are installed there. A test's tools are found in its source and the local modules it imports
- * (a quoted "ffmpeg", "Xvfb", gst-launch-1.0, an FFI symbol table…), so a new test is classified
- * without editing a list. Tests never skip themselves: this picks the files instead.
+ * Which test files can run on a CI machine: every `*_test.ts` under lib/, tests/ and tools/
+ * whose tools are installed there. A test's tools are found in its source and the local modules it
+ * imports (a quoted "ffmpeg", "Xvfb", gst-launch-1.0, an FFI symbol table…), so a new test is
+ * classified without editing a list. Tests never skip themselves: this picks the files instead.
  *
  * `deno run --allow-read tools/test_files.ts --os macos` prints the files, one per line.
  *

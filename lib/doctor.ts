@@ -389,9 +389,10 @@ export function addressesCheck(
     };
   }
   const shown = ranked.slice(0, MAX_LISTED_ADDRESSES).map((e) => {
+    if (profile === "send") return `${e.address} (${e.name})`;
     // A link-local IPv6 address needs the zone of the *sender's* interface, unknown here.
     const host = e.family === "IPv6" && isLinkLocal(e) ? `${e.address}%IFACE` : e.address;
-    const text = profile === "recv" ? formatHostPort({ hostname: host, port }) : host;
+    const text = formatHostPort({ hostname: host, port });
     return `${text} (${e.name})`;
   });
   const more = ranked.length > shown.length ? `, and ${ranked.length - shown.length} more` : "";

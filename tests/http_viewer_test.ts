@@ -1,0 +1,452 @@
+/**
+ * End-to-end tests of the receiver's HTTP viewer: real ffmpeg testsrc2 JPEGs published at 30 fps,
+ * read back with fetch(), ffmpeg, raw TCP and a real headless Chromium.
+ */
+
+import { deepStrictEqual, equal, match, notDeepStrictEqual, ok, throws } from "node:assert/strict";
+// The lead adds "playwright-core" to deno.json's imports; until then the pinned specifier.
+// deno-lint-ignore no-import-prefix
+import { type Browser, chromium, type Page } from "npm:playwright-core@1.65.1";
+import { UserError } from "../lib/errors.ts";
+import { HttpViewer } from "../lib/io/http_viewer.ts";
+import { JpegSplitter } from "../lib/jpeg_splitter.ts";
+import { MJPEG_BOUNDARY, type MjpegPartRead, MjpegReader } from "../lib/mjpeg_multipart.ts";
+import { runFfmpeg, testsrcJpegs } from "./support/ffmpeg_frames.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+const FRAME_INTERVAL_MS = 1000 / 30;
+const HIGH_QUALITY = ["-huffman", "default", "-pix_fmt", "yuvj420p", "-q:v", "2"];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Publishes `frames` round-robin at 30 fps, frameSeq = publish number, at most `maxFrames`. */
+class Feeder {
+  readonly #viewer: HttpViewer;
+  readonly #frames: Uint8Array[];
+  readonly #maxFrames: number;
+  readonly #timer: ReturnType<typeof setInterval>;
+  readonly #waiters: { seq: number; resolve: () => void }[] = [];
+  /** Frames published so far; the last one had frameSeq `published - 1`. */
+  published = 0;
+
+  constructor(viewer: HttpViewer, frames: Uint8Array[], maxFrames: number, firstSeq = 0) {
+    this.#viewer = viewer;
+    this.#frames = frames;
+    this.#maxFrames = maxFrames;
+    this.published = firstSeq;
+    this.#timer = setInterval(() => this.#tick(), FRAME_INTERVAL_MS);
+  }
+
+  /** The frame published with `frameSeq`. */
+  frame(frameSeq: number): Uint8Array {
+    return this.#frames[frameSeq % this.#frames.length];
+  }
+
+  /** Resolves once the frame with `frameSeq` is published (or the feeder ran out). */
+  reach(frameSeq: number): Promise<void> {
+    if (this.published > frameSeq || this.published >= this.#maxFrames) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ seq: frameSeq, resolve }));
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    for (const waiter of this.#waiters.splice(0)) waiter.resolve();
+  }
+
+  #tick(): void {
+    if (this.published >= this.#maxFrames) return this.stop();
+    const seq = this.published++;
+    this.#viewer.publishFrame(this.frame(seq), { frameSeq: seq, captureUs: Date.now() * 1000 });
+    for (let i = this.#waiters.length - 1; i >= 0; i--) {
+      if (this.#waiters[i].seq <= seq) this.#waiters.splice(i, 1)[0].resolve();
+    }
+  }
+}
+
+/** Reads a `/stream.mjpeg` response part by part. */
+class StreamClient {
+  readonly response: Response;
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #parts = new MjpegReader(MJPEG_BOUNDARY, { maxPartBytes: 4 * 1024 * 1024 });
+  readonly #ready: MjpegPartRead[] = [];
+
+  private constructor(response: Response) {
+    this.response = response;
+    this.#reader = response.body!.getReader();
+  }
+
+  static async open(url: string): Promise<StreamClient> {
+    const response = await fetch(url);
+    equal(response.status, 200, `GET ${url}: ${response.status}`);
+    return new StreamClient(response);
+  }
+
+  /** The next part, or null when the stream ends. */
+  async next(): Promise<MjpegPartRead | null> {
+    while (this.#ready.length === 0) {
+      const { value, done } = await this.#reader.read();
+      if (done) return null;
+      this.#ready.push(...this.#parts.push(value));
+    }
+    return this.#ready.shift()!;
+  }
+
+  async close(): Promise<void> {
+    await this.#reader.cancel().catch(() => {});
+  }
+}
+
+/** Polls `condition` every 20 ms, at most `tries` times; true once it holds. */
+async function eventually(condition: () => boolean, tries = 250): Promise<boolean> {
+  for (let i = 0; i < tries; i++) {
+    if (condition()) return true;
+    await sleep(20);
+  }
+  return condition();
+}
+
+async function text(url: string): Promise<{ status: number; type: string; body: string }> {
+  const response = await fetch(url);
+  return {
+    status: response.status,
+    type: response.headers.get("content-type") ?? "",
+    body: await response.text(),
+  };
+}
+
+Deno.test("HttpViewer: stream, snapshot, stats, 404 and the viewer cap over fetch()", async () => {
+  const frames = await testsrcJpegs(30, "320x240");
+  const viewer = HttpViewer.start({ hostname: "127.0.0.1", port: 0, maxViewers: 2 });
+  const base = `http://127.0.0.1:${viewer.address.port}`;
+  let feeder: Feeder | null = null;
+  const clients: StreamClient[] = [];
+  try {
+    const early = await text(`${base}/frame.jpg`);
+    equal(early.status, 503);
+    match(early.body, /^Cannot show a frame yet: no complete frame has been received\./);
+    deepStrictEqual(JSON.parse((await text(`${base}/stats.json`)).body).receiver, null);
+
+    const page = await fetch(`${base}/`);
+    equal(page.status, 200);
+    equal(page.headers.get("cache-control"), "no-store");
+    match(page.headers.get("content-type")!, /^text\/html/);
+    match(await page.text(), /<img id="video" src="stream\.mjpeg"/);
+
+    const missing = await text(`${base}/nope`);
+    equal(missing.status, 404);
+    match(missing.body, /^Cannot find \/nope: .*\/stream\.mjpeg/);
+
+    feeder = new Feeder(viewer, frames, 600);
+    const first = await StreamClient.open(`${base}/stream.mjpeg`);
+    clients.push(first);
+    equal(
+      first.response.headers.get("content-type"),
+      `multipart/x-mixed-replace; boundary=${MJPEG_BOUNDARY}`,
+    );
+    equal(first.response.headers.get("cache-control"), "no-store");
+    let previousSeq = -1;
+    for (let i = 0; i < 20; i++) {
+      const part = await first.next();
+      ok(part, "the stream ended early");
+      equal(part.headers["content-type"], "image/jpeg");
+      equal(Number(part.headers["content-length"]), part.body.length);
+      const seq = Number(part.headers["x-frame-seq"]);
+      ok(seq > previousSeq, `frame ${seq} after ${previousSeq}`);
+      previousSeq = seq;
+      ok(Number(part.headers["x-capture-us"]) > 0);
+      deepStrictEqual(part.body, feeder.frame(seq), `frame ${seq} is not byte-identical`);
+    }
+
+    // The cap: a second viewer fits, a third gets 503; leaving frees the slot at once.
+    clients.push(await StreamClient.open(`${base}/stream.mjpeg`));
+    equal(viewer.viewerCount, 2);
+    const refused = await text(`${base}/stream.mjpeg`);
+    equal(refused.status, 503);
+    match(refused.body, /^Cannot add another viewer: .*maximum number of streams/);
+    equal(viewer.counters.streamsRefused, 1);
+    await clients.pop()!.close();
+    ok(await eventually(() => viewer.viewerCount === 1), `viewers: ${viewer.viewerCount}`);
+
+    const snapshot = await fetch(`${base}/frame.jpg`);
+    equal(snapshot.status, 200);
+    equal(snapshot.headers.get("content-type"), "image/jpeg");
+    const snapshotSeq = Number(snapshot.headers.get("x-frame-seq"));
+    deepStrictEqual(new Uint8Array(await snapshot.arrayBuffer()), feeder.frame(snapshotSeq));
+
+    const report = { fps: 29.9, mbps: 4.2, frames: { complete: 10, dropped: 1 } };
+    viewer.publishStats(report);
+    const stats = JSON.parse((await text(`${base}/stats.json`)).body);
+    deepStrictEqual(stats.receiver, report);
+    equal(stats.http.viewers, 1);
+    ok(stats.http.framesPublished > 0);
+
+    // ffmpeg (what ffplay uses) reads the stream and gets the JPEGs unchanged.
+    const copied = await runFfmpeg([
+      ...["-i", `${base}/stream.mjpeg`, "-frames:v", "5", "-c", "copy", "-f", "mjpeg", "pipe:1"],
+    ]);
+    const copiedFrames = new JpegSplitter().push(copied);
+    equal(copiedFrames.length, 5);
+    const known = new Set(frames.map((f) => f.join(",")));
+    for (const frame of copiedFrames) ok(known.has(frame.join(",")), "ffmpeg got a changed frame");
+  } finally {
+    feeder?.stop();
+    for (const client of clients) await client.close();
+    await viewer.close();
+  }
+  equal(viewer.viewerCount, 0);
+});
+
+Deno.test("HttpViewer: with a token every route needs ?token=, and the page's URLs carry it", async () => {
+  const viewer = HttpViewer.start({ hostname: "127.0.0.1", port: 0, token: "s3cret-T" });
+  const base = `http://127.0.0.1:${viewer.address.port}`;
+  try {
+    for (const path of ["/", "/stream.mjpeg", "/frame.jpg", "/stats.json", "/nope"]) {
+      for (const query of ["", "?token=s3cret", "?token=s3cret-TT", "?token=S3CRET-T"]) {
+        const response = await text(`${base}${path}${query}`);
+        equal(response.status, 401, `${path}${query}`);
+        match(response.body, /needs a token\. Add \?token=TOKEN to the address/);
+      }
+    }
+    equal(viewer.counters.unauthorized, 20);
+    const page = await text(`${base}/?token=s3cret-T`);
+    equal(page.status, 200);
+    match(page.body, /src="stream\.mjpeg\?token=s3cret-T"/);
+    match(page.body, /href="frame\.jpg\?token=s3cret-T"/);
+    match(page.body, /const query = "\?token=s3cret-T";/);
+    equal((await text(`${base}/stats.json?token=s3cret-T`)).status, 200);
+    equal((await text(`${base}/frame.jpg?token=s3cret-T`)).status, 503);
+    equal((await text(`${base}/nope?token=s3cret-T`)).status, 404);
+    const stream = await StreamClient.open(`${base}/stream.mjpeg?token=s3cret-T`);
+    equal(viewer.viewerCount, 1);
+    await stream.close();
+  } finally {
+    await viewer.close();
+  }
+});
+
+Deno.test("HttpViewer: a port in use is a UserError that says what to do", async () => {
+  const first = HttpViewer.start({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const { port } = first.address;
+    throws(
+      () => HttpViewer.start({ hostname: "127.0.0.1", port }),
+      (error: unknown) => {
+        ok(error instanceof UserError);
+        equal(
+          error.message,
+          `Cannot serve HTTP on 127.0.0.1:${port}: the port is in use. Pick another with --http.`,
+        );
+        return true;
+      },
+    );
+  } finally {
+    await first.close();
+  }
+});
+
+/** Launches the system Chromium; fails naming the package when it is missing. */
+async function launchChromium(): Promise<Browser> {
+  try {
+    await Deno.stat(CHROMIUM);
+  } catch {
+    throw new Error(`chromium is required for this test: install it (apt install chromium)`);
+  }
+  return await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+/**
+ * In the page: reads `/stream.mjpeg` with fetch() and records every part's X-Frame-Seq in
+ * `globalThis.seenSeqs`, so frames are counted by a real browser, not by the server.
+ */
+function countPartsInPage(url: string): void {
+  const seen: number[] = [];
+  (globalThis as unknown as { seenSeqs: number[] }).seenSeqs = seen;
+  (async () => {
+    const reader = (await fetch(url)).body!.getReader();
+    let buffer = new Uint8Array(0);
+    let need = -1;
+    const decoder = new TextDecoder();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      const joined = new Uint8Array(buffer.length + value.length);
+      joined.set(buffer);
+      joined.set(value, buffer.length);
+      buffer = joined;
+      for (;;) {
+        if (need >= 0) {
+          if (buffer.length < need) break;
+          buffer = buffer.slice(need);
+          need = -1;
+        }
+        let end = -1;
+        for (let i = 0; i + 3 < buffer.length; i++) {
+          if (
+            buffer[i] === 13 && buffer[i + 1] === 10 && buffer[i + 2] === 13 && buffer[i + 3] === 10
+          ) {
+            end = i;
+            break;
+          }
+        }
+        if (end < 0) break;
+        const head = decoder.decode(buffer.subarray(0, end));
+        buffer = buffer.slice(end + 4);
+        const length = /Content-Length: (\d+)/i.exec(head);
+        const seq = /X-Frame-Seq: (\d+)/i.exec(head);
+        if (!length || !seq) throw new Error(`bad part header ${head}`);
+        seen.push(Number(seq[1]));
+        need = Number(length[1]);
+      }
+    }
+  })();
+}
+
+// Page-side code is given as strings: these files are type-checked without the DOM library.
+async function imageSize(page: Page): Promise<[number, number]> {
+  return await page.evaluate(
+    `(() => { const img = document.getElementById("video"); ` +
+      `return [img.naturalWidth, img.naturalHeight]; })()`,
+  );
+}
+
+Deno.test("HttpViewer in headless Chromium: moving video on several pages, a stuck viewer slows nobody", async () => {
+  const frames = await testsrcJpegs(60, "960x540", HIGH_QUALITY);
+  const token = "tok-123";
+  const viewer = HttpViewer.start({ hostname: "127.0.0.1", port: 0, token });
+  const base = `http://127.0.0.1:${viewer.address.port}`;
+  const streamUrl = `${base}/stream.mjpeg?token=${token}`;
+  let browser: Browser | null = null;
+  let feeder: Feeder | null = null;
+  let stuck: Deno.TcpConn | null = null;
+  let client: StreamClient | null = null;
+  try {
+    // A viewer that sends its request and never reads: once the socket buffers are full it stops
+    // pulling. Fill them quickly before the others come, publishing as fast as the server writes.
+    stuck = await Deno.connect({ hostname: "127.0.0.1", port: viewer.address.port });
+    await stuck.write(
+      new TextEncoder().encode(`GET /stream.mjpeg?token=${token} HTTP/1.1\r\nHost: x\r\n\r\n`),
+    );
+    const stuckRemote = `127.0.0.1:${stuck.localAddr.port}`;
+    const stuckInfo = () => viewer.viewers().find((v) => v.remote === stuckRemote);
+    ok(await eventually(() => stuckInfo() !== undefined), "the stuck viewer never arrived");
+    let seq = 0;
+    let lastSent = -1;
+    let unchangedFor = 0;
+    for (; seq < 5000 && unchangedFor < 200; seq++) {
+      viewer.publishFrame(frames[seq % frames.length], { frameSeq: seq, captureUs: null });
+      await sleep(0);
+      const sent = stuckInfo()!.framesSent;
+      unchangedFor = sent === lastSent ? unchangedFor + 1 : 0;
+      lastSent = sent;
+    }
+    equal(unchangedFor, 200, "the stuck viewer's socket never filled up");
+
+    feeder = new Feeder(viewer, frames, seq + 30 * 60, seq);
+    viewer.publishStats({ fps: 30, mbps: 11.5, frames: { complete: 300, dropped: 3 } });
+    browser = await launchChromium();
+    const pages: Page[] = [];
+    for (let i = 0; i < 3; i++) {
+      const page = await browser.newPage({ viewport: { width: 1100, height: 700 } });
+      await page.goto(`${base}/?token=${token}`);
+      pages.push(page);
+    }
+    for (const page of pages) {
+      await page.waitForFunction(
+        `document.getElementById("video").naturalWidth > 0`,
+        undefined,
+        { timeout: 15_000 },
+      );
+      deepStrictEqual(await imageSize(page), [960, 540]);
+      // The stats line, polled from stats.json by the page itself.
+      await page.waitForFunction(
+        `document.getElementById("fps").textContent === "30.0"`,
+        undefined,
+        { timeout: 5_000 },
+      );
+      equal(await page.textContent("#mbps"), "11.50");
+      equal(await page.textContent("#lost"), "3 (1.0 %)");
+    }
+    for (const [i, page] of pages.entries()) {
+      const before = await page.locator("#video").screenshot();
+      await sleep(500);
+      const after = await page.locator("#video").screenshot();
+      notDeepStrictEqual(before, after, `page ${i}: the picture did not move`);
+    }
+    // One more page counts the parts itself through fetch(), and so does this test.
+    await pages[0].evaluate(countPartsInPage, `stream.mjpeg?token=${token}`);
+    client = await StreamClient.open(streamUrl);
+    ok(await eventually(() => viewer.viewerCount === 6), `viewers: ${viewer.viewerCount}`);
+    const seenHere: number[] = [];
+    const reading = (async () => {
+      for (;;) {
+        const part = await client!.next();
+        if (!part) return;
+        seenHere.push(Number(part.headers["x-frame-seq"]));
+      }
+    })().catch(() => {});
+
+    // The measurement: 60 frames counted by publish number, not by time.
+    const fromSeq = feeder.published + 5;
+    const toSeq = fromSeq + 59;
+    await feeder.reach(fromSeq);
+    const sentBefore = new Map(viewer.viewers().map((v) => [v.id, v.framesSent]));
+    await feeder.reach(toSeq);
+    const sentAfter = new Map(viewer.viewers().map((v) => [v.id, v.framesSent]));
+    const stuckId = stuckInfo()!.id;
+    const inWindow = (seqs: number[]) =>
+      new Set(seqs.filter((s) => s >= fromSeq && s <= toSeq)).size;
+    const pageSeqs = () =>
+      pages[0].evaluate(() => (globalThis as unknown as { seenSeqs: number[] }).seenSeqs);
+    // Let the last frames of the window arrive (bounded).
+    for (
+      let i = 0;
+      i < 50 && (Math.max(...seenHere) < toSeq || Math.max(...await pageSeqs()) < toSeq);
+      i++
+    ) {
+      await sleep(20);
+    }
+    const figures: Record<string, number> = {
+      here: inWindow(seenHere),
+      chromiumFetch: inWindow(await pageSeqs()),
+    };
+    for (const [id, after] of sentAfter) {
+      if (sentBefore.has(id)) {
+        figures[id === stuckId ? "stuck" : `viewer${id}`] = after - sentBefore.get(id)!;
+      }
+    }
+    console.log(`frames received of 60 published: ${JSON.stringify(figures)}`);
+    for (const [name, count] of Object.entries(figures)) {
+      if (name === "stuck") ok(count <= 1, `the stuck viewer still got ${count} frames`);
+      else ok(count >= 48, `${name} got only ${count} of 60 frames`);
+    }
+    equal(Object.keys(figures).length, 8, "2 client-side counts and 6 viewers");
+    ok(stuckInfo()!.framesSkipped >= 60);
+
+    await browser.close();
+    browser = null;
+    ok(
+      await eventually(() => viewer.viewerCount === 2),
+      `viewers after the browser closed: ${viewer.viewerCount}`,
+    );
+    await client.close();
+    await reading;
+    client = null;
+  } finally {
+    feeder?.stop();
+    await browser?.close();
+    await client?.close();
+    await viewer.close();
+    stuck?.close();
+  }
+  equal(viewer.viewerCount, 0);
+});

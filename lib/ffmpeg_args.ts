@@ -149,27 +149,34 @@ export function buildFfmpegArgs(settings: CaptureSettings, os: CaptureOs): strin
   return args;
 }
 
-/** ffmpeg's arguments that list the cameras on `os` (the list is printed on stderr). */
-export function listDevicesArgs(os: CaptureOs): string[] | null {
+/**
+ * ffmpeg's arguments that list the cameras on `os`. Linux prints on stdout; the others on stderr.
+ * (Reading /sys directly would need Deno's --allow-all; running ffmpeg needs only --allow-run.)
+ */
+export function listDevicesArgs(os: CaptureOs): string[] {
   switch (os) {
     case "darwin":
       return ["-hide_banner", "-f", "avfoundation", "-list_devices", "true", "-i", ""];
     case "windows":
       return ["-hide_banner", "-list_devices", "true", "-f", "dshow", "-i", "dummy"];
     case "linux":
-      return null;
+      return ["-hide_banner", "-sources", "v4l2"];
   }
 }
 
 /**
- * Picks the video device names out of ffmpeg's `-list_devices` output (dshow and avfoundation
- * print them on stderr, one per line, quoted on Windows and indexed on macOS).
+ * Picks the video devices out of ffmpeg's listing (`-sources v4l2` on Linux, `-list_devices` for
+ * dshow and avfoundation): names quoted on Windows, `INDEX: NAME` on macOS, `PATH: NAME` on Linux.
  */
 export function parseDeviceList(os: CaptureOs, stderr: string): string[] {
   const names: string[] = [];
   let inVideo = os === "windows";
   for (const line of stderr.split(/\r?\n/)) {
-    if (os === "darwin") {
+    if (os === "linux") {
+      // `ffmpeg -sources v4l2`: "* /dev/video0 [Integrated Camera: Integrated C]" (* = default).
+      const match = /^\s*\*?\s*(\/dev\/\S+)\s+\[(.*)\]\s*$/.exec(line);
+      if (match) names.push(`${match[1]}: ${match[2].trim()}`);
+    } else if (os === "darwin") {
       if (/AVFoundation video devices/.test(line)) inVideo = true;
       else if (/AVFoundation audio devices/.test(line)) inVideo = false;
       const match = /\]\s\[(\d+)\]\s(.+)$/.exec(line);

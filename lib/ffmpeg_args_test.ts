@@ -100,6 +100,15 @@ Deno.test("parseDeviceList reads dshow and avfoundation listings", () => {
     "[AVFoundation indev @ 0x1] [0] MacBook Pro Microphone",
   ].join("\n");
   deepStrictEqual(parseDeviceList("darwin", avf), ["0: FaceTime HD Camera", "1: Capture screen 0"]);
+  const v4l2 = [
+    "Auto-detected sources for video4linux2,v4l2:",
+    "* /dev/video0 [Integrated Camera: Integrated C]",
+    "  /dev/video2 [USB Camera]",
+  ].join("\n");
+  deepStrictEqual(parseDeviceList("linux", v4l2), [
+    "/dev/video0: Integrated Camera: Integrated C",
+    "/dev/video2: USB Camera",
+  ]);
 });
 
 Deno.test("the test pattern's clock filter is accepted by the real ffmpeg", async () => {

@@ -18,42 +18,38 @@ export interface CameraDevice {
 
 /** Lists the cameras on this machine; an empty list when there are none. */
 export async function listCameras(ffmpegPath: string, os: CaptureOs): Promise<CameraDevice[]> {
-  const args = listDevicesArgs(os);
-  if (args === null) return listV4l2Devices();
   let output: Deno.CommandOutput;
   try {
-    output = await new Deno.Command(ffmpegPath, { args, stdout: "piped", stderr: "piped" })
-      .output();
+    output = await new Deno.Command(ffmpegPath, {
+      args: listDevicesArgs(os),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
       throw new UserError(ffmpegMissingMessage(ffmpegPath, os));
     }
     throw error;
   }
-  const names = parseDeviceList(os, new TextDecoder().decode(output.stderr));
-  return names.map((name) => {
-    // macOS entries come as "INDEX: NAME"; the index is what avfoundation takes.
-    const indexed = /^(\d+): (.*)$/.exec(name);
-    return indexed ? { device: indexed[1], name: indexed[2] } : { device: name, name };
+  const decoder = new TextDecoder();
+  const listing = decoder.decode(output.stdout) + "\n" + decoder.decode(output.stderr);
+  const cameras = parseDeviceList(os, listing).map((entry) => {
+    // macOS entries come as "INDEX: NAME", Linux ones as "PATH: NAME"; the first part is --device.
+    const split = /^(\d+|\/dev\/\S+): (.*)$/.exec(entry);
+    return split ? { device: split[1], name: split[2] } : { device: entry, name: entry };
   });
+  return cameras.length > 0 || os !== "linux" ? cameras : listVideoNodes();
 }
 
-function listV4l2Devices(): CameraDevice[] {
-  const devices: CameraDevice[] = [];
-  let entries: Deno.DirEntry[];
+/** Fallback on Linux when ffmpeg lists nothing (old ffmpeg without -sources): /dev/video* nodes. */
+function listVideoNodes(): CameraDevice[] {
   try {
-    entries = [...Deno.readDirSync("/sys/class/video4linux")];
+    return [...Deno.readDirSync("/dev")]
+      .filter((entry) => /^video\d+$/.test(entry.name))
+      .map((entry) => entry.name)
+      .sort((a, b) => a.localeCompare(b, "en", { numeric: true }))
+      .map((name) => ({ device: `/dev/${name}`, name: "Video4Linux device" }));
   } catch {
-    return devices;
+    return [];
   }
-  for (
-    const entry of entries.sort((a, b) => a.name.localeCompare(b.name, "en", { numeric: true }))
-  ) {
-    let name = entry.name;
-    try {
-      name = Deno.readTextFileSync(`/sys/class/video4linux/${entry.name}/name`).trim();
-    } catch { /* keep the node name */ }
-    devices.push({ device: `/dev/${entry.name}`, name });
-  }
-  return devices;
 }

@@ -196,22 +196,10 @@ async function probeCameras(
   ffmpeg: FfmpegProbe | null,
 ): Promise<CamerasProbe> {
   const os = captureOs(Deno.build.os);
-  // Off Linux, listing needs ffmpeg, which the receiver neither needs nor may run.
-  if (os !== "linux" && profile === "recv") {
-    return { kind: "notChecked", reason: "receiving needs no camera" };
-  }
-  if (os !== "linux" && ffmpeg?.kind !== "found") {
-    return { kind: "failed", reason: "ffmpeg is needed to list them" };
-  }
-  if (os === "linux") {
-    // Deno reads /sys only with --allow-all: without it, listing would wrongly find no camera.
-    try {
-      Deno.readDirSync("/sys/class/video4linux");
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return { kind: "listed", devices: [] };
-      return { kind: "failed", reason: `cannot read /sys/class/video4linux: ${reasonOf(error)}` };
-    }
-  }
+  // Listing runs ffmpeg (on Linux too: Deno reads /sys only with --allow-all), which the receiver
+  // neither needs nor may run.
+  if (profile === "recv") return { kind: "notChecked", reason: "receiving needs no camera" };
+  if (ffmpeg?.kind !== "found") return { kind: "failed", reason: "ffmpeg is needed to list them" };
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const timeout = new Promise<never>((_, reject) => {

@@ -15,6 +15,7 @@ import { createOutputFile, onStopSignals, runMain, writeAllSync } from "./lib/cl
 import type { JpegDecoder } from "./lib/decode/decoder.ts";
 import { openDecoder } from "./lib/decode/select_decoder.ts";
 import { UserError } from "./lib/errors.ts";
+import { doctorMain } from "./lib/io/doctor_checks.ts";
 import { ReceiveThread } from "./lib/io/receive_thread.ts";
 import { formatReceiverStatus, ReceiverReporter } from "./lib/receiver_report.ts";
 import { SdlError } from "./lib/sdl/library.ts";
@@ -71,6 +72,14 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   const options = command.options;
+  if (command.kind === "doctor") {
+    return await doctorMain("recv", {
+      port: options.listen.port,
+      hostname: options.listen.hostname,
+      headless: options.headless,
+      decoder: options.decoder,
+    });
+  }
   const status = new StatusLine();
   const opened = options.headless ? null : await openDisplay(options, status);
   let record: Deno.FsFile | null = null;

@@ -164,3 +164,14 @@ Deno.test("deno task doctor: both profiles, exit 0 when ready and 1 when a libra
   const usage = await startProgram("tools/doctor.ts", ["--port", "0"]).done;
   equal(usage.code, 2, usage.stderr);
 });
+
+Deno.test("udpcam-recv --doctor: exit 0 when ready, 1 naming the fix when SDL2 is missing", async () => {
+  const ready = await startProgram("receiver.ts", ["--doctor", "--headless", "--listen", "0"]).done;
+  equal(ready.code, 0, ready.stdout + ready.stderr);
+  match(ready.stdout, /✓ libjpeg-turbo/);
+  const missing = await startProgram("receiver.ts", ["--doctor", "--listen", "0"], {
+    env: { UDPCAM_SDL2_LIB: "/nonexistent/libSDL2.so", DISPLAY: ":0" },
+  }).done;
+  equal(missing.code, 1);
+  match(missing.stdout, /✗ SDL2.*fix: .*apt install libsdl2-2\.0-0/);
+});

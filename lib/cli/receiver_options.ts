@@ -17,7 +17,8 @@ export const DEFAULT_LISTEN: HostPort = { hostname: "0.0.0.0", port: 12345 };
 export type ReceiverCommand =
   | { kind: "help" }
   | { kind: "version" }
-  | { kind: "receive"; options: ReceiverOptions };
+  | { kind: "receive"; options: ReceiverOptions }
+  | { kind: "doctor"; options: ReceiverOptions };
 
 /** Everything a receiver needs. */
 export interface ReceiverOptions {
@@ -68,6 +69,8 @@ Output
 Run
   --frames N            stop after N complete frames
   --duration SECONDS    stop after this long
+  --doctor              check this machine (SDL2, libjpeg-turbo, display, port, buffers) and
+                        exit: 0 ready, 1 something needed is missing
   --version, --help
 
 Examples
@@ -92,6 +95,7 @@ export function parseReceiverArgs(args: string[]): ReceiverCommand {
     frames: { type: "string" },
     duration: { type: "string" },
     version: { type: "boolean" },
+    doctor: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
   if (flags.help) return { kind: "help" };
@@ -113,7 +117,7 @@ export function parseReceiverArgs(args: string[]): ReceiverCommand {
     throw usageError(PROGRAM, "--save-dir needs a folder, got an empty string");
   }
   return {
-    kind: "receive",
+    kind: flags.doctor ? "doctor" : "receive",
     options: {
       listen,
       headless: flags.headless ?? false,

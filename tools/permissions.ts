@@ -12,6 +12,8 @@ export const SENDER_PERMISSIONS: readonly string[] = [
   "--allow-read",
   "--allow-write",
   "--allow-env=UDPCAM_FFMPEG",
+  // --doctor lists the addresses a receiver can be reached at.
+  "--allow-sys=networkInterfaces",
 ];
 
 /** Flags for udpcam-recv: network, SDL2 and libjpeg-turbo through FFI, --record/--save-dir files. */
@@ -20,7 +22,9 @@ export const RECEIVER_PERMISSIONS: readonly string[] = [
   "--allow-ffi",
   "--allow-read",
   "--allow-write",
-  "--allow-env=UDPCAM_SDL2_LIB,UDPCAM_TURBOJPEG_LIB,SDL_VIDEODRIVER",
+  "--allow-env=UDPCAM_SDL2_LIB,UDPCAM_TURBOJPEG_LIB,SDL_VIDEODRIVER,DISPLAY,WAYLAND_DISPLAY",
+  // --doctor lists the addresses senders should target.
+  "--allow-sys=networkInterfaces",
 ];
 
 /** Deno APIs the programs use that are still behind a flag. */

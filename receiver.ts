@@ -93,7 +93,11 @@ async function main(args: string[]): Promise<number> {
   const stopped = new Promise<void>((resolve) => stop = resolve);
   try {
     record = options.recordPath ? createOutputFile(options.recordPath, "--record") : null;
-    thread = await ReceiveThread.start(options.listen, options.frameTimeoutMs, (frame) => {
+    thread = await ReceiveThread.start({
+      listen: options.listen,
+      frameTimeoutMs: options.frameTimeoutMs,
+      nack: options.nack,
+    }, (frame) => {
       framesSeen++;
       streamId = frame.streamId;
       if (frame.captureUs !== null) {

@@ -15,6 +15,7 @@ import { fecParityDatagrams } from "./lib/fec_packetizer.ts";
 import { explainFfmpegExit } from "./lib/ffmpeg_errors.ts";
 import { V1Packetizer } from "./lib/fragmenter.ts";
 import { listCameras } from "./lib/io/devices.ts";
+import { doctorMain } from "./lib/io/doctor_checks.ts";
 import { captureOs, startFfmpegCapture } from "./lib/io/ffmpeg_capture.ts";
 import { PacedSender } from "./lib/io/paced_sender.ts";
 import { MultiDestinationSender } from "./lib/io/udp.ts";
@@ -198,6 +199,8 @@ async function main(args: string[]): Promise<number> {
       return 0;
     case "listDevices":
       return await printCameras(command.ffmpegPath, captureOs());
+    case "doctor":
+      return await doctorMain("send", { ffmpegPath: command.ffmpegPath, port: command.port });
     case "stream":
       return await stream(command.options);
   }

@@ -20,10 +20,10 @@ interface Condition {
 }
 
 const MODES: { name: string; flags: string[] }[] = [
-  { name: "none", flags: [] },
-  { name: "FEC", flags: ["--fec"] },
-  { name: "NACK", flags: ["--nack"] },
-  { name: "both", flags: ["--fec", "--nack"] },
+  { name: "none", flags: ["--no-nack"] },
+  { name: "FEC", flags: ["--fec", "--no-nack"] },
+  { name: "NACK", flags: [] },
+  { name: "both", flags: ["--fec"] },
 ];
 
 const CONDITIONS: Condition[] = [

@@ -175,3 +175,13 @@ Deno.test("udpcam-recv --doctor: exit 0 when ready, 1 naming the fix when SDL2 i
   equal(missing.code, 1);
   match(missing.stdout, /✗ SDL2.*fix: .*apt install libsdl2-2\.0-0/);
 });
+
+Deno.test("udpcam-send --doctor: exit 0 with ffmpeg, 1 with the install line without it", async () => {
+  const ready = await startProgram("sender.ts", ["--doctor"]).done;
+  equal(ready.code, 0, ready.stdout + ready.stderr);
+  match(ready.stdout, /✓ ffmpeg: ffmpeg version/);
+  const missing = await startProgram("sender.ts", ["--doctor", "--ffmpeg", "/nonexistent/ffmpeg"])
+    .done;
+  equal(missing.code, 1);
+  match(missing.stdout, /✗ ffmpeg.*fix: .*apt install ffmpeg/);
+});

@@ -36,6 +36,8 @@ export interface ReceiverOptions {
   durationS: number;
   /** Give up an incomplete frame this long after its first datagram. */
   frameTimeoutMs: number;
+  /** Ask the sender to resend lost datagrams. */
+  nack: boolean;
   /** JPEG decoder for the window: libjpeg-turbo, WebAssembly, or turbo with wasm fallback. */
   decoder: DecoderChoice;
   /** Sync presents to the display refresh. */
@@ -55,6 +57,8 @@ Network
   --listen [HOST:]PORT  where to listen (default ${formatHostPort(DEFAULT_LISTEN)});
                         IPv6: [::]:12345; a bare port listens on 0.0.0.0
   --frame-timeout-ms N  give up an incomplete frame after N ms, 10..5000 (default 250)
+  --no-nack             never ask the sender to resend lost datagrams (by default the receiver
+                        asks for what is missing while the frame can still be shown)
 
 Window (keys: f or double-click fullscreen, s save frame, q or Esc quit)
   --decoder NAME        auto, turbo or wasm (default auto: libjpeg-turbo, else WebAssembly)
@@ -96,6 +100,7 @@ export function parseReceiverArgs(args: string[]): ReceiverCommand {
     duration: { type: "string" },
     version: { type: "boolean" },
     doctor: { type: "boolean" },
+    "no-nack": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
   if (flags.help) return { kind: "help" };
@@ -134,6 +139,7 @@ export function parseReceiverArgs(args: string[]): ReceiverCommand {
         5000,
       ),
       decoder,
+      nack: !(flags["no-nack"] ?? false),
       vsync: !(flags["no-vsync"] ?? false),
       saveDir: flags["save-dir"] ?? ".",
     },

@@ -20,6 +20,7 @@ export type SenderCommand =
   | { kind: "help" }
   | { kind: "version" }
   | { kind: "listDevices"; ffmpegPath: string }
+  | { kind: "doctor"; ffmpegPath: string; port: number }
   | { kind: "stream"; options: SenderOptions };
 
 /** Everything a streaming sender needs. */
@@ -68,8 +69,8 @@ Destination
 Loss recovery
   --fec [SETTING]       parity datagrams after each frame: off (default), xor:K (1 parity per K
                         fragments) or rs:K/M (Reed-Solomon, M per K); --fec alone: rs:20/3
-  --nack                answer receivers' retransmission requests (NACKs) from the last 300 ms,
-                        using at most 50 % extra bandwidth
+  --no-nack             ignore receivers' retransmission requests (by default they are answered
+                        from the last 300 ms of frames, using at most 50 % extra bandwidth)
 
 Source (default: the system camera: /dev/video0, avfoundation 0, or the first dshow camera)
   --device NAME         a camera: /dev/video2 (Linux), 1 (macOS index), "USB Camera" (Windows)
@@ -90,6 +91,8 @@ Run
   --save FILE.mjpeg     also write every frame read from ffmpeg to FILE (play: ffplay FILE)
   --stats-json          one JSON stats object per second on stdout
   --ffmpeg PATH         ffmpeg to run (default: ffmpeg on PATH, or env UDPCAM_FFMPEG)
+  --doctor              check this machine (ffmpeg, cameras, addresses, limits) and exit:
+                        0 ready, 1 something needed is missing
   --version, --help
 
 Examples
@@ -109,7 +112,7 @@ export function parseSenderArgs(
     to: { type: "string", multiple: true },
     "max-datagram": { type: "string" },
     fec: { type: "string" },
-    nack: { type: "boolean" },
+    "no-nack": { type: "boolean" },
     device: { type: "string" },
     "test-pattern": { type: "boolean" },
     file: { type: "string" },
@@ -125,6 +128,7 @@ export function parseSenderArgs(
     "stats-json": { type: "boolean" },
     ffmpeg: { type: "string" },
     version: { type: "boolean" },
+    doctor: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
   if (flags.help) return { kind: "help" };
@@ -157,6 +161,7 @@ export function parseSenderArgs(
     if (parsed.port === 0) throw usageError(PROGRAM, `--to needs a port from 1 to 65535`);
     return parsed;
   });
+  if (flags.doctor) return { kind: "doctor", ffmpegPath, port: destinations[0].port };
 
   const size = sizeFlag(PROGRAM, flags.size) ??
     (source.kind === "file"
@@ -185,7 +190,7 @@ export function parseSenderArgs(
       maxFrames: intFlag(PROGRAM, "frames", flags.frames, 0, 1, Number.MAX_SAFE_INTEGER),
       durationS: numberFlag(PROGRAM, "duration", flags.duration, 0, 0.1, 1e7),
       fec: fecFlag(flags.fec),
-      nack: flags.nack ?? false,
+      nack: !(flags["no-nack"] ?? false),
       savePath: flags.save ?? null,
       statsJson: flags["stats-json"] ?? false,
       ffmpegPath,

@@ -9,12 +9,11 @@ function options(args: string[]): SenderOptions {
   return command.options;
 }
 
-Deno.test("--fec and --nack: off by default, --fec alone is the default setting", () => {
+Deno.test("FEC off and NACK on by default; --fec alone is the default setting", () => {
   equal(options([]).fec, null);
-  equal(options([]).nack, false);
   deepStrictEqual(options(["--fec"]).fec, DEFAULT_FEC_SETTING);
-  deepStrictEqual(options(["--fec", "--nack"]).fec, DEFAULT_FEC_SETTING);
-  equal(options(["--fec", "--nack"]).nack, true);
+  equal(options([]).nack, true);
+  equal(options(["--no-nack"]).nack, false);
   equal(options(["--fec", "off"]).fec, null);
   deepStrictEqual(options(["--fec", "xor:10"]).fec, {
     scheme: "xor",

@@ -7,20 +7,22 @@
 import type { HostPort } from "../address.ts";
 import type { DepacketizerCounters } from "../wire_mode.ts";
 
+/** How the receive worker receives: everything the main thread decides before it starts. */
+export interface ReceiveSettings {
+  /** Where to listen. */
+  listen: HostPort;
+  /** Incomplete frames are given up after this long. */
+  frameTimeoutMs: number;
+  /**
+   * Ask the stream's source to send lost fragments again (NACKs, docs/protocol.md). Senders
+   * started with `--no-nack` ignore the requests.
+   */
+  nack: boolean;
+}
+
 /** Main thread → worker. */
 export type ToReceiveWorker =
-  | {
-    type: "start";
-    /** Where to listen. */
-    listen: HostPort;
-    /** Incomplete frames are given up after this long. */
-    frameTimeoutMs: number;
-    /**
-     * Ask the stream's source to send lost fragments again (NACKs, docs/protocol_nack.md). Senders
-     * without `--nack` ignore the requests. Default true.
-     */
-    nack?: boolean;
-  }
+  | ({ type: "start" } & ReceiveSettings)
   | { type: "stop" };
 
 /** Worker → main thread. */

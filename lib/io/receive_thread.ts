@@ -7,7 +7,7 @@
 import type { HostPort } from "../address.ts";
 import { UserError } from "../errors.ts";
 import type { DepacketizerCounters } from "../wire_mode.ts";
-import type { FromReceiveWorker, ToReceiveWorker } from "./receive_messages.ts";
+import type { FromReceiveWorker, ReceiveSettings, ToReceiveWorker } from "./receive_messages.ts";
 
 /** A complete frame as the main thread gets it. */
 export type FrameMessage = Extract<FromReceiveWorker, { type: "frame" }>;
@@ -30,13 +30,12 @@ export class ReceiveThread {
   }
 
   /**
-   * Starts the worker listening on `listen`; `onFrame` gets every complete frame.
+   * Starts the worker listening as `settings` say; `onFrame` gets every complete frame.
    *
    * @throws {UserError} when the socket cannot be opened (port in use, ...).
    */
   static start(
-    listen: HostPort,
-    frameTimeoutMs: number,
+    settings: ReceiveSettings,
     onFrame: (frame: FrameMessage) => void,
   ): Promise<ReceiveThread> {
     const worker = new Worker(new URL("./receive_worker.ts", import.meta.url).href, {
@@ -71,7 +70,7 @@ export class ReceiveThread {
             break;
         }
       };
-      const start: ToReceiveWorker = { type: "start", listen, frameTimeoutMs };
+      const start: ToReceiveWorker = { type: "start", ...settings };
       worker.postMessage(start);
     });
   }

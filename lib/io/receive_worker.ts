@@ -109,7 +109,7 @@ self.onmessage = (event: MessageEvent<ToReceiveWorker>) => {
       return;
     }
     depacketizer = new Reassembler({ frameTimeoutMs: message.frameTimeoutMs });
-    if (message.nack ?? true) {
+    if (message.nack) {
       tracker = new NackTracker({ frameTimeoutMs: message.frameTimeoutMs });
       startNackTimer(conn, tracker);
     }

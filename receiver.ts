@@ -97,6 +97,7 @@ async function main(args: string[]): Promise<number> {
       listen: options.listen,
       frameTimeoutMs: options.frameTimeoutMs,
       nack: options.nack,
+      wire: options.wire,
     }, (frame) => {
       framesSeen++;
       streamId = frame.streamId;

@@ -11,9 +11,7 @@ import { parseSenderArgs, SENDER_HELP, type SenderOptions } from "./lib/cli/send
 import { UserError } from "./lib/errors.ts";
 import { buildFfmpegArgs, type CaptureOs } from "./lib/ffmpeg_args.ts";
 import { describeFecSetting } from "./lib/fec.ts";
-import { fecParityDatagrams } from "./lib/fec_packetizer.ts";
 import { explainFfmpegExit } from "./lib/ffmpeg_errors.ts";
-import { V1Packetizer } from "./lib/fragmenter.ts";
 import { listCameras } from "./lib/io/devices.ts";
 import { doctorMain } from "./lib/io/doctor_checks.ts";
 import { captureOs, startFfmpegCapture } from "./lib/io/ffmpeg_capture.ts";
@@ -24,8 +22,10 @@ import { formatSenderStatus, SenderReporter } from "./lib/sender_report.ts";
 import { epochMicros } from "./lib/stats.ts";
 import { StatusLine } from "./lib/status_line.ts";
 import { VERSION } from "./lib/version.ts";
-import { PARITY_FIELDS_BYTES } from "./lib/wire.ts";
-import type { FramePacketizer } from "./lib/wire_mode.ts";
+import { MACOS_MAX_DATAGRAM_BYTES } from "./lib/wire.ts";
+import { createPacketizer } from "./lib/wire_modes.ts";
+import { LEGACY_MAX_SEGMENTS, legacySegmentBytes } from "./lib/legacy_wire.ts";
+import { writeSdp } from "./lib/sdp.ts";
 
 async function printCameras(ffmpegPath: string, os: CaptureOs): Promise<number> {
   const cameras = await listCameras(ffmpegPath, os);
@@ -61,37 +61,38 @@ async function stream(options: SenderOptions): Promise<number> {
   const source = options.source.kind === "camera"
     ? { kind: "camera" as const, device }
     : options.source;
+  const status = new StatusLine();
+  // RTP/JPEG needs baseline 4:2:0 frames with the standard Huffman tables: re-encode to fit.
+  const rtp = options.wire === "rtp";
+  if (rtp && options.passthrough) {
+    status.log(
+      "udpcam-send: --wire rtp re-encodes (RFC 2435 needs standard Huffman tables); " +
+        "--passthrough is ignored",
+    );
+  }
   const ffmpegArgs = buildFfmpegArgs({
     source,
     size: options.size,
     fps: options.fps,
     quality: options.quality,
-    passthrough: options.passthrough,
-    standardHuffmanTables: false,
+    passthrough: options.passthrough && !rtp,
+    standardHuffmanTables: rtp,
   }, os);
 
-  const status = new StatusLine();
   const sockets = MultiDestinationSender.open(options.destinations);
   const streamId = crypto.getRandomValues(new Uint32Array(1))[0];
   const fec = options.fec;
-  // Parity datagrams carry 4 bytes of FEC fields more than the largest fragment.
-  const fragmenter = new V1Packetizer(
-    streamId,
-    fec ? options.maxDatagramBytes - PARITY_FIELDS_BYTES : options.maxDatagramBytes,
-  );
   const history = options.nack ? new RetransmitHistory(streamId) : null;
-  const fecCounters = { parityDatagrams: 0, parityBytes: 0 };
-  const packetizer: FramePacketizer = {
-    packetize(frame, captureUs) {
-      const data = fragmenter.packetize(frame, captureUs);
-      const parity = fec ? fecParityDatagrams(data, fec) : [];
-      fecCounters.parityDatagrams += parity.length;
-      fecCounters.parityBytes += parity.reduce((sum, d) => sum + d.length, 0);
-      const all = parity.length > 0 ? [...data, ...parity] : data;
-      history?.record(all, performance.now());
-      return all;
-    },
-  };
+  const { packetizer, fecCounters } = createPacketizer({
+    mode: options.wire,
+    streamId,
+    maxDatagramBytes: options.maxDatagramBytes,
+    fec,
+    history,
+    nowMs: () => performance.now(),
+  });
+  if (options.sdpPath !== null) writeSdpFile(options.sdpPath, options);
+  if (options.wire === "legacy") status.log(legacyNote(options.maxDatagramBytes));
   const sender = new PacedSender(packetizer, sockets, options.fps);
   // Replies on the sending sockets: NACKs get answered at once, outside the frame pacing.
   const receiving = sockets.receive((datagram, destination) => {
@@ -121,7 +122,7 @@ async function stream(options: SenderOptions): Promise<number> {
     `udpcam-send: streaming ${describe(options, device)} to ${destinations} ` +
       `(stream id 0x${
         streamId.toString(16).padStart(8, "0")
-      }, datagrams <= ${options.maxDatagramBytes} bytes, FEC ${
+      }, ${options.wire} wire, datagrams <= ${options.maxDatagramBytes} bytes, FEC ${
         fec ? describeFecSetting(fec) : "off"
       }, NACK ${options.nack ? "answered" : "off"})`,
   );
@@ -176,6 +177,34 @@ async function stream(options: SenderOptions): Promise<number> {
     exitCode = 1;
   }
   return exitCode;
+}
+
+/** Writes the SDP that players open to receive the RTP stream (first destination). */
+function writeSdpFile(path: string, options: SenderOptions): void {
+  const destination = options.destinations[0];
+  const sdp = writeSdp({
+    host: destination.hostname,
+    port: destination.port,
+    framesPerSecond: options.fps,
+  });
+  try {
+    Deno.writeTextFileSync(path, sdp);
+  } catch (error) {
+    throw new UserError(
+      `Cannot write --sdp ${path}: ${(error as Error).message}. Check that the folder exists.`,
+    );
+  }
+}
+
+/** What legacy mode can carry, and the macOS limit its original 64 KB datagrams run into. */
+function legacyNote(maxDatagramBytes: number): string {
+  const maxFrameBytes = LEGACY_MAX_SEGMENTS * legacySegmentBytes(maxDatagramBytes);
+  const mac = maxDatagramBytes > MACOS_MAX_DATAGRAM_BYTES
+    ? ` Note: macOS refuses datagrams over ${MACOS_MAX_DATAGRAM_BYTES} bytes (net.inet.udp.maxdgram).`
+    : "";
+  return `udpcam-send: legacy wire format: frames up to ${maxFrameBytes} bytes ` +
+    `(255 datagrams of ${maxDatagramBytes}); raise --max-datagram for bigger frames ` +
+    `(the original design uses 65473).${mac}`;
 }
 
 function describe(options: SenderOptions, device: string | null): string {

@@ -60,6 +60,8 @@ export const HEADER_BYTES = 30;
 export const MAX_UDP_PAYLOAD_BYTES = 65507;
 /** Smallest datagram size we allow: the IPv4 minimum reassembly size. */
 export const MIN_DATAGRAM_BYTES = 576;
+/** Largest UDP datagram macOS sends by default (sysctl net.inet.udp.maxdgram). */
+export const MACOS_MAX_DATAGRAM_BYTES = 9216;
 /** Default datagram size: fits the 1280-byte IPv6 minimum MTU with room for tunnels. */
 export const DEFAULT_DATAGRAM_BYTES = 1200;
 /** Most fragments one frame may have (the field is 16 bits). */

@@ -6,6 +6,7 @@
 
 import { formatHostPort, type HostPort, parseHostPort } from "../address.ts";
 import type { DecoderChoice } from "../decode/select_decoder.ts";
+import { WIRE_MODES, type WireMode } from "../wire_modes.ts";
 import { intFlag, numberFlag, parseFlags, usageError } from "./flags.ts";
 
 const PROGRAM = "udpcam-recv";
@@ -38,6 +39,8 @@ export interface ReceiverOptions {
   frameTimeoutMs: number;
   /** Ask the sender to resend lost datagrams. */
   nack: boolean;
+  /** The wire format to expect. */
+  wire: WireMode;
   /** JPEG decoder for the window: libjpeg-turbo, WebAssembly, or turbo with wasm fallback. */
   decoder: DecoderChoice;
   /** Sync presents to the display refresh. */
@@ -57,6 +60,8 @@ Network
   --listen [HOST:]PORT  where to listen (default ${formatHostPort(DEFAULT_LISTEN)});
                         IPv6: [::]:12345; a bare port listens on 0.0.0.0
   --frame-timeout-ms N  give up an incomplete frame after N ms, 10..5000 (default 250)
+  --wire FORMAT         v1 (default), legacy (the Python/OpenCV design's format) or rtp
+                        (RTP/JPEG from GStreamer rtpjpegpay, ffmpeg -f rtp, or udpcam-send --wire rtp)
   --no-nack             never ask the sender to resend lost datagrams (by default the receiver
                         asks for what is missing while the frame can still be shown)
 
@@ -101,6 +106,7 @@ export function parseReceiverArgs(args: string[]): ReceiverCommand {
     version: { type: "boolean" },
     doctor: { type: "boolean" },
     "no-nack": { type: "boolean" },
+    wire: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (flags.help) return { kind: "help" };
@@ -121,6 +127,13 @@ export function parseReceiverArgs(args: string[]): ReceiverCommand {
   if (flags["save-dir"] !== undefined && flags["save-dir"].trim() === "") {
     throw usageError(PROGRAM, "--save-dir needs a folder, got an empty string");
   }
+  const wire = (flags.wire ?? "v1") as WireMode;
+  if (!WIRE_MODES.includes(wire)) {
+    throw usageError(
+      PROGRAM,
+      `--wire must be one of ${WIRE_MODES.join(", ")}, got "${flags.wire}"`,
+    );
+  }
   return {
     kind: flags.doctor ? "doctor" : "receive",
     options: {
@@ -139,7 +152,8 @@ export function parseReceiverArgs(args: string[]): ReceiverCommand {
         5000,
       ),
       decoder,
-      nack: !(flags["no-nack"] ?? false),
+      nack: wire === "v1" && !(flags["no-nack"] ?? false),
+      wire,
       vsync: !(flags["no-vsync"] ?? false),
       saveDir: flags["save-dir"] ?? ".",
     },

@@ -5,6 +5,7 @@
  */
 
 import { formatHostPort, type HostPort, parseHostPort } from "../address.ts";
+import { RTP_JPEG_MAX_DIMENSION, WIRE_MODES, type WireMode } from "../wire_modes.ts";
 import { DEFAULT_FEC_SETTING, type FecSetting, fecSettingProblem } from "../fec.ts";
 import type { Source } from "../ffmpeg_args.ts";
 import { DEFAULT_DATAGRAM_BYTES, MAX_UDP_PAYLOAD_BYTES, MIN_DATAGRAM_BYTES } from "../wire.ts";
@@ -37,6 +38,10 @@ export interface SenderOptions {
   quality: number;
   /** Forward the camera's MJPEG without re-encoding. */
   passthrough: boolean;
+  /** The wire format. */
+  wire: WireMode;
+  /** RTP mode: write an SDP file describing the stream here. */
+  sdpPath: string | null;
   /** Largest datagram sent, header included (parity datagrams too). */
   maxDatagramBytes: number;
   /** Forward error correction: parity datagrams after each frame's fragments; null = off. */
@@ -66,7 +71,12 @@ Destination
   --max-datagram BYTES  largest datagram, ${MIN_DATAGRAM_BYTES}..${MAX_UDP_PAYLOAD_BYTES} (default ${DEFAULT_DATAGRAM_BYTES}: no IP
                         fragmentation on real networks; macOS refuses datagrams over 9216)
 
-Loss recovery
+Wire format
+  --wire FORMAT         v1 (default: udpcam's own), legacy (the Python/OpenCV design's 1-byte
+                        header) or rtp (RTP/JPEG, RFC 2435: for GStreamer, ffplay, VLC)
+  --sdp FILE            with --wire rtp: write the SDP file players open (ffplay FILE)
+
+Loss recovery (--wire v1)
   --fec [SETTING]       parity datagrams after each frame: off (default), xor:K (1 parity per K
                         fragments) or rs:K/M (Reed-Solomon, M per K); --fec alone: rs:20/3
   --no-nack             ignore receivers' retransmission requests (by default they are answered
@@ -122,6 +132,8 @@ export function parseSenderArgs(
     fps: { type: "string" },
     quality: { type: "string" },
     passthrough: { type: "boolean" },
+    wire: { type: "string" },
+    sdp: { type: "string" },
     frames: { type: "string" },
     duration: { type: "string" },
     save: { type: "string" },
@@ -170,12 +182,36 @@ export function parseSenderArgs(
       ? { width: 1280, height: 720 }
       : { width: 640, height: 480 });
 
+  const wire = (flags.wire ?? "v1") as WireMode;
+  if (!WIRE_MODES.includes(wire)) {
+    throw usageError(
+      PROGRAM,
+      `--wire must be one of ${WIRE_MODES.join(", ")}, got "${flags.wire}"`,
+    );
+  }
+  const fec = fecFlag(flags.fec);
+  if (wire !== "v1" && fec !== null) {
+    throw usageError(PROGRAM, `--fec needs --wire v1: the ${wire} format has no parity datagrams`);
+  }
+  if (flags.sdp !== undefined && wire !== "rtp") {
+    throw usageError(PROGRAM, "--sdp describes an RTP stream: add --wire rtp");
+  }
+  if (wire === "rtp" && size && Math.max(size.width, size.height) > RTP_JPEG_MAX_DIMENSION) {
+    throw usageError(
+      PROGRAM,
+      `--wire rtp carries frames up to ${RTP_JPEG_MAX_DIMENSION} pixels wide and high (RFC 2435), ` +
+        `got --size ${size.width}x${size.height}`,
+    );
+  }
+
   return {
     kind: "stream",
     options: {
       destinations,
       source,
       size,
+      wire,
+      sdpPath: flags.sdp ?? null,
       fps: intFlag(PROGRAM, "fps", flags.fps, 30, 1, 240),
       quality: intFlag(PROGRAM, "quality", flags.quality, 80, 1, 100),
       passthrough: flags.passthrough ?? false,
@@ -189,8 +225,9 @@ export function parseSenderArgs(
       ),
       maxFrames: intFlag(PROGRAM, "frames", flags.frames, 0, 1, Number.MAX_SAFE_INTEGER),
       durationS: numberFlag(PROGRAM, "duration", flags.duration, 0, 0.1, 1e7),
-      fec: fecFlag(flags.fec),
-      nack: !(flags["no-nack"] ?? false),
+      fec,
+      // Only udpcam v1 numbers fragments, so only it can ask for them again.
+      nack: wire === "v1" && !(flags["no-nack"] ?? false),
       savePath: flags.save ?? null,
       statsJson: flags["stats-json"] ?? false,
       ffmpegPath,

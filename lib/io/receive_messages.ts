@@ -6,6 +6,7 @@
 
 import type { HostPort } from "../address.ts";
 import type { DepacketizerCounters } from "../wire_mode.ts";
+import type { WireMode } from "../wire_modes.ts";
 
 /** How the receive worker receives: everything the main thread decides before it starts. */
 export interface ReceiveSettings {
@@ -18,6 +19,8 @@ export interface ReceiveSettings {
    * started with `--no-nack` ignore the requests.
    */
   nack: boolean;
+  /** The wire format to expect. */
+  wire: WireMode;
 }
 
 /** Main thread → worker. */

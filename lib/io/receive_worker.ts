@@ -14,7 +14,8 @@
 
 import { UserError } from "../errors.ts";
 import { NackTracker } from "../nack_tracker.ts";
-import { Reassembler } from "../reassembler.ts";
+import { createDepacketizer } from "../wire_modes.ts";
+import type { FrameDepacketizer } from "../wire_mode.ts";
 import { epochMicros } from "../stats.ts";
 import { encodeNack } from "../wire.ts";
 import type { FromReceiveWorker, ToReceiveWorker } from "./receive_messages.ts";
@@ -28,7 +29,8 @@ const RECEIVE_BUFFER_BYTES = 65536;
 const NACK_POLL_MS = 1;
 
 let conn: Deno.DatagramConn | null = null;
-let depacketizer: Reassembler | null = null;
+let depacketizer: FrameDepacketizer | null = null;
+let followedStream: () => number | null = () => null;
 let tracker: NackTracker | null = null;
 /** Where the followed stream's datagrams come from: NACKs go back there. */
 let source: Deno.NetAddr | null = null;
@@ -50,7 +52,7 @@ function postCounters(final: boolean): void {
   post({ type: "counters", counters, final });
 }
 
-async function receiveLoop(socket: Deno.DatagramConn, frames: Reassembler): Promise<void> {
+async function receiveLoop(socket: Deno.DatagramConn, frames: FrameDepacketizer): Promise<void> {
   const buffer = new Uint8Array(RECEIVE_BUFFER_BYTES);
   while (!stopped) {
     let datagram: Uint8Array;
@@ -65,7 +67,7 @@ async function receiveLoop(socket: Deno.DatagramConn, frames: Reassembler): Prom
     const nowMs = performance.now();
     const frame = frames.push(datagram, nowMs);
     if (tracker) {
-      if (tracker.observe(datagram, nowMs, frames.streamId)) source = from as Deno.NetAddr;
+      if (tracker.observe(datagram, nowMs, followedStream())) source = from as Deno.NetAddr;
       if (frame) tracker.completed(frame.streamId, frame.frameSeq);
     }
     if (frame) {
@@ -108,8 +110,10 @@ self.onmessage = (event: MessageEvent<ToReceiveWorker>) => {
       });
       return;
     }
-    depacketizer = new Reassembler({ frameTimeoutMs: message.frameTimeoutMs });
-    if (message.nack) {
+    ({ depacketizer, followedStream } = createDepacketizer(message.wire, {
+      frameTimeoutMs: message.frameTimeoutMs,
+    }));
+    if (message.nack && message.wire === "v1") {
       tracker = new NackTracker({ frameTimeoutMs: message.frameTimeoutMs });
       startNackTimer(conn, tracker);
     }

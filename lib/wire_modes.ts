@@ -1,0 +1,116 @@
+/**
+ * The wire formats udpcam speaks (`--wire`), and the packetizer and depacketizer for each: udpcam
+ * v1 (with FEC and a retransmission history), the legacy 1-byte-header format of the Python/OpenCV
+ * design, and RTP/JPEG (RFC 2435). Pure: no I/O.
+ *
+ * @module
+ */
+
+import type { FecSetting } from "./fec.ts";
+import { fecParityDatagrams } from "./fec_packetizer.ts";
+import { V1Packetizer } from "./fragmenter.ts";
+import { LegacyDepacketizer, LegacyPacketizer } from "./legacy_wire.ts";
+import { Reassembler } from "./reassembler.ts";
+import type { RetransmitHistory } from "./retransmit_history.ts";
+import { RtpJpegPacketizer } from "./rtp_jpeg.ts";
+import { RtpJpegDepacketizer } from "./rtp_jpeg_depacketizer.ts";
+import { PARITY_FIELDS_BYTES } from "./wire.ts";
+import type { FrameDepacketizer, FramePacketizer } from "./wire_mode.ts";
+
+/** The formats `--wire` accepts. */
+export const WIRE_MODES = ["v1", "legacy", "rtp"] as const;
+/** One of {@linkcode WIRE_MODES}. */
+export type WireMode = typeof WIRE_MODES[number];
+
+/** Largest frame width or height RTP/JPEG can describe (8-pixel units in one byte). */
+export const RTP_JPEG_MAX_DIMENSION = 2040;
+
+/** What the sender's packetizer is built from. */
+export interface SenderWireSettings {
+  /** The format. */
+  mode: WireMode;
+  /** Random id of this sender run (v1 stream id; RTP SSRC). */
+  streamId: number;
+  /** Largest datagram, header included. */
+  maxDatagramBytes: number;
+  /** v1 only: parity datagrams after each frame. */
+  fec: FecSetting | null;
+  /** v1 only: remembers sent datagrams to answer NACKs. */
+  history: RetransmitHistory | null;
+  /** The clock for the history, in ms. */
+  nowMs: () => number;
+}
+
+/** Counters of the parity a v1 packetizer added. */
+export interface FecCounters {
+  /** Parity datagrams produced. */
+  parityDatagrams: number;
+  /** Their bytes. */
+  parityBytes: number;
+}
+
+/** Builds the sender's packetizer for `settings.mode`. */
+export function createPacketizer(settings: SenderWireSettings): {
+  packetizer: FramePacketizer;
+  fecCounters: FecCounters;
+} {
+  const fecCounters = { parityDatagrams: 0, parityBytes: 0 };
+  switch (settings.mode) {
+    case "legacy":
+      return { packetizer: new LegacyPacketizer(settings.maxDatagramBytes), fecCounters };
+    case "rtp":
+      return {
+        packetizer: new RtpJpegPacketizer({
+          maxDatagramBytes: settings.maxDatagramBytes,
+          ssrc: settings.streamId,
+        }),
+        fecCounters,
+      };
+    case "v1":
+      break;
+  }
+  const { fec, history } = settings;
+  // Parity datagrams carry 4 bytes of FEC fields more than the largest fragment.
+  const fragmenter = new V1Packetizer(
+    settings.streamId,
+    fec ? settings.maxDatagramBytes - PARITY_FIELDS_BYTES : settings.maxDatagramBytes,
+  );
+  const packetizer: FramePacketizer = {
+    packetize(frame, captureUs) {
+      const data = fragmenter.packetize(frame, captureUs);
+      const parity = fec ? fecParityDatagrams(data, fec) : [];
+      fecCounters.parityDatagrams += parity.length;
+      for (const datagram of parity) fecCounters.parityBytes += datagram.length;
+      const all = parity.length > 0 ? [...data, ...parity] : data;
+      history?.record(all, settings.nowMs());
+      return all;
+    },
+  };
+  return { packetizer, fecCounters };
+}
+
+/**
+ * Builds the receiver's depacketizer for `mode`, and a way to read the stream it follows (v1 only:
+ * NACKs exist only there).
+ */
+export function createDepacketizer(
+  mode: WireMode,
+  options: { frameTimeoutMs: number },
+): { depacketizer: FrameDepacketizer; followedStream: () => number | null } {
+  switch (mode) {
+    case "v1": {
+      const reassembler = new Reassembler({ frameTimeoutMs: options.frameTimeoutMs });
+      return { depacketizer: reassembler, followedStream: () => reassembler.streamId };
+    }
+    case "legacy":
+      return {
+        depacketizer: new LegacyDepacketizer({ frameTimeoutMs: options.frameTimeoutMs }),
+        followedStream: () => null,
+      };
+    case "rtp":
+      return {
+        depacketizer: new RtpJpegDepacketizer({ frameTimeoutMs: options.frameTimeoutMs }),
+        followedStream: () => null,
+      };
+  }
+}

@@ -284,7 +284,9 @@ async function main() {
     const end = "<!-- bench:e2e:end -->";
     const before = doc.slice(0, doc.indexOf(start) + start.length);
     const after = doc.slice(doc.indexOf(end));
-    await Deno.writeTextFile(values.write, `${before}\n${output}\n${after}`);
+    await Deno.writeTextFile(values.write, `${before}\n\n${output}\n\n${after}`);
+    // Keep the document in deno fmt's style, so `deno task check` stays clean after a run.
+    await new Deno.Command(Deno.execPath(), { args: ["fmt", values.write] }).output();
   }
 }
 

@@ -16,7 +16,9 @@ import type { JpegDecoder } from "./lib/decode/decoder.ts";
 import { openDecoder } from "./lib/decode/select_decoder.ts";
 import { UserError } from "./lib/errors.ts";
 import { doctorMain } from "./lib/io/doctor_checks.ts";
+import { HttpViewer } from "./lib/io/http_viewer.ts";
 import { ReceiveThread } from "./lib/io/receive_thread.ts";
+import { viewerUrls } from "./lib/viewer_urls.ts";
 import { formatReceiverStatus, ReceiverReporter } from "./lib/receiver_report.ts";
 import { SdlError } from "./lib/sdl/library.ts";
 import { StreamDisplay } from "./lib/sdl/stream_display.ts";
@@ -85,6 +87,7 @@ async function main(args: string[]): Promise<number> {
   let record: Deno.FsFile | null = null;
   let thread: ReceiveThread;
   let display: StreamDisplay | null = null;
+  let http: HttpViewer | null = null;
   const latency = new LatencyWindow();
   const runLatency = new LatencyWindow(16384);
   let framesSeen = 0;
@@ -93,6 +96,9 @@ async function main(args: string[]): Promise<number> {
   const stopped = new Promise<void>((resolve) => stop = resolve);
   try {
     record = options.recordPath ? createOutputFile(options.recordPath, "--record") : null;
+    http = options.http
+      ? HttpViewer.start({ ...options.http, token: options.httpToken ?? undefined })
+      : null;
     thread = await ReceiveThread.start({
       listen: options.listen,
       frameTimeoutMs: options.frameTimeoutMs,
@@ -107,10 +113,13 @@ async function main(args: string[]): Promise<number> {
         runLatency.add(latencyMs);
       }
       if (record) writeAllSync(record, frame.bytes);
+      // Before the display, which may hand the bytes on: publishFrame copies what it keeps.
+      http?.publishFrame(frame.bytes, frame);
       display?.push(frame);
       if (options.maxFrames > 0 && framesSeen >= options.maxFrames) stop();
     });
   } catch (error) {
+    await http?.close();
     record?.close();
     opened?.window.close();
     opened?.decoder.close();
@@ -121,6 +130,11 @@ async function main(args: string[]): Promise<number> {
     `udpcam-recv: listening on ${listen}${options.headless ? " (headless)" : ""}` +
       (record ? `, recording to ${options.recordPath}` : ""),
   );
+  if (http) {
+    for (const url of viewerUrls(http.address, options.httpToken ?? undefined, localInterfaces())) {
+      status.log(`udpcam-recv: browser view at ${url}`);
+    }
+  }
 
   let displayError: unknown = null;
   let displayDone: Promise<void> = Promise.resolve();
@@ -167,6 +181,8 @@ async function main(args: string[]): Promise<number> {
       if (display) line.presentedLatencyMsRun = display.takeRunLatency();
     }
     if (options.statsJson) console.log(JSON.stringify(line));
+    http?.publishStats(line);
+    if (http) text += ` | ${http.viewerCount} browser viewers`;
     status.update(text);
   };
   const timer = setInterval(() => report(), 1000);
@@ -182,11 +198,21 @@ async function main(args: string[]): Promise<number> {
   await thread.stop();
   report(true);
   status.finish();
+  await http?.close();
   record?.close();
   opened?.window.close();
   display?.close();
   if (displayError) throw displayError;
   return 0;
+}
+
+/** This machine's addresses, for printing reachable URLs; none when the OS will not say. */
+function localInterfaces(): Deno.NetworkInterfaceInfo[] {
+  try {
+    return Deno.networkInterfaces();
+  } catch {
+    return [];
+  }
 }
 
 if (import.meta.main) await runMain("udpcam-recv", main);

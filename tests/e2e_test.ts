@@ -3,6 +3,7 @@
  */
 
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
+import { JpegSplitter } from "../lib/jpeg_splitter.ts";
 import { ffmpegDecodeErrors, readMjpegFrames, sha256 } from "./support/mjpeg.ts";
 import {
   freeUdpPort,
@@ -291,5 +292,61 @@ Deno.test("one sender, two receivers: IPv4 and IPv6 destinations both get the st
     equal(result.code, 0, result.stderr);
     const last = jsonLines(result.stdout).at(-1) as { frames: { complete: number } };
     ok(last.frames.complete >= 20, `${last.frames.complete} frames`);
+  }
+});
+
+Deno.test("udpcam-recv --http serves the received frames, byte for byte, to HTTP clients", async () => {
+  await requireTool("ffmpeg", "ffmpeg");
+  const dir = await Deno.makeTempDir({ prefix: "udpcam-http-" });
+  const port = freeUdpPort();
+  const httpPort = freeUdpPort(); // free for TCP too, in practice
+  const receiver = startProgram("receiver.ts", [
+    "--listen",
+    `127.0.0.1:${port}`,
+    "--headless",
+    "--http",
+    String(httpPort),
+    "--http-token",
+    "s3cret",
+    "--duration",
+    "30",
+  ]);
+  try {
+    await receiver.waitForStderr(/browser view at http:\/\/127\.0\.0\.1:\d+\/\?token=s3cret/);
+    const base = `http://127.0.0.1:${httpPort}`;
+    const denied = await fetch(`${base}/frame.jpg`);
+    await denied.body?.cancel();
+    equal(denied.status, 401);
+    const sender = startProgram("sender.ts", [
+      "--test-pattern",
+      "--size",
+      "320x240",
+      "--to",
+      `127.0.0.1:${port}`,
+      "--frames",
+      "60",
+      "--save",
+      `${dir}/sent.mjpeg`,
+    ]);
+    // Read the MJPEG stream while the sender runs (bounded in reads and bytes).
+    const response = await fetch(`${base}/stream.mjpeg?token=s3cret`);
+    match(response.headers.get("content-type") ?? "", /multipart\/x-mixed-replace/);
+    const reader = response.body!.getReader();
+    const splitter = new JpegSplitter();
+    const served: Uint8Array[] = [];
+    for (let reads = 0; reads < 1000 && served.length < 10; reads++) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      served.push(...splitter.push(value));
+    }
+    await reader.cancel();
+    equal((await sender.done).code, 0);
+    const sentHashes = new Set<string>();
+    for (const frame of readMjpegFrames(`${dir}/sent.mjpeg`)) sentHashes.add(await sha256(frame));
+    ok(served.length >= 10, `${served.length} frames served`);
+    for (const frame of served) ok(sentHashes.has(await sha256(frame)), "served frame differs");
+  } finally {
+    await stopProgram(receiver);
+    await Deno.remove(dir, { recursive: true });
   }
 });

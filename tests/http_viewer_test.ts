@@ -4,9 +4,7 @@
  */
 
 import { deepStrictEqual, equal, match, notDeepStrictEqual, ok, throws } from "node:assert/strict";
-// The lead adds "playwright-core" to deno.json's imports; until then the pinned specifier.
-// deno-lint-ignore no-import-prefix
-import { type Browser, chromium, type Page } from "npm:playwright-core@1.65.1";
+import { type Browser, chromium, type Page } from "playwright-core";
 import { UserError } from "../lib/errors.ts";
 import { HttpViewer } from "../lib/io/http_viewer.ts";
 import { JpegSplitter } from "../lib/jpeg_splitter.ts";

@@ -6,6 +6,7 @@
 
 import { formatHostPort, type HostPort, parseHostPort } from "../address.ts";
 import type { DecoderChoice } from "../decode/select_decoder.ts";
+import { validateHttpToken } from "../http_token.ts";
 import { WIRE_MODES, type WireMode } from "../wire_modes.ts";
 import { intFlag, numberFlag, parseFlags, usageError } from "./flags.ts";
 
@@ -41,6 +42,10 @@ export interface ReceiverOptions {
   nack: boolean;
   /** The wire format to expect. */
   wire: WireMode;
+  /** Serve the stream to browsers here (page, MJPEG, snapshot, stats), or null. */
+  http: HostPort | null;
+  /** Required as ?token= on every HTTP request when set. */
+  httpToken: string | null;
   /** JPEG decoder for the window: libjpeg-turbo, WebAssembly, or turbo with wasm fallback. */
   decoder: DecoderChoice;
   /** Sync presents to the display refresh. */
@@ -72,6 +77,10 @@ Window (keys: f or double-click fullscreen, s save frame, q or Esc quit)
 
 Output
   --headless            no window: receive, record and report only
+  --http [HOST:]PORT    also serve the stream to browsers: a page at /, MJPEG at /stream.mjpeg,
+                        the latest frame at /frame.jpg, stats at /stats.json (host 127.0.0.1
+                        unless given: use 0.0.0.0:PORT for the LAN, with --http-token)
+  --http-token TOKEN    require ?token=TOKEN on every HTTP request
   --record FILE.mjpeg   append every complete frame, byte for byte (play: ffplay FILE)
   --stats-json          one JSON stats object per second on stdout
 
@@ -107,6 +116,8 @@ export function parseReceiverArgs(args: string[]): ReceiverCommand {
     doctor: { type: "boolean" },
     "no-nack": { type: "boolean" },
     wire: { type: "string" },
+    http: { type: "string" },
+    "http-token": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (flags.help) return { kind: "help" };
@@ -134,6 +145,18 @@ export function parseReceiverArgs(args: string[]): ReceiverCommand {
       `--wire must be one of ${WIRE_MODES.join(", ")}, got "${flags.wire}"`,
     );
   }
+  let http: HostPort | null = null;
+  if (flags.http !== undefined) {
+    const parsed = parseHostPort(flags.http, "127.0.0.1");
+    if (typeof parsed === "string") throw usageError(PROGRAM, `--http ${parsed}`);
+    http = parsed;
+  }
+  const httpToken = flags["http-token"] ?? null;
+  if (httpToken !== null) {
+    if (http === null) throw usageError(PROGRAM, "--http-token only applies with --http");
+    const problem = validateHttpToken(httpToken);
+    if (problem !== null) throw usageError(PROGRAM, `--http-token: ${problem}`);
+  }
   return {
     kind: flags.doctor ? "doctor" : "receive",
     options: {
@@ -154,6 +177,8 @@ export function parseReceiverArgs(args: string[]): ReceiverCommand {
       decoder,
       nack: wire === "v1" && !(flags["no-nack"] ?? false),
       wire,
+      http,
+      httpToken,
       vsync: !(flags["no-vsync"] ?? false),
       saveDir: flags["save-dir"] ?? ".",
     },

@@ -1,7 +1,8 @@
 /**
  * `deno task bench`: end-to-end on loopback with ffmpeg's testsrc2 at 640x480, 1280x720 and
  * 1920x1080 @30, several runs, medians. For each case: fps delivered, frames lost, one-way latency
- * (read from ffmpeg → frame complete at the receiver) p50/p95/p99, CPU seconds per frame of sender
+ * (read from ffmpeg → frame complete at the receiver, and → presented in a window on SDL's dummy
+ * driver) p50/p95/p99, CPU seconds per frame of sender
  * (without ffmpeg), ffmpeg and receiver read from /proc. The peer, measured in the same run on the
  * same stream settings: ffmpeg sending MJPEG over plain UDP (`-f mjpeg udp://`) to an ffmpeg
  * receiver that demuxes without decoding (`-c copy -f null`), i.e. the same work minus our
@@ -28,6 +29,9 @@ interface CaseResult {
   latencyP50: number | null;
   latencyP95: number | null;
   latencyP99: number | null;
+  presentedP50: number | null;
+  presentedP95: number | null;
+  presentedP99: number | null;
   senderCpuMsPerFrame: number;
   ffmpegCpuMsPerFrame: number;
   receiverCpuMsPerFrame: number;
@@ -63,14 +67,19 @@ function childPids(parent: number): number[] {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function runOurs(size: string, seconds: number) {
+async function runOurs(size: string, seconds: number, window = false) {
   const port = freeUdpPort();
-  const receiver = startProgram("receiver.ts", [
-    "--listen",
-    `127.0.0.1:${port}`,
-    "--headless",
-    "--stats-json",
-  ]);
+  // With a window, SDL's dummy driver: decode, upload and present happen, no display needed.
+  const receiver = startProgram(
+    "receiver.ts",
+    [
+      "--listen",
+      `127.0.0.1:${port}`,
+      "--stats-json",
+      ...(window ? ["--no-vsync"] : ["--headless"]),
+    ],
+    window ? { env: { SDL_VIDEODRIVER: "dummy" } } : {},
+  );
   await receiver.waitForStderr(/listening on/);
   const sender = startProgram("sender.ts", [
     "--test-pattern",
@@ -100,6 +109,7 @@ async function runOurs(size: string, seconds: number) {
   const last = jsonLines(result.stdout).at(-1) as {
     frames: { complete: number };
     latencyMsRun: { p50: number; p95: number; p99: number } | null;
+    presentedLatencyMsRun?: { p50: number; p95: number; p99: number } | null;
   };
   // Frames in the measured window, at the rate the whole run had.
   const frames = Math.max(1, (senderLast.framesSent * seconds) / senderLast.elapsedS);
@@ -109,6 +119,7 @@ async function runOurs(size: string, seconds: number) {
     framesComplete: last.frames.complete,
     fps: last.frames.complete / senderLast.elapsedS,
     latency: last.latencyMsRun,
+    presented: last.presentedLatencyMsRun ?? null,
     senderCpuMsPerFrame: (senderCpu * 1000) / frames,
     ffmpegCpuMsPerFrame: (ffmpegCpu * 1000) / frames,
     receiverCpuMsPerFrame: (receiverCpu * 1000) / received,
@@ -200,9 +211,11 @@ function medianOrNull(values: (number | null)[]): number | null {
 async function benchCase(size: string, runs: number, seconds: number): Promise<CaseResult> {
   const ours = [];
   const peers = [];
+  const windowed = [];
   for (let run = 0; run < runs; run++) {
     ours.push(await runOurs(size, seconds));
     peers.push(await runPeer(size, seconds));
+    windowed.push(await runOurs(size, seconds, true));
   }
   return {
     size,
@@ -212,6 +225,9 @@ async function benchCase(size: string, runs: number, seconds: number): Promise<C
     latencyP50: medianOrNull(ours.map((r) => r.latency?.p50 ?? null)),
     latencyP95: medianOrNull(ours.map((r) => r.latency?.p95 ?? null)),
     latencyP99: medianOrNull(ours.map((r) => r.latency?.p99 ?? null)),
+    presentedP50: medianOrNull(windowed.map((r) => r.presented?.p50 ?? null)),
+    presentedP95: medianOrNull(windowed.map((r) => r.presented?.p95 ?? null)),
+    presentedP99: medianOrNull(windowed.map((r) => r.presented?.p99 ?? null)),
     senderCpuMsPerFrame: median(ours.map((r) => r.senderCpuMsPerFrame)),
     ffmpegCpuMsPerFrame: median(ours.map((r) => r.ffmpegCpuMsPerFrame)),
     receiverCpuMsPerFrame: median(ours.map((r) => r.receiverCpuMsPerFrame)),
@@ -225,8 +241,8 @@ const fixed = (value: number | null, digits = 2) => value === null ? "n/a" : val
 
 function table(results: CaseResult[]): string {
   const rows = [
-    "| size | frames sent | frames complete (lost) | fps delivered | latency p50 / p95 / p99 ms | sender CPU ms/frame | ffmpeg CPU ms/frame | receiver CPU ms/frame | peer ffmpeg sender ms/frame | peer ffmpeg receiver ms/frame | receiver ours/peer |",
-    "|---|---|---|---|---|---|---|---|---|---|---|",
+    "| size | frames sent | frames complete (lost) | fps delivered | latency p50 / p95 / p99 ms | presented p50 / p95 / p99 ms | sender CPU ms/frame | ffmpeg CPU ms/frame | receiver CPU ms/frame | peer ffmpeg sender ms/frame | peer ffmpeg receiver ms/frame | receiver ours/peer |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const r of results) {
     rows.push(
@@ -235,7 +251,7 @@ function table(results: CaseResult[]): string {
       }) | ` +
         `${fixed(r.fps, 1)} | ${fixed(r.latencyP50)} / ${fixed(r.latencyP95)} / ${
           fixed(r.latencyP99)
-        } | ` +
+        } | ${fixed(r.presentedP50)} / ${fixed(r.presentedP95)} / ${fixed(r.presentedP99)} | ` +
         `${fixed(r.senderCpuMsPerFrame)} | ${fixed(r.ffmpegCpuMsPerFrame)} | ${
           fixed(r.receiverCpuMsPerFrame)
         } | ` +

@@ -64,17 +64,28 @@ function pct(part: number, whole: number): string {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args,
-    options: { seconds: { type: "string" }, quick: { type: "boolean" } },
+    options: {
+      seconds: { type: "string" },
+      quick: { type: "boolean" },
+      // One long cell, e.g. --size 1280x720 --condition "1 % random" --mode both --seconds 60,
+      // to show rates like 99.9 % that 180 frames cannot.
+      size: { type: "string" },
+      condition: { type: "string" },
+      mode: { type: "string" },
+    },
   });
   const quick = values.quick ?? false;
   const seconds = Number(values.seconds ?? (quick ? 3 : 6));
-  const sizes = quick ? ["1280x720"] : ["1280x720", "1920x1080"];
-  const conditions = quick ? [CONDITIONS[0], CONDITIONS[2]] : CONDITIONS;
+  const sizes = values.size ? [values.size] : quick ? ["1280x720"] : ["1280x720", "1920x1080"];
+  const conditions = CONDITIONS.filter((c) =>
+    values.condition === undefined || c.name === values.condition
+  )
+    .filter((_, i) => !quick || values.condition !== undefined || i === 0 || i === 2);
   const cells: Cell[] = [];
   const startMs = performance.now();
   for (const size of sizes) {
     for (const condition of conditions) {
-      for (const mode of MODES) {
+      for (const mode of MODES.filter((m) => values.mode === undefined || m.name === values.mode)) {
         const dir = await Deno.makeTempDir({ prefix: "udpcam-lossbench-" });
         try {
           const result = await runThroughLossyRelay({

@@ -1,7 +1,7 @@
 import { deepStrictEqual, equal, ok, throws } from "node:assert/strict";
 import { fragmentCountFor, fragmentFrame } from "./fragmenter.ts";
 import { decodeHeader, HEADER_BYTES } from "./wire.ts";
-import { Prng } from "../tests/support/prng.ts";
+import { Prng } from "./prng.ts";
 
 const meta = { streamId: 7, frameSeq: 42, captureUs: 123_456 };
 

@@ -1,7 +1,7 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { findScanEnd, parseJpeg } from "./jpeg_parse.ts";
 import { testsrcJpegs } from "../tests/support/ffmpeg_frames.ts";
-import { Prng } from "../tests/support/prng.ts";
+import { Prng } from "./prng.ts";
 
 Deno.test("findScanEnd skips stuffed bytes, restart markers and fill bytes", () => {
   const table: [number[], number][] = [

@@ -6,7 +6,7 @@ import {
   legacySegmentBytes,
 } from "./legacy_wire.ts";
 import type { ReceivedFrame } from "./wire_mode.ts";
-import { Prng } from "../tests/support/prng.ts";
+import { Prng } from "./prng.ts";
 
 /** A fake but well-formed-looking JPEG: SOI, `fill` bytes from `seed`, EOI. */
 function fakeJpeg(bytes: number, seed: number): Uint8Array {

@@ -9,7 +9,7 @@ import { parseJpeg } from "./jpeg_parse.ts";
 import { quantTablesForQ } from "./rtp_jpeg.ts";
 import type { ReceivedFrame } from "./wire_mode.ts";
 import { testsrcJpegs } from "../tests/support/ffmpeg_frames.ts";
-import { Prng } from "../tests/support/prng.ts";
+import { Prng } from "./prng.ts";
 
 const frames = await testsrcJpegs(4);
 

@@ -10,7 +10,7 @@ import {
 import { RtpJpegDepacketizer } from "./rtp_jpeg_depacketizer.ts";
 import { findScanEnd, parseJpeg, ZIGZAG } from "./jpeg_parse.ts";
 import { decodeJpegsToRgb, testsrcJpegs } from "../tests/support/ffmpeg_frames.ts";
-import { Prng } from "../tests/support/prng.ts";
+import { Prng } from "./prng.ts";
 
 /** A 4:2:2 (luma 2x1) baseline JPEG with standard tables, which ffmpeg's encoder cannot make. */
 async function imageMagick422(width: number, height: number): Promise<Uint8Array> {

@@ -101,6 +101,7 @@ async function main(args: string[]): Promise<number> {
       : null;
     thread = await ReceiveThread.start({
       listen: options.listen,
+      multicastInterface: options.multicastInterface,
       frameTimeoutMs: options.frameTimeoutMs,
       nack: options.nack,
       wire: options.wire,

@@ -16,7 +16,7 @@ import { listCameras } from "./lib/io/devices.ts";
 import { doctorMain } from "./lib/io/doctor_checks.ts";
 import { captureOs, startFfmpegCapture } from "./lib/io/ffmpeg_capture.ts";
 import { PacedSender } from "./lib/io/paced_sender.ts";
-import { MultiDestinationSender } from "./lib/io/udp.ts";
+import { openSenderSockets } from "./lib/io/multicast.ts";
 import { RetransmitHistory } from "./lib/retransmit_history.ts";
 import { formatSenderStatus, SenderReporter } from "./lib/sender_report.ts";
 import { epochMicros } from "./lib/stats.ts";
@@ -79,7 +79,8 @@ async function stream(options: SenderOptions): Promise<number> {
     standardHuffmanTables: rtp,
   }, os);
 
-  const sockets = MultiDestinationSender.open(options.destinations);
+  // Multicast groups: bound to --multicast-if's address, with --ttl set (lib/io/multicast.ts).
+  const sockets = await openSenderSockets(options);
   const streamId = crypto.getRandomValues(new Uint32Array(1))[0];
   const fec = options.fec;
   const history = options.nack ? new RetransmitHistory(streamId) : null;

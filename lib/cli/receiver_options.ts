@@ -9,6 +9,11 @@ import type { DecoderChoice } from "../decode/select_decoder.ts";
 import { validateHttpToken } from "../http_token.ts";
 import { WIRE_MODES, type WireMode } from "../wire_modes.ts";
 import { intFlag, numberFlag, parseFlags, usageError } from "./flags.ts";
+import {
+  RECEIVER_MULTICAST_HELP,
+  type ReceiverMulticastOptions,
+  receiverMulticastOptions,
+} from "./multicast_options.ts";
 
 const PROGRAM = "udpcam-recv";
 
@@ -22,8 +27,8 @@ export type ReceiverCommand =
   | { kind: "receive"; options: ReceiverOptions }
   | { kind: "doctor"; options: ReceiverOptions };
 
-/** Everything a receiver needs. */
-export interface ReceiverOptions {
+/** Everything a receiver needs (`--multicast-if`: see ReceiverMulticastOptions). */
+export interface ReceiverOptions extends ReceiverMulticastOptions {
   /** Where to listen. */
   listen: HostPort;
   /** No window: receive, record and report only. */
@@ -63,7 +68,10 @@ Usage: udpcam-recv [flags]          (from source: deno task recv -- [flags])
 
 Network
   --listen [HOST:]PORT  where to listen (default ${formatHostPort(DEFAULT_LISTEN)});
-                        IPv6: [::]:12345; a bare port listens on 0.0.0.0
+                        IPv6: [::]:12345; a bare port listens on 0.0.0.0; a multicast group
+                        (239.1.2.3:12345, [ff15::1]:12345) is joined, and shared with other
+                        receivers on this machine
+${RECEIVER_MULTICAST_HELP}
   --frame-timeout-ms N  give up an incomplete frame after N ms, 10..5000 (default 250)
   --wire FORMAT         v1 (default), legacy (the Python/OpenCV design's format) or rtp
                         (RTP/JPEG from GStreamer rtpjpegpay, ffmpeg -f rtp, or udpcam-send --wire rtp)
@@ -104,6 +112,7 @@ export function parseReceiverArgs(args: string[]): ReceiverCommand {
   const flags = parseFlags(PROGRAM, args, {
     listen: { type: "string" },
     "frame-timeout-ms": { type: "string" },
+    "multicast-if": { type: "string" },
     headless: { type: "boolean" },
     record: { type: "string" },
     "stats-json": { type: "boolean" },
@@ -181,6 +190,7 @@ export function parseReceiverArgs(args: string[]): ReceiverCommand {
       httpToken,
       vsync: !(flags["no-vsync"] ?? false),
       saveDir: flags["save-dir"] ?? ".",
+      ...receiverMulticastOptions(PROGRAM, listen, flags["multicast-if"]),
     },
   };
 }

@@ -10,6 +10,11 @@ import { DEFAULT_FEC_SETTING, type FecSetting, fecSettingProblem } from "../fec.
 import type { Source } from "../ffmpeg_args.ts";
 import { DEFAULT_DATAGRAM_BYTES, MAX_UDP_PAYLOAD_BYTES, MIN_DATAGRAM_BYTES } from "../wire.ts";
 import { intFlag, numberFlag, parseFlags, sizeFlag, usageError } from "./flags.ts";
+import {
+  SENDER_MULTICAST_HELP,
+  type SenderMulticastOptions,
+  senderMulticastOptions,
+} from "./multicast_options.ts";
 
 const PROGRAM = "udpcam-send";
 
@@ -24,8 +29,8 @@ export type SenderCommand =
   | { kind: "doctor"; ffmpegPath: string; port: number }
   | { kind: "stream"; options: SenderOptions };
 
-/** Everything a streaming sender needs. */
-export interface SenderOptions {
+/** Everything a streaming sender needs (`--ttl`, `--multicast-if`: see SenderMulticastOptions). */
+export interface SenderOptions extends SenderMulticastOptions {
   /** Where to send; every datagram goes to each. */
   destinations: HostPort[];
   /** What to capture. */
@@ -70,6 +75,7 @@ Destination
                         (default ${formatHostPort(DEFAULT_DESTINATION)})
   --max-datagram BYTES  largest datagram, ${MIN_DATAGRAM_BYTES}..${MAX_UDP_PAYLOAD_BYTES} (default ${DEFAULT_DATAGRAM_BYTES}: no IP
                         fragmentation on real networks; macOS refuses datagrams over 9216)
+${SENDER_MULTICAST_HELP}
 
 Wire format
   --wire FORMAT         v1 (default: udpcam's own), legacy (the Python/OpenCV design's 1-byte
@@ -120,6 +126,8 @@ export function parseSenderArgs(
 ): SenderCommand {
   const flags = parseFlags(PROGRAM, withFecDefault(args), {
     to: { type: "string", multiple: true },
+    ttl: { type: "string" },
+    "multicast-if": { type: "string" },
     "max-datagram": { type: "string" },
     fec: { type: "string" },
     "no-nack": { type: "boolean" },
@@ -231,6 +239,7 @@ export function parseSenderArgs(
       savePath: flags.save ?? null,
       statsJson: flags["stats-json"] ?? false,
       ffmpegPath,
+      ...senderMulticastOptions(PROGRAM, destinations, flags.ttl, flags["multicast-if"]),
     },
   };
 }

@@ -12,6 +12,8 @@ import type { WireMode } from "../wire_modes.ts";
 export interface ReceiveSettings {
   /** Where to listen. */
   listen: HostPort;
+  /** With a multicast `listen` group: the interface to join it on (`--multicast-if`), or null. */
+  multicastInterface?: string | null;
   /** Incomplete frames are given up after this long. */
   frameTimeoutMs: number;
   /**

@@ -20,6 +20,8 @@ import { epochMicros } from "../stats.ts";
 import { encodeNack } from "../wire.ts";
 import type { FromReceiveWorker, ToReceiveWorker } from "./receive_messages.ts";
 import { listenUdp } from "./udp.ts";
+import { isMulticast } from "../multicast.ts";
+import { listenMulticast } from "./multicast.ts";
 
 /** How often counters go to the main thread. */
 const COUNTERS_EVERY_MS = 500;
@@ -97,11 +99,14 @@ function startNackTimer(socket: Deno.DatagramConn, nacks: NackTracker): void {
   }, NACK_POLL_MS);
 }
 
-self.onmessage = (event: MessageEvent<ToReceiveWorker>) => {
+self.onmessage = async (event: MessageEvent<ToReceiveWorker>) => {
   const message = event.data;
   if (message.type === "start") {
+    const group = isMulticast(message.listen.hostname);
     try {
-      conn = listenUdp(message.listen);
+      conn = group
+        ? await listenMulticast(message.listen, message.multicastInterface ?? null)
+        : listenUdp(message.listen);
     } catch (error) {
       post({
         type: "error",
@@ -118,7 +123,9 @@ self.onmessage = (event: MessageEvent<ToReceiveWorker>) => {
       startNackTimer(conn, tracker);
     }
     const address = conn.addr as Deno.NetAddr;
-    post({ type: "listening", address: { hostname: address.hostname, port: address.port } });
+    // A group's socket is bound to the wildcard address: name the group the user asked for.
+    const hostname = group ? message.listen.hostname : address.hostname;
+    post({ type: "listening", address: { hostname, port: address.port } });
     const timer = setInterval(() => {
       depacketizer?.expire(performance.now());
       postCounters(false);

@@ -6,6 +6,7 @@
 
 import { formatHostPort, type HostPort, isIpv6 } from "../address.ts";
 import { UserError } from "../errors.ts";
+import { isMulticast } from "../multicast.ts";
 
 /**
  * Opens a socket to receive on `listen`.
@@ -56,23 +57,33 @@ export class MultiDestinationSender {
     this.#conns = conns;
   }
 
-  /** Opens one socket per address family needed by `destinations`. */
-  static open(destinations: HostPort[]): MultiDestinationSender {
+  /**
+   * Opens one socket per address family needed by `destinations`, bound to `bind`'s address for
+   * that family (default: any; an interface's address picks where multicast goes out).
+   */
+  static open(
+    destinations: HostPort[],
+    bind: { v4?: string; v6?: string } = {},
+  ): MultiDestinationSender {
     let v4: Deno.DatagramConn | null = null;
     let v6: Deno.DatagramConn | null = null;
     const routes = destinations.map((destination) => {
       const ipv6 = isIpv6(destination.hostname);
-      const bind = ipv6 ? "::" : "0.0.0.0";
+      const local = ipv6 ? bind.v6 ?? "::" : bind.v4 ?? "0.0.0.0";
       let conn: Deno.DatagramConn;
       try {
         conn = ipv6
-          ? (v6 ??= Deno.listenDatagram({ transport: "udp", hostname: bind, port: 0 }))
-          : (v4 ??= Deno.listenDatagram({ transport: "udp", hostname: bind, port: 0 }));
+          ? (v6 ??= Deno.listenDatagram({ transport: "udp", hostname: local, port: 0 }))
+          : (v4 ??= Deno.listenDatagram({ transport: "udp", hostname: local, port: 0 }));
       } catch (error) {
         throw new UserError(
           `Cannot open a UDP socket for ${formatHostPort(destination)}: ${
             (error as Error).message
-          }. Check that ${ipv6 ? "IPv6" : "IPv4"} is enabled on this machine.`,
+          }. ${
+            local === "::" || local === "0.0.0.0"
+              ? `Check that ${ipv6 ? "IPv6" : "IPv4"} is enabled on this machine.`
+              : `Check that ${local} (--multicast-if) is an address of this machine.`
+          }`,
         );
       }
       const address: Deno.NetAddr = {
@@ -125,8 +136,11 @@ export class MultiDestinationSender {
 
   /**
    * The destination `from` is: same address and port, else the only one on that port (a host
-   * name, or a multi-homed receiver answering from another address), else none. Replies are only ever sent to our own destinations, so a forged source
-   * address cannot aim retransmissions at a third party.
+   * name, or a multi-homed receiver answering from another address), else the only multicast
+   * group on that port (its members send NACKs from the socket listening on the group's port),
+   * else none. Replies are only ever sent to our own destinations (for a group: to the group,
+   * never to the NACK's source), so a forged source address cannot aim retransmissions at a
+   * third party.
    */
   #routeOf(from: Deno.NetAddr): number {
     const sameHost = (a: string, b: string) =>
@@ -137,7 +151,14 @@ export class MultiDestinationSender {
     if (exact >= 0) return exact;
     const samePort = this.#routes.filter(({ address }) => address.port === from.port);
     if (samePort.length === 1) return this.#routes.indexOf(samePort[0]);
+    const groups = samePort.filter(({ address }) => isMulticast(address.hostname));
+    if (groups.length === 1) return this.#routes.indexOf(groups[0]);
     return -1;
+  }
+
+  /** The socket that sends to destination `index`, or null (for multicast settings). */
+  socketFor(index: number): Deno.DatagramConn | null {
+    return this.#routes[index]?.conn ?? null;
   }
 
   /** Sends `datagram` to destination `index` only (see {@linkcode receive}). */

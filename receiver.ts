@@ -64,7 +64,7 @@ async function openDisplay(
 }
 
 async function main(args: string[]): Promise<number> {
-  const command = parseReceiverArgs(args);
+  const command = parseReceiverArgs(args, (name) => Deno.env.get(name));
   if (command.kind === "help") {
     console.log(RECEIVER_HELP);
     return 0;
@@ -105,6 +105,10 @@ async function main(args: string[]): Promise<number> {
       frameTimeoutMs: options.frameTimeoutMs,
       nack: options.nack,
       wire: options.wire,
+      key: options.key,
+      lockedStreamId: options.streamId,
+      followNewest: options.followNewest,
+      allowFrom: options.allowFrom,
     }, (frame) => {
       framesSeen++;
       streamId = frame.streamId;
@@ -173,6 +177,7 @@ async function main(args: string[]): Promise<number> {
           framesComplete: summary.frames.complete,
           framesDropped: summary.frames.dropped,
           latencyP50Ms: presentedLatencyMs?.p50 ?? summary.latencyMs?.p50 ?? null,
+          problem: summary.problem,
         });
       }
     }

@@ -16,6 +16,8 @@ import { listCameras } from "./lib/io/devices.ts";
 import { doctorMain } from "./lib/io/doctor_checks.ts";
 import { captureOs, startFfmpegCapture } from "./lib/io/ffmpeg_capture.ts";
 import { PacedSender } from "./lib/io/paced_sender.ts";
+import { NackOpener, SealingSender } from "./lib/io/sealing_sender.ts";
+import { DatagramSealer, SEAL_OVERHEAD_BYTES } from "./lib/crypto/datagram_seal.ts";
 import { openSenderSockets } from "./lib/io/multicast.ts";
 import { RetransmitHistory } from "./lib/retransmit_history.ts";
 import { formatSenderStatus, SenderReporter } from "./lib/sender_report.ts";
@@ -84,6 +86,10 @@ async function stream(options: SenderOptions): Promise<number> {
   const streamId = crypto.getRandomValues(new Uint32Array(1))[0];
   const fec = options.fec;
   const history = options.nack ? new RetransmitHistory(streamId) : null;
+  // --key: seal at the socket layer, so retransmitted copies get fresh nonces too.
+  const sealer = options.key === null ? null : await DatagramSealer.create(options.key);
+  const link = sealer === null ? sockets : new SealingSender(sockets, sealer);
+  const nackOpener = options.key === null ? null : new NackOpener(options.key);
   const { packetizer, fecCounters } = createPacketizer({
     mode: options.wire,
     streamId,
@@ -91,16 +97,23 @@ async function stream(options: SenderOptions): Promise<number> {
     fec,
     history,
     nowMs: () => performance.now(),
+    reserveBytes: sealer === null ? 0 : SEAL_OVERHEAD_BYTES,
   });
   if (options.sdpPath !== null) writeSdpFile(options.sdpPath, options);
   if (options.wire === "legacy") status.log(legacyNote(options.maxDatagramBytes));
-  const sender = new PacedSender(packetizer, sockets, options.fps);
+  const sender = new PacedSender(packetizer, link, options.fps);
+  const answerNack = (nack: Uint8Array, destination: number) => {
+    const again = history!.answer(nack, performance.now());
+    for (const copy of again) link.sendTo(copy, destination);
+  };
   // Replies on the sending sockets: NACKs get answered at once, outside the frame pacing.
   const receiving = sockets.receive((datagram, destination) => {
     if (history === null || !RetransmitHistory.isNack(datagram)) return;
     if (destination < 0) return history.refuseUnknownSource();
-    const again = history.answer(datagram, performance.now());
-    for (const copy of again) sockets.sendTo(copy, destination);
+    if (nackOpener === null) return answerNack(datagram, destination);
+    nackOpener.open(datagram, performance.now()).then((nack) => {
+      if (nack !== null) answerNack(nack, destination);
+    });
   });
   const save = options.savePath ? createOutputFile(options.savePath, "--save") : null;
   let stopRequested = false;
@@ -125,7 +138,9 @@ async function stream(options: SenderOptions): Promise<number> {
         streamId.toString(16).padStart(8, "0")
       }, ${options.wire} wire, datagrams <= ${options.maxDatagramBytes} bytes, FEC ${
         fec ? describeFecSetting(fec) : "off"
-      }, NACK ${options.nack ? "answered" : "off"})`,
+      }, NACK ${options.nack ? "answered" : "off"}, ${
+        sealer ? "sealed with AES-256-GCM" : "not encrypted"
+      })`,
   );
 
   const reporter = new SenderReporter(performance.now());
@@ -135,6 +150,7 @@ async function stream(options: SenderOptions): Promise<number> {
       const recovery = {
         fec: fec ? fecCounters : null,
         retransmit: history ? { ...history.counters } : null,
+        nacksRefused: nackOpener ? { ...nackOpener.counters } : null,
       };
       console.log(JSON.stringify({ ...summary, ...recovery }));
     }

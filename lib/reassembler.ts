@@ -43,6 +43,14 @@ export interface ReassemblerOptions {
   frameTimeoutMs: number;
   /** Another stream may take over after the current one has been silent this long. */
   streamIdleMs: number;
+  /** Follow only this stream id; others are dropped as `otherStream` (null: the first seen). */
+  lockedStreamId: number | null;
+  /**
+   * Switch at once to a stream id not seen before (a restarted sender takes over without waiting
+   * for `streamIdleMs`). Streams seen before never take over again while another is active, so
+   * an old sender still running cannot flip the receiver back and forth.
+   */
+  followNewest: boolean;
 }
 
 /** Defaults: room for a few 4K frames, a frame given up after 250 ms. */
@@ -52,7 +60,12 @@ export const DEFAULT_REASSEMBLER_OPTIONS: ReassemblerOptions = {
   maxBytesInFlight: 32 * 1024 * 1024,
   frameTimeoutMs: 250,
   streamIdleMs: 500,
+  lockedStreamId: null,
+  followNewest: false,
 };
+
+/** Stream ids a `followNewest` reassembler remembers as already seen (oldest forgotten first). */
+export const MAX_REMEMBERED_STREAMS = 16;
 
 /** A frame whose fragments all arrived. */
 export interface CompleteFrame {
@@ -166,6 +179,7 @@ export class Reassembler {
   #bytesInFlight = 0;
   #streamId: number | null = null;
   #streamLastSeenMs = 0;
+  readonly #seenStreams = new Set<number>();
   #lastEmittedSeq: number | null = null;
   /** Counters since construction; read them, do not write them. */
   readonly counters: ReassemblerCounters = {
@@ -221,8 +235,13 @@ export class Reassembler {
     } else if (header.type !== PacketType.Fragment) return this.#drop("unknownType");
 
     if (header.streamId !== this.#streamId) {
+      const { lockedStreamId, followNewest } = this.#options;
+      if (lockedStreamId !== null && header.streamId !== lockedStreamId) {
+        return this.#drop("otherStream");
+      }
       const idle = nowMs - this.#streamLastSeenMs >= this.#options.streamIdleMs;
-      if (this.#streamId !== null && !idle) return this.#drop("otherStream");
+      const newcomer = followNewest && !this.#seenStreams.has(header.streamId);
+      if (this.#streamId !== null && !idle && !newcomer) return this.#drop("otherStream");
       this.#switchStream(header.streamId);
     }
     this.#streamLastSeenMs = nowMs;
@@ -425,6 +444,12 @@ export class Reassembler {
 
   #switchStream(streamId: number): void {
     if (this.#streamId !== null) this.counters.streamSwitches++;
+    if (this.#options.followNewest) {
+      if (this.#seenStreams.size >= MAX_REMEMBERED_STREAMS) {
+        this.#seenStreams.delete(this.#seenStreams.values().next().value!);
+      }
+      this.#seenStreams.add(streamId);
+    }
     for (const frame of this.#frames.values()) this.#discard(frame, "streamSwitch");
     this.#streamId = streamId;
     this.#lastEmittedSeq = null;

@@ -41,6 +41,36 @@ export interface ReceiverReport {
   streamId: string | null;
   /** What loss recovery did since start (zeros when the depacketizer has no such counters). */
   recovery: RecoveryReport;
+  /**
+   * Why no frame came in the last interval although datagrams did (wrong key, missing key, ...),
+   * or null. See {@linkcode streamProblem}.
+   */
+  problem: string | null;
+}
+
+/** Shown when sealed datagrams arrive but none opens: the passphrases differ. */
+export const AUTH_FAILED_PROBLEM = "datagrams are arriving but fail authentication: check --key";
+
+/**
+ * Why datagrams arrive but make no frame, from the drops of one interval, or null: only said when
+ * no frame completed in the interval, so the odd forged datagram never hides a working stream.
+ */
+export function streamProblem(
+  framesInInterval: number,
+  dropsInInterval: Record<string, number>,
+): string | null {
+  if (framesInInterval > 0) return null;
+  const count = (reason: string) => dropsInInterval[reason] ?? 0;
+  if (count("authFailed") > 0) return AUTH_FAILED_PROBLEM;
+  if (count("encrypted") > 0) {
+    return "datagrams are arriving encrypted: start udpcam-recv with the sender's --key";
+  }
+  if (count("unauthenticated") > 0) {
+    return "datagrams are arriving unencrypted but --key is set: give the sender the same --key";
+  }
+  if (count("notAllowed") > 0) return "datagrams are arriving from a source --allow-from refuses";
+  if (count("otherStream") > 0) return "datagrams are arriving from another stream than --stream";
+  return null;
 }
 
 /** Loss recovery since start: FEC repairs, retransmissions that filled holes, NACKs sent. */
@@ -82,6 +112,8 @@ function sum(record: Record<string, number>, keys?: string[]): number {
 export class ReceiverReporter {
   readonly #startMs: number;
   readonly #rates: RateMeter;
+  #lastDrops: Record<string, number> = {};
+  #lastFrames = 0;
 
   /** @param startMs When the receiver started (performance.now()). */
   constructor(startMs: number) {
@@ -104,6 +136,13 @@ export class ReceiverReporter {
       frameDrops: {},
     };
     const rates = this.#rates.sample(nowMs, c.framesComplete, c.bytesReceived);
+    const dropsInInterval: Record<string, number> = {};
+    for (const [reason, value] of Object.entries(c.datagramDrops)) {
+      dropsInInterval[reason] = value - (this.#lastDrops[reason] ?? 0);
+    }
+    const problem = streamProblem(c.framesComplete - this.#lastFrames, dropsInInterval);
+    this.#lastDrops = { ...c.datagramDrops };
+    this.#lastFrames = c.framesComplete;
     return {
       elapsedS: round2((nowMs - this.#startMs) / 1000),
       frames: {
@@ -122,6 +161,7 @@ export class ReceiverReporter {
       latencyMs,
       streamId: streamId === null ? null : `0x${(streamId >>> 0).toString(16).padStart(8, "0")}`,
       recovery: recoveryOf(c),
+      problem,
     };
   }
 }
@@ -140,7 +180,9 @@ export function formatReceiverStatus(listen: string, report: ReceiverReport): st
   const recovered = fecFrames + retransmittedFrames > 0
     ? ` | repaired ${fecFrames} by FEC, ${retransmittedFrames} by NACK`
     : "";
-  const waiting = frames.complete === 0
+  const waiting = report.problem !== null
+    ? ` | ${report.problem}`
+    : frames.complete === 0
     ? datagrams.received === 0 ? " | waiting for stream" : " | datagrams arriving, no frame yet"
     : "";
   return `udpcam-recv ${listen} | ${report.fps.toFixed(1)} fps ${

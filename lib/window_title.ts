@@ -22,6 +22,8 @@ export interface WindowTitleInput {
   latencyP50Ms: number | null;
   /** Size of the frame on screen, when one is shown. */
   frameSize: { width: number; height: number } | null;
+  /** While waiting: why datagrams make no frame (e.g. a wrong --key), from lib/receiver_report.ts. */
+  problem?: string | null;
 }
 
 /** Product name at the start of every title, so window managers and xdotool find the window. */
@@ -38,7 +40,10 @@ export class WindowTitle {
     const dropped = input.framesDropped - this.#lastDropped;
     this.#lastComplete = input.framesComplete;
     this.#lastDropped = input.framesDropped;
-    if (input.waiting) return `${TITLE_PREFIX} - waiting for stream on ${input.listen}`;
+    if (input.waiting) {
+      const problem = input.problem ? `: ${input.problem}` : "";
+      return `${TITLE_PREFIX} - waiting for stream on ${input.listen}${problem}`;
+    }
     const lostPct = complete + dropped === 0 ? 0 : (100 * dropped) / (complete + dropped);
     const size = input.frameSize ? ` ${input.frameSize.width}x${input.frameSize.height}` : "";
     const latency = input.latencyP50Ms === null

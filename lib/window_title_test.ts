@@ -38,3 +38,22 @@ Deno.test("snapshot names: UTC time, frame number, collision suffix", () => {
   equal(snapshotFileName(ms, 42), "udpcam-20240131-235958-007-f42.jpg");
   equal(snapshotFileName(ms, -1, 3), "udpcam-20240131-235958-007-f4294967295-3.jpg");
 });
+
+Deno.test("the waiting title says why datagrams make no frame", () => {
+  const title = new WindowTitle().format({
+    listen: "0.0.0.0:12345",
+    waiting: true,
+    fps: 0,
+    mbps: 1,
+    framesComplete: 0,
+    framesDropped: 0,
+    latencyP50Ms: null,
+    frameSize: null,
+    problem: "datagrams are arriving but fail authentication: check --key",
+  });
+  equal(
+    title,
+    "udpcam - waiting for stream on 0.0.0.0:12345: datagrams are arriving but fail " +
+      "authentication: check --key",
+  );
+});

@@ -111,9 +111,18 @@ export const Flags = {
    * it changes nothing else, so the bytes after the header are those of the first copy.
    */
   Retransmission: 0x01,
+  /**
+   * A datagram sealed with AES-256-GCM (lib/crypto/datagram_seal.ts, docs/protocol_security.md).
+   * Receivers open it before anything else; {@linkcode decodeHeader} refuses it (reason `flags`),
+   * so sealed bytes never reach the reassembler.
+   */
+  Encrypted: 0x02,
 } as const;
 
-/** Bit mask of the flags this version understands. */
+/**
+ * Bit mask of the flags {@linkcode decodeHeader} accepts. Encrypted is not among them: it is
+ * handled (and cleared) by the opener before decoding.
+ */
 export const KNOWN_FLAGS = Flags.Retransmission;
 
 /** The decoded fields of a v1 header. */

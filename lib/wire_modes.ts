@@ -39,6 +39,11 @@ export interface SenderWireSettings {
   history: RetransmitHistory | null;
   /** The clock for the history, in ms. */
   nowMs: () => number;
+  /**
+   * v1 only: bytes the socket layer adds to every datagram after packetizing (the seal of
+   * `--key`, lib/crypto/datagram_seal.ts); fragments are cut this much smaller. Default 0.
+   */
+  reserveBytes?: number;
 }
 
 /** Counters of the parity a v1 packetizer added. */
@@ -71,9 +76,10 @@ export function createPacketizer(settings: SenderWireSettings): {
   }
   const { fec, history } = settings;
   // Parity datagrams carry 4 bytes of FEC fields more than the largest fragment.
+  const roomBytes = settings.maxDatagramBytes - (settings.reserveBytes ?? 0);
   const fragmenter = new V1Packetizer(
     settings.streamId,
-    fec ? settings.maxDatagramBytes - PARITY_FIELDS_BYTES : settings.maxDatagramBytes,
+    fec ? roomBytes - PARITY_FIELDS_BYTES : roomBytes,
   );
   const packetizer: FramePacketizer = {
     packetize(frame, captureUs) {
@@ -95,11 +101,15 @@ export function createPacketizer(settings: SenderWireSettings): {
  */
 export function createDepacketizer(
   mode: WireMode,
-  options: { frameTimeoutMs: number },
+  options: { frameTimeoutMs: number; lockedStreamId?: number | null; followNewest?: boolean },
 ): { depacketizer: FrameDepacketizer; followedStream: () => number | null } {
   switch (mode) {
     case "v1": {
-      const reassembler = new Reassembler({ frameTimeoutMs: options.frameTimeoutMs });
+      const reassembler = new Reassembler({
+        frameTimeoutMs: options.frameTimeoutMs,
+        lockedStreamId: options.lockedStreamId ?? null,
+        followNewest: options.followNewest ?? false,
+      });
       return { depacketizer: reassembler, followedStream: () => reassembler.streamId };
     }
     case "legacy":

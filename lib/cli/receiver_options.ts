@@ -9,11 +9,13 @@ import type { DecoderChoice } from "../decode/select_decoder.ts";
 import { validateHttpToken } from "../http_token.ts";
 import { WIRE_MODES, type WireMode } from "../wire_modes.ts";
 import { intFlag, numberFlag, parseFlags, usageError } from "./flags.ts";
+import { KEY_HELP, resolveKey } from "./key_option.ts";
 import {
   RECEIVER_MULTICAST_HELP,
   type ReceiverMulticastOptions,
   receiverMulticastOptions,
 } from "./multicast_options.ts";
+import { type AddressRule, parseAddressRule } from "../address_filter.ts";
 
 const PROGRAM = "udpcam-recv";
 
@@ -57,6 +59,14 @@ export interface ReceiverOptions extends ReceiverMulticastOptions {
   vsync: boolean;
   /** Folder where `s` in the window saves the frame on screen. */
   saveDir: string;
+  /** Passphrase the sender seals with (--key, --key-file, UDPCAM_KEY), or null: plain. */
+  key: string | null;
+  /** Follow only this stream id (--stream), or null: the first one seen. */
+  streamId: number | null;
+  /** Switch at once to any stream not seen before (--follow-newest). */
+  followNewest: boolean;
+  /** Take datagrams only from these sources (--allow-from); empty: from anyone. */
+  allowFrom: AddressRule[];
 }
 
 const DECODER_CHOICES: readonly DecoderChoice[] = ["auto", "turbo", "wasm"];
@@ -77,6 +87,15 @@ ${RECEIVER_MULTICAST_HELP}
                         (RTP/JPEG from GStreamer rtpjpegpay, ffmpeg -f rtp, or udpcam-send --wire rtp)
   --no-nack             never ask the sender to resend lost datagrams (by default the receiver
                         asks for what is missing while the frame can still be shown)
+
+Who may send (--wire v1)
+  --allow-from ADDR[/PREFIX]  take datagrams only from these sources (repeatable; IPv4 or IPv6,
+                        e.g. 192.168.1.20 or 10.0.0.0/8); others are dropped and counted
+  --stream ID           follow only this stream id (hex, as the sender prints it, e.g. 0x1a2b3c4d);
+                        by default the first stream seen, until it is silent for 0.5 s
+  --follow-newest       switch at once to any new stream (a restarted sender takes over)
+
+${KEY_HELP}
 
 Window (keys: f or double-click fullscreen, s save frame, q or Esc quit)
   --decoder NAME        auto, turbo or wasm (default auto: libjpeg-turbo, else WebAssembly)
@@ -108,7 +127,11 @@ Exit codes: 0 stopped by Ctrl-C/SIGTERM/--frames/--duration, 1 runtime error (po
 missing library), 2 bad command line.`;
 
 /** Parses the receiver's command line. Throws a UserError naming the flag on bad input. */
-export function parseReceiverArgs(args: string[]): ReceiverCommand {
+export function parseReceiverArgs(
+  args: string[],
+  env: (name: string) => string | undefined = () => undefined,
+  readTextFile: (path: string) => string = (path) => Deno.readTextFileSync(path),
+): ReceiverCommand {
   const flags = parseFlags(PROGRAM, args, {
     listen: { type: "string" },
     "frame-timeout-ms": { type: "string" },
@@ -127,6 +150,11 @@ export function parseReceiverArgs(args: string[]): ReceiverCommand {
     wire: { type: "string" },
     http: { type: "string" },
     "http-token": { type: "string" },
+    key: { type: "string" },
+    "key-file": { type: "string" },
+    stream: { type: "string" },
+    "follow-newest": { type: "boolean" },
+    "allow-from": { type: "string", multiple: true },
     help: { type: "boolean", short: "h" },
   });
   if (flags.help) return { kind: "help" };
@@ -191,6 +219,42 @@ export function parseReceiverArgs(args: string[]): ReceiverCommand {
       vsync: !(flags["no-vsync"] ?? false),
       saveDir: flags["save-dir"] ?? ".",
       ...receiverMulticastOptions(PROGRAM, listen, flags["multicast-if"]),
+      key: resolveKey(PROGRAM, {
+        key: flags.key,
+        keyFile: flags["key-file"],
+        env,
+        readTextFile,
+        wire,
+      }),
+      ...streamChoice(wire, flags.stream, flags["follow-newest"] ?? false),
+      allowFrom: (flags["allow-from"] ?? []).map((text) => {
+        const rule = parseAddressRule(text);
+        if (typeof rule === "string") throw usageError(PROGRAM, `--allow-from ${rule}`);
+        return rule;
+      }),
     },
   };
+}
+
+/** `--stream ID` and `--follow-newest`: v1 only, and not together. */
+function streamChoice(
+  wire: WireMode,
+  stream: string | undefined,
+  followNewest: boolean,
+): { streamId: number | null; followNewest: boolean } {
+  if ((stream !== undefined || followNewest) && wire !== "v1") {
+    throw usageError(PROGRAM, "--stream and --follow-newest need --wire v1 (stream ids)");
+  }
+  if (stream !== undefined && followNewest) {
+    throw usageError(PROGRAM, "choose one: --stream ID (follow one) or --follow-newest");
+  }
+  if (stream === undefined) return { streamId: null, followNewest };
+  const match = /^(?:0x)?([0-9a-f]{1,8})$/i.exec(stream.trim());
+  if (!match) {
+    throw usageError(
+      PROGRAM,
+      `--stream must be a hex stream id such as 0x1a2b3c4d, got "${stream}"`,
+    );
+  }
+  return { streamId: parseInt(match[1], 16), followNewest: false };
 }

@@ -10,6 +10,7 @@ import { DEFAULT_FEC_SETTING, type FecSetting, fecSettingProblem } from "../fec.
 import type { Source } from "../ffmpeg_args.ts";
 import { DEFAULT_DATAGRAM_BYTES, MAX_UDP_PAYLOAD_BYTES, MIN_DATAGRAM_BYTES } from "../wire.ts";
 import { intFlag, numberFlag, parseFlags, sizeFlag, usageError } from "./flags.ts";
+import { KEY_HELP, resolveKey } from "./key_option.ts";
 import {
   SENDER_MULTICAST_HELP,
   type SenderMulticastOptions,
@@ -63,6 +64,10 @@ export interface SenderOptions extends SenderMulticastOptions {
   statsJson: boolean;
   /** The ffmpeg program to run. */
   ffmpegPath: string;
+  /** Passphrase sealing every datagram (--key, --key-file, UDPCAM_KEY), or null: plain. */
+  key: string | null;
+  /** Restart capture with backoff when ffmpeg exits, instead of exiting. */
+  retry: boolean;
 }
 
 /** `--help` text. */
@@ -101,7 +106,11 @@ Picture
   --passthrough         forward the camera's own MJPEG without re-encoding (lowest CPU);
                         --size and --quality then only ask the camera
 
+${KEY_HELP}
+
 Run
+  --retry               when ffmpeg exits (crash, camera unplugged), restart it with backoff
+                        (0.5 s doubling to 10 s) instead of exiting; same stream id
   --frames N            stop after N frames
   --duration SECONDS    stop after this long
   --save FILE.mjpeg     also write every frame read from ffmpeg to FILE (play: ffplay FILE)
@@ -123,6 +132,7 @@ Exit codes: 0 done or stopped by Ctrl-C/SIGTERM, 1 runtime error (ffmpeg, camera
 export function parseSenderArgs(
   args: string[],
   env: (name: string) => string | undefined = () => undefined,
+  readTextFile: (path: string) => string = (path) => Deno.readTextFileSync(path),
 ): SenderCommand {
   const flags = parseFlags(PROGRAM, withFecDefault(args), {
     to: { type: "string", multiple: true },
@@ -147,6 +157,9 @@ export function parseSenderArgs(
     save: { type: "string" },
     "stats-json": { type: "boolean" },
     ffmpeg: { type: "string" },
+    key: { type: "string" },
+    "key-file": { type: "string" },
+    retry: { type: "boolean" },
     version: { type: "boolean" },
     doctor: { type: "boolean" },
     help: { type: "boolean", short: "h" },
@@ -240,6 +253,14 @@ export function parseSenderArgs(
       statsJson: flags["stats-json"] ?? false,
       ffmpegPath,
       ...senderMulticastOptions(PROGRAM, destinations, flags.ttl, flags["multicast-if"]),
+      key: resolveKey(PROGRAM, {
+        key: flags.key,
+        keyFile: flags["key-file"],
+        env,
+        readTextFile,
+        wire,
+      }),
+      retry: flags.retry ?? false,
     },
   };
 }

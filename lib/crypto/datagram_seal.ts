@@ -8,6 +8,8 @@
  * | header (30, flag 0x02 set) | salt (16) | counter (8) | ciphertext (n) | tag (16) |
  * ```
  *
+ * A sealed NACK keeps its 16 fixed bytes in clear instead of 30 (see {@linkcode clearHeaderBytes}).
+ *
  * - The session key is PBKDF2-SHA256(passphrase, salt, iterations). Each sender start draws a new
  *   random salt, so a restarted sender never reuses a key, whatever its counter does.
  * - The nonce is 4 zero bytes followed by the 64-bit counter, which goes up by one per sealed
@@ -20,10 +22,10 @@
  */
 
 import { ReplayWindow } from "./replay_window.ts";
-import { HEADER_BYTES } from "../wire.ts";
+import { Flags, HEADER_BYTES, NACK_FIXED_BYTES, PacketType } from "../wire.ts";
 
 /** Header flag bit (byte 4) marking a sealed datagram. */
-export const ENCRYPTED_FLAG = 0x02;
+export const ENCRYPTED_FLAG = Flags.Encrypted;
 /** Bytes of the per-session salt carried in every sealed datagram. */
 export const SALT_BYTES = 16;
 /** Bytes of the datagram counter. */
@@ -36,6 +38,15 @@ export const SEAL_OVERHEAD_BYTES = SALT_BYTES + COUNTER_BYTES + TAG_BYTES;
 export const DEFAULT_KDF_ITERATIONS = 210_000;
 
 const FLAGS_OFFSET = 4;
+const TYPE_OFFSET = 3;
+
+/**
+ * Bytes left in clear (and authenticated) at the start of a datagram: the 16 fixed bytes of a
+ * NACK, the 30-byte header of everything else. Both keep the type at byte 3 and flags at byte 4.
+ */
+export function clearHeaderBytes(datagram: Uint8Array): number {
+  return datagram[TYPE_OFFSET] === PacketType.Nack ? NACK_FIXED_BYTES : HEADER_BYTES;
+}
 const TWO_POW_32 = 0x1_0000_0000;
 
 /** Derives the AES-256-GCM key for `salt` from `passphrase`. */
@@ -95,16 +106,17 @@ export class DatagramSealer {
 
   /** Returns the sealed form of the plain v1 datagram `plain` (header + payload). */
   async seal(plain: Uint8Array): Promise<Uint8Array> {
-    if (plain.length < HEADER_BYTES) {
+    const headerBytes = plain.length > TYPE_OFFSET ? clearHeaderBytes(plain) : HEADER_BYTES;
+    if (plain.length < headerBytes) {
       throw new RangeError("Cannot seal: datagram shorter than a header");
     }
     const counter = this.#counter++;
-    const prefixBytes = HEADER_BYTES + SALT_BYTES + COUNTER_BYTES;
+    const prefixBytes = headerBytes + SALT_BYTES + COUNTER_BYTES;
     const aad = new Uint8Array(prefixBytes);
-    aad.set(plain.subarray(0, HEADER_BYTES));
+    aad.set(plain.subarray(0, headerBytes));
     aad[FLAGS_OFFSET] |= ENCRYPTED_FLAG;
-    aad.set(this.#salt, HEADER_BYTES);
-    aad.set(nonceFor(counter).subarray(4), HEADER_BYTES + SALT_BYTES);
+    aad.set(this.#salt, headerBytes);
+    aad.set(nonceFor(counter).subarray(4), headerBytes + SALT_BYTES);
     const sealed = new Uint8Array(
       await crypto.subtle.encrypt(
         {
@@ -114,7 +126,7 @@ export class DatagramSealer {
           tagLength: TAG_BYTES * 8,
         },
         this.#key,
-        plain.subarray(HEADER_BYTES) as Uint8Array<ArrayBuffer>,
+        plain.subarray(headerBytes) as Uint8Array<ArrayBuffer>,
       ),
     );
     const out = new Uint8Array(prefixBytes + sealed.length);
@@ -187,18 +199,19 @@ export class DatagramOpener {
 
   /** Returns the plain datagram (header with the Encrypted flag cleared, then payload). */
   async open(sealed: Uint8Array, nowMs: number): Promise<OpenResult> {
-    const prefixBytes = HEADER_BYTES + SALT_BYTES + COUNTER_BYTES;
-    if (sealed.length < HEADER_BYTES) return { ok: false, reason: "short" };
+    if (sealed.length < NACK_FIXED_BYTES) return { ok: false, reason: "short" };
     if ((sealed[FLAGS_OFFSET] & ENCRYPTED_FLAG) === 0) return { ok: false, reason: "notEncrypted" };
+    const headerBytes = clearHeaderBytes(sealed);
+    const prefixBytes = headerBytes + SALT_BYTES + COUNTER_BYTES;
     if (sealed.length < prefixBytes + TAG_BYTES) return { ok: false, reason: "short" };
-    const salt = sealed.subarray(HEADER_BYTES, HEADER_BYTES + SALT_BYTES);
+    const salt = sealed.subarray(headerBytes, headerBytes + SALT_BYTES);
     const saltHex = hex(salt);
     const session = this.#sessions.get(saltHex);
     if (!session) {
       this.#considerDeriving(saltHex, salt, nowMs);
       return { ok: false, reason: "keyPending" };
     }
-    const view = new DataView(sealed.buffer, sealed.byteOffset + HEADER_BYTES + SALT_BYTES, 8);
+    const view = new DataView(sealed.buffer, sealed.byteOffset + headerBytes + SALT_BYTES, 8);
     const counter = view.getUint32(0) * TWO_POW_32 + view.getUint32(4);
     if (!session.replay.check(counter)) return { ok: false, reason: "replay" };
     let plain: ArrayBuffer;
@@ -220,10 +233,10 @@ export class DatagramOpener {
     if (!session.replay.check(counter)) return { ok: false, reason: "replay" };
     session.replay.accept(counter);
     session.lastUsedMs = nowMs;
-    const out = new Uint8Array(HEADER_BYTES + plain.byteLength);
-    out.set(sealed.subarray(0, HEADER_BYTES));
+    const out = new Uint8Array(headerBytes + plain.byteLength);
+    out.set(sealed.subarray(0, headerBytes));
     out[FLAGS_OFFSET] &= ~ENCRYPTED_FLAG;
-    out.set(new Uint8Array(plain), HEADER_BYTES);
+    out.set(new Uint8Array(plain), headerBytes);
     return { ok: true, datagram: out, salt: saltHex };
   }
 

@@ -7,7 +7,7 @@ import {
   SEAL_OVERHEAD_BYTES,
 } from "./datagram_seal.ts";
 import { fragmentFrame } from "../fragmenter.ts";
-import { HEADER_BYTES } from "../wire.ts";
+import { encodeNack, HEADER_BYTES } from "../wire.ts";
 import { Prng } from "../prng.ts";
 
 const ITERATIONS = 1000; // fast for tests; the programs use DEFAULT_KDF_ITERATIONS
@@ -116,4 +116,21 @@ Deno.test("a flood of forged salts does not keep a real sender's key from being 
   }
   equal(opened, 1, "the real stream never got its key");
   ok(opener.sessionCount <= 4);
+});
+
+Deno.test("a NACK (16-byte header) seals and opens like any datagram", async () => {
+  const nack = encodeNack({
+    streamId: 9,
+    frameSeq: 3,
+    fragmentCount: 10,
+    ranges: [{ first: 2, count: 3 }],
+  });
+  const sealer = await DatagramSealer.create("correct horse", { iterations: ITERATIONS });
+  const opener = new DatagramOpener("correct horse", { iterations: ITERATIONS });
+  const sealed = await sealer.seal(nack);
+  equal(sealed.length, nack.length + SEAL_OVERHEAD_BYTES);
+  deepStrictEqual(sealed.subarray(0, 4), nack.subarray(0, 4));
+  const opened = await openWhenReady(opener, sealed);
+  ok(opened.ok);
+  if (opened.ok) deepStrictEqual(opened.datagram, nack);
 });

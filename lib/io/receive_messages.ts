@@ -5,6 +5,7 @@
  */
 
 import type { HostPort } from "../address.ts";
+import type { AddressRule } from "../address_filter.ts";
 import type { DepacketizerCounters } from "../wire_mode.ts";
 import type { WireMode } from "../wire_modes.ts";
 
@@ -23,6 +24,14 @@ export interface ReceiveSettings {
   nack: boolean;
   /** The wire format to expect. */
   wire: WireMode;
+  /** Passphrase to open sealed datagrams and seal NACKs with (`--key`), or null. */
+  key?: string | null;
+  /** Follow only this stream id (`--stream`), or null. */
+  lockedStreamId?: number | null;
+  /** Switch at once to any new stream (`--follow-newest`). */
+  followNewest?: boolean;
+  /** Take datagrams only from these sources (`--allow-from`); empty or absent: anyone. */
+  allowFrom?: AddressRule[];
 }
 
 /** Main thread → worker. */

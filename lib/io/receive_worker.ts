@@ -18,6 +18,9 @@ import { createDepacketizer } from "../wire_modes.ts";
 import type { FrameDepacketizer } from "../wire_mode.ts";
 import { epochMicros } from "../stats.ts";
 import { encodeNack } from "../wire.ts";
+import { AddressFilter } from "../address_filter.ts";
+import { DatagramOpener, DatagramSealer } from "../crypto/datagram_seal.ts";
+import { MAX_PENDING_OPENS, ReceivePath } from "../receive_path.ts";
 import type { FromReceiveWorker, ToReceiveWorker } from "./receive_messages.ts";
 import { listenUdp } from "./udp.ts";
 import { isMulticast } from "../multicast.ts";
@@ -38,6 +41,11 @@ let tracker: NackTracker | null = null;
 let source: Deno.NetAddr | null = null;
 let nackSendErrors = 0;
 let stopped = false;
+/** Filter, opener and depacketizer in one (lib/receive_path.ts). */
+let path: ReceivePath<Deno.NetAddr> | null = null;
+/** Seals NACKs with `--key` (null until its key is derived, or without a key). */
+let nackSealer: DatagramSealer | null = null;
+let keyed = false;
 
 function post(message: FromReceiveWorker, transfer: Transferable[] = []): void {
   self.postMessage(message, transfer);
@@ -47,14 +55,14 @@ function postCounters(final: boolean): void {
   if (!depacketizer) return;
   // The NACK counters ride along; lib/receiver_report.ts reads them when present.
   const counters = {
-    ...depacketizer.counters,
+    ...(path?.counters ?? depacketizer.counters),
     nacksSent: tracker?.counters.nacksSent ?? 0,
     nackSendErrors,
   };
   post({ type: "counters", counters, final });
 }
 
-async function receiveLoop(socket: Deno.DatagramConn, frames: FrameDepacketizer): Promise<void> {
+async function receiveLoop(socket: Deno.DatagramConn, datagrams: ReceivePath<Deno.NetAddr>) {
   const buffer = new Uint8Array(RECEIVE_BUFFER_BYTES);
   while (!stopped) {
     let datagram: Uint8Array;
@@ -66,22 +74,32 @@ async function receiveLoop(socket: Deno.DatagramConn, frames: FrameDepacketizer)
       // ICMP errors surface here on some systems; they are not fatal for a receiver.
       continue;
     }
-    const nowMs = performance.now();
-    const frame = frames.push(datagram, nowMs);
-    if (tracker) {
-      if (tracker.observe(datagram, nowMs, followedStream())) source = from as Deno.NetAddr;
-      if (frame) tracker.completed(frame.streamId, frame.frameSeq);
-    }
-    if (frame) {
-      post({
-        type: "frame",
-        streamId: frame.streamId,
-        frameSeq: frame.frameSeq,
-        captureUs: frame.captureUs,
-        completeUs: epochMicros(),
-        bytes: frame.bytes,
-      }, [frame.bytes.buffer as ArrayBuffer]);
-    }
+    datagrams.push(datagram, from as Deno.NetAddr, performance.now());
+    if (datagrams.pending >= MAX_PENDING_OPENS) await datagrams.waitForRoom();
+  }
+  await datagrams.idle();
+}
+
+/** Every datagram the depacketizer took, in arrival order (after opening, with `--key`). */
+function delivered(
+  datagram: Uint8Array,
+  frame: ReturnType<FrameDepacketizer["push"]>,
+  from: Deno.NetAddr,
+): void {
+  const nowMs = performance.now();
+  if (tracker) {
+    if (tracker.observe(datagram, nowMs, followedStream())) source = from;
+    if (frame) tracker.completed(frame.streamId, frame.frameSeq);
+  }
+  if (frame) {
+    post({
+      type: "frame",
+      streamId: frame.streamId,
+      frameSeq: frame.frameSeq,
+      captureUs: frame.captureUs,
+      completeUs: epochMicros(),
+      bytes: frame.bytes,
+    }, [frame.bytes.buffer as ArrayBuffer]);
   }
 }
 
@@ -93,8 +111,15 @@ function startNackTimer(socket: Deno.DatagramConn, nacks: NackTracker): void {
     }
     if (nacks.framesTracked === 0 || source === null) return;
     const to = source;
+    // With --key, NACKs are sealed too (the sender drops plain ones); none before the key is ready.
+    if (keyed && nackSealer === null) return;
+    const sealer = nackSealer;
     for (const nack of nacks.poll(performance.now())) {
-      socket.send(encodeNack(nack), to).catch(() => nackSendErrors++);
+      const plain = encodeNack(nack);
+      const sent = sealer === null
+        ? socket.send(plain, to)
+        : sealer.seal(plain).then((sealed) => socket.send(sealed, to));
+      sent.catch(() => nackSendErrors++);
     }
   }, NACK_POLL_MS);
 }
@@ -117,7 +142,23 @@ self.onmessage = async (event: MessageEvent<ToReceiveWorker>) => {
     }
     ({ depacketizer, followedStream } = createDepacketizer(message.wire, {
       frameTimeoutMs: message.frameTimeoutMs,
+      lockedStreamId: message.lockedStreamId ?? null,
+      followNewest: message.followNewest ?? false,
     }));
+    const key = message.key ?? null;
+    keyed = key !== null;
+    if (key !== null) {
+      DatagramSealer.create(key).then((sealer) => nackSealer = sealer);
+    }
+    const rules = message.allowFrom ?? [];
+    path = new ReceivePath<Deno.NetAddr>({
+      depacketizer,
+      opener: key === null ? null : new DatagramOpener(key),
+      filter: rules.length > 0 ? new AddressFilter(rules) : null,
+      sealable: message.wire === "v1",
+      nowMs: () => performance.now(),
+      onDelivered: delivered,
+    });
     if (message.nack && message.wire === "v1") {
       tracker = new NackTracker({ frameTimeoutMs: message.frameTimeoutMs });
       startNackTimer(conn, tracker);
@@ -130,7 +171,7 @@ self.onmessage = async (event: MessageEvent<ToReceiveWorker>) => {
       depacketizer?.expire(performance.now());
       postCounters(false);
     }, COUNTERS_EVERY_MS);
-    receiveLoop(conn, depacketizer).finally(() => {
+    receiveLoop(conn, path).finally(() => {
       clearInterval(timer);
       postCounters(true);
     });

@@ -25,6 +25,7 @@ import { StreamDisplay } from "./lib/sdl/stream_display.ts";
 import { VideoWindow } from "./lib/sdl/video_window.ts";
 import { LatencyWindow } from "./lib/stats.ts";
 import { StatusLine } from "./lib/status_line.ts";
+import { parseJpeg } from "./lib/jpeg_parse.ts";
 import { VERSION } from "./lib/version.ts";
 
 /** The window's size before the first frame; it is resizable and frames are letterboxed. */
@@ -91,6 +92,8 @@ async function main(args: string[]): Promise<number> {
   const latency = new LatencyWindow();
   const runLatency = new LatencyWindow(16384);
   let framesSeen = 0;
+  /** Complete frames that are not JPEGs, by lib/jpeg_parse.ts's reason. */
+  const framesMalformed: Record<string, number> = {};
   let streamId: number | null = null;
   let stop = () => {};
   const stopped = new Promise<void>((resolve) => stop = resolve);
@@ -110,6 +113,12 @@ async function main(args: string[]): Promise<number> {
       followNewest: options.followNewest,
       allowFrom: options.allowFrom,
     }, (frame) => {
+      // Reassembled whole but not a JPEG (corrupt or forged bytes): skipped and counted.
+      const parsed = parseJpeg(frame.bytes);
+      if (!parsed.ok) {
+        framesMalformed[parsed.reason] = (framesMalformed[parsed.reason] ?? 0) + 1;
+        return;
+      }
       framesSeen++;
       streamId = frame.streamId;
       if (frame.captureUs !== null) {
@@ -162,7 +171,7 @@ async function main(args: string[]): Promise<number> {
   const reporter = new ReceiverReporter(startMs);
   const report = (final = false) => {
     const summary = reporter.report(performance.now(), thread.counters, latency.take(), streamId);
-    let line: Record<string, unknown> = { ...summary };
+    let line: Record<string, unknown> = { ...summary, framesMalformed: { ...framesMalformed } };
     let text = formatReceiverStatus(listen, summary);
     if (display) {
       const counters = display.counters;

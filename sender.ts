@@ -16,6 +16,7 @@ import { listCameras } from "./lib/io/devices.ts";
 import { doctorMain } from "./lib/io/doctor_checks.ts";
 import { captureOs, startFfmpegCapture } from "./lib/io/ffmpeg_capture.ts";
 import { PacedSender } from "./lib/io/paced_sender.ts";
+import { Backoff } from "./lib/retry_backoff.ts";
 import { NackOpener, SealingSender } from "./lib/io/sealing_sender.ts";
 import { DatagramSealer, SEAL_OVERHEAD_BYTES } from "./lib/crypto/datagram_seal.ts";
 import { openSenderSockets } from "./lib/io/multicast.ts";
@@ -124,13 +125,17 @@ async function stream(options: SenderOptions): Promise<number> {
     stop();
   };
 
-  const capture = startFfmpegCapture(options.ffmpegPath, ffmpegArgs, (frame) => {
+  const onFrame = (frame: Uint8Array) => {
     if (stopRequested) return;
     const captureUs = epochMicros();
     if (save) writeAllSync(save, frame);
     sender.offer(frame, captureUs);
     if (options.maxFrames > 0 && sender.counters.framesRead >= options.maxFrames) requestStop();
-  });
+  };
+  let capture = startFfmpegCapture(options.ffmpegPath, ffmpegArgs, onFrame);
+  let captureStartMs = performance.now();
+  const backoff = new Backoff();
+  let restartTimer: ReturnType<typeof setTimeout> | undefined;
   const destinations = options.destinations.map(formatHostPort).join(", ");
   status.log(
     `udpcam-send: streaming ${describe(options, device)} to ${destinations} ` +
@@ -151,6 +156,7 @@ async function stream(options: SenderOptions): Promise<number> {
         fec: fec ? fecCounters : null,
         retransmit: history ? { ...history.counters } : null,
         nacksRefused: nackOpener ? { ...nackOpener.counters } : null,
+        captureRestarts: backoff.attempts,
       };
       console.log(JSON.stringify({ ...summary, ...recovery }));
     }
@@ -164,23 +170,46 @@ async function stream(options: SenderOptions): Promise<number> {
 
   let exitCode = 0;
   let failure: string | null = null;
-  capture.exited.then((code) => {
-    if (stopRequested) return;
-    if (code !== 0 || sender.counters.framesRead === 0) {
-      failure = explainFfmpegExit(
-        capture.stderrTail,
+  const framesBefore = { count: 0 };
+  const watchCapture = () => {
+    const watched = capture;
+    watched.exited.then((code) => {
+      if (stopRequested) return;
+      const framesThisRun = sender.counters.framesRead - framesBefore.count;
+      if (code === 0 && framesThisRun > 0) return stop();
+      const why = explainFfmpegExit(
+        watched.stderrTail,
         code,
         options.source,
         device,
-        sender.counters.framesRead,
+        framesThisRun,
       );
-    }
-    stop();
-  });
+      if (!options.retry) {
+        failure = why;
+        return stop();
+      }
+      // --retry: same socket, stream id and frame numbering; only ffmpeg starts again.
+      const delayMs = backoff.next(performance.now() - captureStartMs);
+      status.log(
+        `udpcam-send: ${why}\nudpcam-send: restarting capture in ${
+          (delayMs / 1000).toFixed(1)
+        } s (--retry, attempt ${backoff.attempts})`,
+      );
+      restartTimer = setTimeout(() => {
+        if (stopRequested) return;
+        framesBefore.count = sender.counters.framesRead;
+        capture = startFfmpegCapture(options.ffmpegPath, ffmpegArgs, onFrame);
+        captureStartMs = performance.now();
+        watchCapture();
+      }, delayMs);
+    });
+  };
+  watchCapture();
 
   await stopped;
   clearInterval(timer);
   clearTimeout(deadline);
+  clearTimeout(restartTimer);
   removeSignals();
   await capture.stop();
   await sender.idle();

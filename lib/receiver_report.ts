@@ -27,6 +27,11 @@ export interface ReceiverReport {
   /** Datagrams since start. */
   datagrams: {
     received: number;
+    /**
+     * Taken by the depacketizer and not dropped; received = accepted + dropped by reason (+ any
+     * still being opened). Null when the receive path does not count it.
+     */
+    accepted: number | null;
     invalid: number;
     duplicate: number;
     droppedBy: Record<string, number>;
@@ -152,6 +157,7 @@ export class ReceiverReporter {
       },
       datagrams: {
         received: c.datagramsReceived,
+        accepted: (c as { datagramsAccepted?: number }).datagramsAccepted ?? null,
         invalid: sum(c.datagramDrops, INVALID_REASONS),
         duplicate: c.datagramDrops.duplicate ?? 0,
         droppedBy: { ...c.datagramDrops },

@@ -13,6 +13,8 @@ import {
   stopProgram,
 } from "./support/programs.ts";
 import { AUTH_FAILED_PROBLEM } from "../lib/receiver_report.ts";
+import { KEY_ENV } from "../lib/cli/key_option.ts";
+import { runThroughLossyRelay } from "./support/loss_run.ts";
 
 const KEY = "correct horse battery staple";
 
@@ -136,4 +138,43 @@ Deno.test("--allow-from: datagrams from other sources are dropped and counted", 
   const datagrams = last.datagrams as { received: number; droppedBy: Record<string, number> };
   ok(datagrams.received > 0);
   equal(datagrams.droppedBy.notAllowed, datagrams.received);
+});
+
+Deno.test("--key with NACK at 2 % loss: sealed NACKs are answered, frames byte-identical", async () => {
+  await requireTool("ffmpeg", "ffmpeg");
+  const dir = await Deno.makeTempDir({ prefix: "udpcam-key-nack-" });
+  // Both children inherit the key from this process's environment.
+  Deno.env.set(KEY_ENV, KEY);
+  try {
+    const result = await runThroughLossyRelay({
+      size: "640x480",
+      fps: 30,
+      frames: 150,
+      senderFlags: [],
+      faults: { lossPercent: 2, seed: 21 },
+      dir,
+    });
+    const summary = JSON.stringify({
+      intact: result.framesIntact,
+      recovery: result.receiver.recovery,
+      retransmit: result.sender.retransmit,
+      refused: result.sender.nacksRefused,
+    });
+    equal(result.framesCorrupted, 0, summary);
+    const recovery = result.receiver.recovery as {
+      retransmittedFragments: number;
+      nacksSent: number;
+    };
+    ok(recovery.nacksSent > 0 && recovery.retransmittedFragments > 0, summary);
+    const refused = result.sender.nacksRefused as Record<string, number>;
+    equal(refused.unauthenticated, 0, summary);
+    equal(refused.authFailed, 0, summary);
+    equal(refused.replay, 0, summary);
+    const drops = (result.receiver.datagrams as { droppedBy: Record<string, number> }).droppedBy;
+    equal(drops.replay, 0, `a retransmission reused a nonce: ${summary}`);
+    ok(result.framesIntact >= 0.9 * 150, summary);
+  } finally {
+    Deno.env.delete(KEY_ENV);
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -20,8 +20,8 @@ export const KEY_HELP = `Encryption (--wire v1; both sides need the same passphr
   --key PASSPHRASE      seal every datagram with AES-256-GCM under a key derived from
                         PASSPHRASE (at least ${MIN_KEY_CHARS} characters); datagrams that fail
                         authentication are dropped and counted
-  --key-file FILE       read the passphrase from FILE (first line), so it stays out of shell history
-                        (default: environment variable ${KEY_ENV}, if set)`;
+  --key-file FILE       read the passphrase from FILE (first line), so it stays out of
+                        shell history (default: environment variable ${KEY_ENV}, if set)`;
 
 /** Where the passphrase may come from. */
 export interface KeySources {

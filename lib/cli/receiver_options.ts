@@ -88,12 +88,13 @@ ${RECEIVER_MULTICAST_HELP}
   --no-nack             never ask the sender to resend lost datagrams (by default the receiver
                         asks for what is missing while the frame can still be shown)
 
-Who may send (--wire v1)
+Who may send
   --allow-from ADDR[/PREFIX]  take datagrams only from these sources (repeatable; IPv4 or IPv6,
                         e.g. 192.168.1.20 or 10.0.0.0/8); others are dropped and counted
-  --stream ID           follow only this stream id (hex, as the sender prints it, e.g. 0x1a2b3c4d);
-                        by default the first stream seen, until it is silent for 0.5 s
-  --follow-newest       switch at once to any new stream (a restarted sender takes over)
+  --stream ID           (--wire v1) follow only this stream id, in hex as the sender prints
+                        it (0x1a2b3c4d); default: the first stream seen, until silent for 0.5 s
+  --follow-newest       (--wire v1) switch at once to any new stream (a restarted sender takes
+                        over); use with --key, since without it stream ids can be forged
 
 ${KEY_HELP}
 

@@ -1,0 +1,50 @@
+import { deepStrictEqual, equal, throws } from "node:assert/strict";
+import { parseReceiverArgs } from "./receiver_options.ts";
+import { parseSenderArgs } from "./sender_options.ts";
+import { UserError } from "../errors.ts";
+
+function receive(args: string[], env: Record<string, string> = {}) {
+  const command = parseReceiverArgs(args, (name) => env[name], () => "file passphrase\n");
+  if (command.kind !== "receive") throw new Error(command.kind);
+  return command.options;
+}
+
+Deno.test("receiver: --key, --stream, --follow-newest, --allow-from", () => {
+  const plain = receive([]);
+  deepStrictEqual(
+    [plain.key, plain.streamId, plain.followNewest, plain.allowFrom],
+    [null, null, false, []],
+  );
+  equal(receive([], { UDPCAM_KEY: "env passphrase" }).key, "env passphrase");
+  equal(receive(["--key-file", "k.txt"]).key, "file passphrase");
+  equal(receive(["--stream", "0x1A2B3C4D"]).streamId, 0x1a2b3c4d);
+  equal(receive(["--stream", "ff"]).streamId, 0xff);
+  equal(receive(["--follow-newest"]).followNewest, true);
+  const rules = receive(["--allow-from", "10.0.0.0/8", "--allow-from", "fd00::1"]).allowFrom;
+  deepStrictEqual(rules.map((rule) => [rule.text, rule.prefixBits]), [
+    ["10.0.0.0/8", 104],
+    ["fd00::1", 128],
+  ]);
+});
+
+Deno.test("bad security flags are usage errors naming the flag (table)", () => {
+  const table: [() => unknown, RegExp][] = [
+    [() => receive(["--stream", "xyz"]), /--stream must be a hex stream id/],
+    [() => receive(["--stream", "1", "--follow-newest"]), /choose one/],
+    [() => receive(["--wire", "rtp", "--follow-newest"]), /need --wire v1/],
+    [() => receive(["--allow-from", "10.0.0.0/40"]), /--allow-from .*prefix/],
+    [() => receive(["--key", "short"]), /at least 8/],
+    [() => receive(["--wire", "legacy", "--key", "long enough key"]), /needs --wire v1/],
+    [() => parseSenderArgs(["--wire", "rtp", "--key", "long enough key"]), /needs --wire v1/],
+  ];
+  for (const [call, message] of table) {
+    throws(call, (error: unknown) => error instanceof UserError && message.test(error.message));
+  }
+});
+
+Deno.test("sender: --key and --retry", () => {
+  const command = parseSenderArgs(["--test-pattern", "--key", "long enough key", "--retry"]);
+  if (command.kind !== "stream") throw new Error(command.kind);
+  equal(command.options.key, "long enough key");
+  equal(command.options.retry, true);
+});

@@ -113,10 +113,12 @@ async function main(args: string[]): Promise<number> {
       followNewest: options.followNewest,
       allowFrom: options.allowFrom,
     }, (frame) => {
-      // Reassembled whole but not a JPEG (corrupt or forged bytes): skipped and counted.
+      // Reassembled whole but not a JPEG (corrupt or forged bytes): counted, never recorded or
+      // served. The window still gets it, so its decoder counts it with the frames it rejects.
       const parsed = parseJpeg(frame.bytes);
       if (!parsed.ok) {
         framesMalformed[parsed.reason] = (framesMalformed[parsed.reason] ?? 0) + 1;
+        display?.push(frame);
         return;
       }
       framesSeen++;

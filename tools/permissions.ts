@@ -11,7 +11,7 @@ export const SENDER_PERMISSIONS: readonly string[] = [
   "--allow-run",
   "--allow-read",
   "--allow-write",
-  "--allow-env=UDPCAM_FFMPEG",
+  "--allow-env=UDPCAM_FFMPEG,UDPCAM_KEY",
   // --doctor lists the addresses a receiver can be reached at.
   "--allow-sys=networkInterfaces",
 ];
@@ -22,7 +22,7 @@ export const RECEIVER_PERMISSIONS: readonly string[] = [
   "--allow-ffi",
   "--allow-read",
   "--allow-write",
-  "--allow-env=UDPCAM_SDL2_LIB,UDPCAM_TURBOJPEG_LIB,SDL_VIDEODRIVER,DISPLAY,WAYLAND_DISPLAY",
+  "--allow-env=UDPCAM_KEY,UDPCAM_SDL2_LIB,UDPCAM_TURBOJPEG_LIB,SDL_VIDEODRIVER,DISPLAY,WAYLAND_DISPLAY",
   // --doctor lists the addresses senders should target.
   "--allow-sys=networkInterfaces",
 ];

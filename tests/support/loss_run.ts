@@ -26,6 +26,11 @@ export interface LossRunOptions {
   faults: Partial<FaultSettings>;
   /** Directory for the saved and recorded MJPEG files (made and removed by the caller). */
   dir: string;
+  /**
+   * Extra environment for both programs (e.g. UDPCAM_KEY). Never set such variables on the test
+   * process itself: tests run in parallel and every child spawned meanwhile would inherit them.
+   */
+  env?: Record<string, string>;
 }
 
 /** What came out. */
@@ -54,7 +59,7 @@ export async function runThroughLossyRelay(options: LossRunOptions): Promise<Los
   const receiver = startProgram("receiver.ts", [
     ...["--listen", `127.0.0.1:${port}`, "--headless", "--stats-json"],
     ...["--record", `${options.dir}/received.mjpeg`, "--duration", "600"],
-  ]);
+  ], { env: options.env });
   let relay: UdpRelay | null = null;
   try {
     await receiver.waitForStderr(/listening on 127\.0\.0\.1:\d+/);
@@ -68,7 +73,7 @@ export async function runThroughLossyRelay(options: LossRunOptions): Promise<Los
       ...["--test-pattern", "--size", options.size, "--fps", String(options.fps)],
       ...["--to", `127.0.0.1:${relay.listenAddress.port}`, "--frames", String(options.frames)],
       ...["--save", `${options.dir}/sent.mjpeg`, "--stats-json", ...options.senderFlags],
-    ]);
+    ], { env: options.env });
     const sent = await sender.done;
     if (sent.code !== 0) throw new Error(`udpcam-send failed (${sent.code}):\n${sent.stderr}`);
     // Let the last datagrams and retransmissions land, then stop like a user would.

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { repoPath } from "./programs.ts";
+import { childEnv, repoPath } from "./programs.ts";
 
 /** A program running in a network namespace, its output collected. */
 export interface NetnsProgram {
@@ -59,7 +59,8 @@ export function startInNewNetns(
         Deno.execPath(),
         ...denoArgs(entry, args),
       ],
-      env: { NO_COLOR: "1", ...env },
+      env: childEnv(env),
+      clearEnv: true,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -85,7 +86,8 @@ export function startInNetnsOf(
         Deno.execPath(),
         ...denoArgs(entry, args),
       ],
-      env: { NO_COLOR: "1", ...env },
+      env: childEnv(env),
+      clearEnv: true,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",

@@ -6,6 +6,18 @@
 
 const ROOT = new URL("../../", import.meta.url);
 
+/**
+ * The environment for a program a test starts: this process's, minus every `UDPCAM_*` variable,
+ * plus `extra`. Tests run in parallel in one process, so a variable one test sets for a moment
+ * (a library override, a key) must never reach programs other tests start meanwhile: those pass
+ * what they need explicitly.
+ */
+export function childEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env = Deno.env.toObject();
+  for (const name of Object.keys(env)) if (name.startsWith("UDPCAM_")) delete env[name];
+  return { ...env, NO_COLOR: "1", ...extra };
+}
+
 /** Absolute path of a file in the repository. */
 export function repoPath(relative: string): string {
   return new URL(relative, ROOT).pathname;
@@ -43,7 +55,8 @@ export function startProgram(
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1", ...options.env },
+    env: childEnv(options.env),
+    clearEnv: true,
   }).spawn();
   let stderr = "";
   let stdout = "";

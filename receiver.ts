@@ -97,6 +97,8 @@ async function main(args: string[]): Promise<number> {
   let streamId: number | null = null;
   let stop = () => {};
   const stopped = new Promise<void>((resolve) => stop = resolve);
+  // Before "listening on": whoever reads it may send SIGTERM right away.
+  const removeSignals = onStopSignals(() => stop());
   try {
     record = options.recordPath ? createOutputFile(options.recordPath, "--record") : null;
     http = options.http
@@ -203,7 +205,6 @@ async function main(args: string[]): Promise<number> {
     status.update(text);
   };
   const timer = setInterval(() => report(), 1000);
-  const removeSignals = onStopSignals(stop);
   const deadline = options.durationS > 0 ? setTimeout(stop, options.durationS * 1000) : undefined;
 
   await stopped;

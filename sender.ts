@@ -124,6 +124,8 @@ async function stream(options: SenderOptions): Promise<number> {
     stopRequested = true;
     stop();
   };
+  // Before the banner: whoever reads "streaming" may send SIGTERM right away.
+  const removeSignals = onStopSignals(requestStop);
 
   const onFrame = (frame: Uint8Array) => {
     if (stopRequested) return;
@@ -163,7 +165,6 @@ async function stream(options: SenderOptions): Promise<number> {
     status.update(formatSenderStatus(destinations, summary));
   };
   const timer = setInterval(report, 1000);
-  const removeSignals = onStopSignals(requestStop);
   const deadline = options.durationS > 0
     ? setTimeout(requestStop, options.durationS * 1000)
     : undefined;

@@ -9,7 +9,9 @@ import {
   freeUdpPort,
   jsonLines,
   requireTool,
+  startLoopbackReceiver,
   startProgram,
+  startTestPatternSender,
   stopProgram,
 } from "./support/programs.ts";
 
@@ -17,10 +19,7 @@ Deno.test("testsrc2 streams end to end: every recorded frame is a frame the send
   await requireTool("ffmpeg", "ffmpeg");
   const dir = await Deno.makeTempDir({ prefix: "udpcam-e2e-" });
   try {
-    const port = freeUdpPort();
-    const receiver = startProgram("receiver.ts", [
-      "--listen",
-      `127.0.0.1:${port}`,
+    const { receiver, port } = await startLoopbackReceiver([
       "--headless",
       "--record",
       `${dir}/received.mjpeg`,
@@ -28,13 +27,9 @@ Deno.test("testsrc2 streams end to end: every recorded frame is a frame the send
       "--duration",
       "60",
     ]);
-    await receiver.waitForStderr(/listening on 127\.0\.0\.1:\d+/);
-    const sender = startProgram("sender.ts", [
-      "--test-pattern",
+    const sender = startTestPatternSender(port, [
       "--size",
       "640x480",
-      "--to",
-      `127.0.0.1:${port}`,
       "--frames",
       "90",
       "--save",
@@ -146,16 +141,12 @@ Deno.test("a file is streamed as is with --passthrough: frames byte-identical to
 });
 
 Deno.test("junk datagrams are counted, never crash the receiver", async () => {
-  const port = freeUdpPort();
-  const receiver = startProgram("receiver.ts", [
-    "--listen",
-    `127.0.0.1:${port}`,
+  const { receiver, port } = await startLoopbackReceiver([
     "--headless",
     "--stats-json",
     "--duration",
     "30",
   ]);
-  await receiver.waitForStderr(/listening on/);
   const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const target: Deno.NetAddr = { transport: "udp", hostname: "127.0.0.1", port };
   const junk = [
@@ -220,12 +211,9 @@ Deno.test("user mistakes get one clear sentence and a non-zero exit, no stack tr
 Deno.test("SIGTERM stops the sender cleanly: exit 0 and ffmpeg gone", async () => {
   await requireTool("ffmpeg", "ffmpeg");
   const port = freeUdpPort();
-  const sender = startProgram("sender.ts", [
-    "--test-pattern",
+  const sender = startTestPatternSender(port, [
     "--size",
     "320x240",
-    "--to",
-    `127.0.0.1:${port}`,
   ]);
   await sender.waitForStderr(/udpcam-send: streaming/);
   // Find ffmpeg among the sender's children before stopping it.
@@ -317,12 +305,9 @@ Deno.test("udpcam-recv --http serves the received frames, byte for byte, to HTTP
     const denied = await fetch(`${base}/frame.jpg`);
     await denied.body?.cancel();
     equal(denied.status, 401);
-    const sender = startProgram("sender.ts", [
-      "--test-pattern",
+    const sender = startTestPatternSender(port, [
       "--size",
       "320x240",
-      "--to",
-      `127.0.0.1:${port}`,
       "--frames",
       "60",
       "--save",

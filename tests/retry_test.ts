@@ -5,10 +5,10 @@
 
 import { equal, match, ok } from "node:assert/strict";
 import {
-  freeUdpPort,
   jsonLines,
   requireTool,
-  startProgram,
+  startLoopbackReceiver,
+  startTestPatternSender,
   stopProgram,
 } from "./support/programs.ts";
 
@@ -40,22 +40,15 @@ function framesComplete(stdout: string): number {
 
 Deno.test("--retry: killing ffmpeg restarts capture and the receiver resumes", async () => {
   await requireTool("ffmpeg", "ffmpeg");
-  const port = freeUdpPort();
-  const receiver = startProgram("receiver.ts", [
-    "--listen",
-    `127.0.0.1:${port}`,
+  const { receiver, port } = await startLoopbackReceiver([
     "--headless",
     "--stats-json",
     "--duration",
     "60",
   ]);
-  await receiver.waitForStderr(/listening on 127\.0\.0\.1:\d+/);
-  const sender = startProgram("sender.ts", [
-    "--test-pattern",
+  const sender = startTestPatternSender(port, [
     "--size",
     "320x240",
-    "--to",
-    `127.0.0.1:${port}`,
     "--retry",
     "--stats-json",
   ]);

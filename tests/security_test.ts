@@ -6,10 +6,10 @@
 import { equal, ok } from "node:assert/strict";
 import { readMjpegFrames, sha256 } from "./support/mjpeg.ts";
 import {
-  freeUdpPort,
   jsonLines,
   requireTool,
-  startProgram,
+  startLoopbackReceiver,
+  startTestPatternSender,
   stopProgram,
 } from "./support/programs.ts";
 import { AUTH_FAILED_PROBLEM } from "../lib/receiver_report.ts";
@@ -23,10 +23,7 @@ Deno.test("--key: a sealed stream arrives byte-identical (key from env and from 
   const dir = await Deno.makeTempDir({ prefix: "udpcam-key-" });
   try {
     Deno.writeTextFileSync(`${dir}/key.txt`, `${KEY}\n`);
-    const port = freeUdpPort();
-    const receiver = startProgram("receiver.ts", [
-      "--listen",
-      `127.0.0.1:${port}`,
+    const { receiver, port } = await startLoopbackReceiver([
       "--headless",
       "--key-file",
       `${dir}/key.txt`,
@@ -36,13 +33,9 @@ Deno.test("--key: a sealed stream arrives byte-identical (key from env and from 
       "--duration",
       "60",
     ]);
-    await receiver.waitForStderr(/listening on 127\.0\.0\.1:\d+/);
-    const sender = startProgram("sender.ts", [
-      "--test-pattern",
+    const sender = startTestPatternSender(port, [
       "--size",
       "640x480",
-      "--to",
-      `127.0.0.1:${port}`,
       "--frames",
       "90",
       "--save",
@@ -74,10 +67,7 @@ Deno.test("--key: a sealed stream arrives byte-identical (key from env and from 
 
 Deno.test("a wrong --key: no frame, drops counted as authFailed, the status says why", async () => {
   await requireTool("ffmpeg", "ffmpeg");
-  const port = freeUdpPort();
-  const receiver = startProgram("receiver.ts", [
-    "--listen",
-    `127.0.0.1:${port}`,
+  const { receiver, port } = await startLoopbackReceiver([
     "--headless",
     "--key",
     "not the right passphrase",
@@ -85,13 +75,9 @@ Deno.test("a wrong --key: no frame, drops counted as authFailed, the status says
     "--duration",
     "60",
   ]);
-  await receiver.waitForStderr(/listening on 127\.0\.0\.1:\d+/);
-  const sender = startProgram("sender.ts", [
-    "--test-pattern",
+  const sender = startTestPatternSender(port, [
     "--size",
     "320x240",
-    "--to",
-    `127.0.0.1:${port}`,
     "--duration",
     "3",
     "--key",
@@ -109,10 +95,7 @@ Deno.test("a wrong --key: no frame, drops counted as authFailed, the status says
 
 Deno.test("--allow-from: datagrams from other sources are dropped and counted", async () => {
   await requireTool("ffmpeg", "ffmpeg");
-  const port = freeUdpPort();
-  const receiver = startProgram("receiver.ts", [
-    "--listen",
-    `127.0.0.1:${port}`,
+  const { receiver, port } = await startLoopbackReceiver([
     "--headless",
     "--allow-from",
     "10.0.0.0/8",
@@ -120,13 +103,9 @@ Deno.test("--allow-from: datagrams from other sources are dropped and counted", 
     "--duration",
     "60",
   ]);
-  await receiver.waitForStderr(/listening on 127\.0\.0\.1:\d+/);
-  const sender = startProgram("sender.ts", [
-    "--test-pattern",
+  const sender = startTestPatternSender(port, [
     "--size",
     "320x240",
-    "--to",
-    `127.0.0.1:${port}`,
     "--frames",
     "20",
   ]);

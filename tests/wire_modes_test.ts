@@ -9,17 +9,16 @@ import {
   freeUdpPort,
   jsonLines,
   requireTool,
+  startLoopbackReceiver,
   startProgram,
+  startTestPatternSender,
   stopProgram,
 } from "./support/programs.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function stream(wire: string, dir: string, senderExtra: string[] = []) {
-  const port = freeUdpPort();
-  const receiver = startProgram("receiver.ts", [
-    "--listen",
-    `127.0.0.1:${port}`,
+  const { receiver, port } = await startLoopbackReceiver([
     "--wire",
     wire,
     "--headless",
@@ -29,15 +28,11 @@ async function stream(wire: string, dir: string, senderExtra: string[] = []) {
     "--duration",
     "30",
   ]);
-  await receiver.waitForStderr(/listening on/);
-  const sender = startProgram("sender.ts", [
-    "--test-pattern",
+  const sender = startTestPatternSender(port, [
     "--size",
     "640x480",
     "--wire",
     wire,
-    "--to",
-    `127.0.0.1:${port}`,
     "--frames",
     "45",
     "--save",
@@ -138,16 +133,13 @@ Deno.test("ffmpeg plays udpcam-send --wire rtp from the SDP file it writes", asy
   });
   try {
     // Write the SDP first (the sender writes it at start), so the player can open it.
-    const sender = startProgram("sender.ts", [
-      "--test-pattern",
+    const sender = startTestPatternSender(port, [
       "--size",
       "320x240",
       "--wire",
       "rtp",
       "--sdp",
       `${dir}/stream.sdp`,
-      "--to",
-      `127.0.0.1:${port}`,
       "--duration",
       "20",
     ]);
@@ -166,10 +158,7 @@ Deno.test("ffmpeg plays udpcam-send --wire rtp from the SDP file it writes", asy
 
 Deno.test("udpcam-recv --wire rtp shows GStreamer's rtpjpegpay stream", async () => {
   await requireTool("gst-launch-1.0", "gstreamer1.0-tools gstreamer1.0-plugins-good");
-  const port = freeUdpPort();
-  const receiver = startProgram("receiver.ts", [
-    "--listen",
-    `127.0.0.1:${port}`,
+  const { receiver, port } = await startLoopbackReceiver([
     "--wire",
     "rtp",
     "--headless",
@@ -179,7 +168,6 @@ Deno.test("udpcam-recv --wire rtp shows GStreamer's rtpjpegpay stream", async ()
     "--duration",
     "30",
   ]);
-  await receiver.waitForStderr(/listening on/);
   const gst = new Deno.Command("gst-launch-1.0", {
     args: [
       "-q",

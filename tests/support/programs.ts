@@ -138,3 +138,30 @@ export async function requireTool(tool: string, aptPackage: string): Promise<voi
 export function jsonLines(stdout: string): Record<string, unknown>[] {
   return stdout.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line));
 }
+
+/**
+ * Starts udpcam-recv on a free 127.0.0.1 port with `args` and waits until it listens. The
+ * receiver's flags other than `--listen` are the caller's (`--headless`, `--stats-json`, ...).
+ */
+export async function startLoopbackReceiver(
+  args: string[],
+  options: { permissions?: string[]; env?: Record<string, string> } = {},
+): Promise<{ receiver: RunningProgram; port: number }> {
+  const port = freeUdpPort();
+  const receiver = startProgram("receiver.ts", ["--listen", `127.0.0.1:${port}`, ...args], options);
+  await receiver.waitForStderr(/listening on 127\.0\.0\.1:\d+/);
+  return { receiver, port };
+}
+
+/** Starts udpcam-send on ffmpeg's test pattern towards 127.0.0.1:`port`, with `args` added. */
+export function startTestPatternSender(
+  port: number,
+  args: string[],
+  options: { permissions?: string[]; env?: Record<string, string> } = {},
+): RunningProgram {
+  return startProgram(
+    "sender.ts",
+    ["--test-pattern", "--to", `127.0.0.1:${port}`, ...args],
+    options,
+  );
+}

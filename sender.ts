@@ -14,9 +14,9 @@ import { describeFecSetting } from "./lib/fec.ts";
 import { explainFfmpegExit } from "./lib/ffmpeg_errors.ts";
 import { listCameras } from "./lib/io/devices.ts";
 import { doctorMain } from "./lib/io/doctor_checks.ts";
-import { captureOs, startFfmpegCapture } from "./lib/io/ffmpeg_capture.ts";
+import { captureOs } from "./lib/io/ffmpeg_capture.ts";
+import { SupervisedCapture } from "./lib/io/supervised_capture.ts";
 import { PacedSender } from "./lib/io/paced_sender.ts";
-import { Backoff } from "./lib/retry_backoff.ts";
 import { NackOpener, SealingSender } from "./lib/io/sealing_sender.ts";
 import { DatagramSealer, SEAL_OVERHEAD_BYTES } from "./lib/crypto/datagram_seal.ts";
 import { openSenderSockets } from "./lib/io/multicast.ts";
@@ -134,10 +134,20 @@ async function stream(options: SenderOptions): Promise<number> {
     sender.offer(frame, captureUs);
     if (options.maxFrames > 0 && sender.counters.framesRead >= options.maxFrames) requestStop();
   };
-  let capture = startFfmpegCapture(options.ffmpegPath, ffmpegArgs, onFrame);
-  let captureStartMs = performance.now();
-  const backoff = new Backoff();
-  let restartTimer: ReturnType<typeof setTimeout> | undefined;
+  let failure: string | null = null;
+  const capture = new SupervisedCapture({
+    ffmpegPath: options.ffmpegPath,
+    args: ffmpegArgs,
+    onFrame,
+    retry: options.retry,
+    explain: (stderrTail, exitCode, framesThisRun) =>
+      explainFfmpegExit(stderrTail, exitCode, options.source, device, framesThisRun),
+    log: (message) => status.log(`udpcam-send: ${message}`),
+    onEnd: (why) => {
+      failure = why;
+      stop();
+    },
+  });
   const destinations = options.destinations.map(formatHostPort).join(", ");
   status.log(
     `udpcam-send: streaming ${describe(options, device)} to ${destinations} ` +
@@ -158,7 +168,7 @@ async function stream(options: SenderOptions): Promise<number> {
         fec: fec ? fecCounters : null,
         retransmit: history ? { ...history.counters } : null,
         nacksRefused: nackOpener ? { ...nackOpener.counters } : null,
-        captureRestarts: backoff.attempts,
+        captureRestarts: capture.restarts,
       };
       console.log(JSON.stringify({ ...summary, ...recovery }));
     }
@@ -170,47 +180,10 @@ async function stream(options: SenderOptions): Promise<number> {
     : undefined;
 
   let exitCode = 0;
-  let failure: string | null = null;
-  const framesBefore = { count: 0 };
-  const watchCapture = () => {
-    const watched = capture;
-    watched.exited.then((code) => {
-      if (stopRequested) return;
-      const framesThisRun = sender.counters.framesRead - framesBefore.count;
-      if (code === 0 && framesThisRun > 0) return stop();
-      const why = explainFfmpegExit(
-        watched.stderrTail,
-        code,
-        options.source,
-        device,
-        framesThisRun,
-      );
-      if (!options.retry) {
-        failure = why;
-        return stop();
-      }
-      // --retry: same socket, stream id and frame numbering; only ffmpeg starts again.
-      const delayMs = backoff.next(performance.now() - captureStartMs);
-      status.log(
-        `udpcam-send: ${why}\nudpcam-send: restarting capture in ${
-          (delayMs / 1000).toFixed(1)
-        } s (--retry, attempt ${backoff.attempts})`,
-      );
-      restartTimer = setTimeout(() => {
-        if (stopRequested) return;
-        framesBefore.count = sender.counters.framesRead;
-        capture = startFfmpegCapture(options.ffmpegPath, ffmpegArgs, onFrame);
-        captureStartMs = performance.now();
-        watchCapture();
-      }, delayMs);
-    });
-  };
-  watchCapture();
 
   await stopped;
   clearInterval(timer);
   clearTimeout(deadline);
-  clearTimeout(restartTimer);
   removeSignals();
   await capture.stop();
   await sender.idle();

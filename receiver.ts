@@ -23,7 +23,7 @@ import { formatReceiverStatus, ReceiverReporter } from "./lib/receiver_report.ts
 import { SdlError } from "./lib/sdl/library.ts";
 import { StreamDisplay } from "./lib/sdl/stream_display.ts";
 import { VideoWindow } from "./lib/sdl/video_window.ts";
-import { LatencyWindow } from "./lib/stats.ts";
+import { LatencyWindow, RUN_LATENCY_WARMUP_FRAMES } from "./lib/stats.ts";
 import { StatusLine } from "./lib/status_line.ts";
 import { parseJpeg } from "./lib/jpeg_parse.ts";
 import { VERSION } from "./lib/version.ts";
@@ -92,6 +92,8 @@ async function main(args: string[]): Promise<number> {
   const latency = new LatencyWindow();
   const runLatency = new LatencyWindow(16384);
   let framesSeen = 0;
+  /** When the first whole JPEG arrived, in ms since the process started. */
+  let firstFrameCompleteMs: number | null = null;
   /** Complete frames that are not JPEGs, by lib/jpeg_parse.ts's reason. */
   const framesMalformed: Record<string, number> = {};
   let streamId: number | null = null;
@@ -124,11 +126,12 @@ async function main(args: string[]): Promise<number> {
         return;
       }
       framesSeen++;
+      firstFrameCompleteMs ??= performance.now();
       streamId = frame.streamId;
       if (frame.captureUs !== null) {
         const latencyMs = (frame.completeUs - frame.captureUs) / 1000;
         latency.add(latencyMs);
-        runLatency.add(latencyMs);
+        if (framesSeen > RUN_LATENCY_WARMUP_FRAMES) runLatency.add(latencyMs);
       }
       if (record) writeAllSync(record, frame.bytes);
       // Before the display, which may hand the bytes on: publishFrame copies what it keeps.
@@ -196,8 +199,16 @@ async function main(args: string[]): Promise<number> {
     }
     // The last line also summarises the whole run, for benchmarks and scripts.
     if (final) {
-      line = { ...line, final, latencyMsRun: runLatency.take() };
-      if (display) line.presentedLatencyMsRun = display.takeRunLatency();
+      line = {
+        ...line,
+        final,
+        latencyMsRun: runLatency.take(),
+        firstFrameCompleteMs: roundMs(firstFrameCompleteMs),
+      };
+      if (display) {
+        line.presentedLatencyMsRun = display.takeRunLatency();
+        line.firstFramePresentedMs = roundMs(display.firstFramePresentedMs);
+      }
     }
     if (options.statsJson) console.log(JSON.stringify(line));
     http?.publishStats(line);
@@ -222,6 +233,11 @@ async function main(args: string[]): Promise<number> {
   display?.close();
   if (displayError) throw displayError;
   return 0;
+}
+
+/** `ms` to 0.01 ms, for the stats line; null stays null. */
+function roundMs(ms: number | null): number | null {
+  return ms === null ? null : Math.round(ms * 100) / 100;
 }
 
 /** This machine's addresses, for printing reachable URLs; none when the OS will not say. */

@@ -65,20 +65,16 @@ async function stream(options: SenderOptions): Promise<number> {
     ? { kind: "camera" as const, device }
     : options.source;
   const status = new StatusLine();
-  // RTP/JPEG needs baseline 4:2:0 frames with the standard Huffman tables: re-encode to fit.
+  // RTP/JPEG needs baseline 4:2:0 frames with the standard Huffman tables: re-encoding makes them
+  // so; --passthrough forwards the frames that already are (most webcams, files made for it).
   const rtp = options.wire === "rtp";
-  if (rtp && options.passthrough) {
-    status.log(
-      "udpcam-send: --wire rtp re-encodes (RFC 2435 needs standard Huffman tables); " +
-        "--passthrough is ignored",
-    );
-  }
   const ffmpegArgs = buildFfmpegArgs({
     source,
     size: options.size,
     fps: options.fps,
+    maxRate: options.maxRate,
     quality: options.quality,
-    passthrough: options.passthrough && !rtp,
+    passthrough: options.passthrough,
     standardHuffmanTables: rtp,
   }, os);
 
@@ -103,6 +99,14 @@ async function stream(options: SenderOptions): Promise<number> {
   if (options.sdpPath !== null) writeSdpFile(options.sdpPath, options);
   if (options.wire === "legacy") status.log(legacyNote(options.maxDatagramBytes));
   const sender = new PacedSender(packetizer, link, options.fps);
+  let refusalsLogged = 0;
+  sender.onRefused((error) => {
+    // The first few reasons are enough to act on; the count stays in the stats.
+    if (refusalsLogged++ >= 3) return;
+    const reason = error instanceof Error ? error.message : String(error);
+    const hint = rtp && options.passthrough ? " Or drop --passthrough to have udpcam re-encode." : "";
+    status.log(`udpcam-send: skipped frame ${sender.counters.framesRead}: ${reason}${hint}`);
+  });
   const answerNack = (nack: Uint8Array, destination: number) => {
     const again = history!.answer(nack, performance.now());
     for (const copy of again) link.sendTo(copy, destination);
@@ -127,12 +131,14 @@ async function stream(options: SenderOptions): Promise<number> {
   // Before the banner: whoever reads "streaming" may send SIGTERM right away.
   const removeSignals = onStopSignals(requestStop);
 
-  const onFrame = (frame: Uint8Array) => {
-    if (stopRequested) return;
+  const onFrame = (frame: Uint8Array): Promise<void> | undefined => {
+    if (stopRequested) return undefined;
     const captureUs = epochMicros();
     if (save) writeAllSync(save, frame);
     sender.offer(frame, captureUs);
     if (options.maxFrames > 0 && sender.counters.framesRead >= options.maxFrames) requestStop();
+    // --fps max: no frame is skipped; reading waits until this one is on the wire.
+    return options.maxRate ? sender.idle() : undefined;
   };
   let failure: string | null = null;
   const capture = new SupervisedCapture({
@@ -234,7 +240,8 @@ function describe(options: SenderOptions, device: string | null): string {
     : options.source.kind === "file"
     ? `file ${options.source.path}`
     : "test pattern";
-  return `${what} at ${size} ${options.fps} fps${options.passthrough ? " (pass-through)" : ""}`;
+  const rate = options.maxRate ? "as fast as possible" : `${options.fps} fps`;
+  return `${what} at ${size} ${rate}${options.passthrough ? " (pass-through)" : ""}`;
 }
 
 async function main(args: string[]): Promise<number> {

@@ -22,6 +22,8 @@ export interface CaptureSettings {
   size: { width: number; height: number } | null;
   /** Frames per second. */
   fps: number;
+  /** A file source is read as fast as ffmpeg can (no `-re`, no rate filter). */
+  maxRate?: boolean;
   /** JPEG quality 1..100 (higher is better and bigger). */
   quality: number;
   /** Forward the camera's own MJPEG without re-encoding. */
@@ -125,7 +127,12 @@ export function buildFfmpegArgs(settings: CaptureSettings, os: CaptureOs): strin
       break;
     }
     case "file":
-      args.push("-re", ...(source.loop ? ["-stream_loop", "-1"] : []), "-i", source.path);
+      args.push(
+        ...(settings.maxRate ? [] : ["-re"]),
+        ...(source.loop ? ["-stream_loop", "-1"] : []),
+        "-i",
+        source.path,
+      );
       break;
   }
   args.push("-an");
@@ -134,7 +141,7 @@ export function buildFfmpegArgs(settings: CaptureSettings, os: CaptureOs): strin
   } else {
     if (source.kind === "file") {
       if (settings.size) filters.push(`scale=${settings.size.width}:${settings.size.height}`);
-      filters.push(`fps=${settings.fps}`);
+      if (!settings.maxRate) filters.push(`fps=${settings.fps}`);
     } else if (source.kind === "camera" && settings.size) {
       // Cameras may round to a size they support; scale so the stream is what was asked for.
       filters.push(`scale=${settings.size.width}:${settings.size.height}`);

@@ -80,6 +80,16 @@ Deno.test("test pattern and looped file", () => {
   ok(file.includes("scale=640:480,fps=30,format=yuvj420p"));
 });
 
+Deno.test("a file at max rate: no -re and no rate filter, re-encoded or copied", () => {
+  const source = { kind: "file" as const, path: "a.mkv", loop: false };
+  const encoded = buildFfmpegArgs({ ...base, source, maxRate: true }, "linux");
+  deepStrictEqual(inputOf(encoded), ["-i", "a.mkv"]);
+  ok(encoded.includes("scale=640:480,format=yuvj420p"));
+  const copied = buildFfmpegArgs({ ...base, source, maxRate: true, passthrough: true }, "linux");
+  deepStrictEqual(inputOf(copied), ["-i", "a.mkv"]);
+  ok(copied.includes("copy"));
+});
+
 Deno.test("qualityToQscale maps 1..100 onto 31..2", () => {
   deepStrictEqual([1, 50, 80, 100, 0, 500].map(qualityToQscale), [31, 17, 8, 2, 31, 2]);
 });

@@ -1,32 +1,50 @@
 import { deepStrictEqual, ok } from "node:assert/strict";
 import { DEFAULT_PACING, planBursts } from "./pacing.ts";
 
-Deno.test("planBursts spreads big frames and keeps small ones in one burst", () => {
-  const table: [datagrams: number, intervalMs: number, bursts: number, burstDatagrams: number][] = [
-    [1, 33.3, 1, 1],
-    [16, 33.3, 1, 16],
-    [17, 33.3, 2, 9],
-    [40, 33.3, 3, 14], // 720p: ~2 ms spread
-    [90, 33.3, 6, 15], // 1080p
-    [400, 33.3, 9, 45], // 9 bursts fit in 8.3 ms: bursts grow instead of delaying the frame
-    [400, 4, 2, 200], // 250 fps: 1 ms of spread allows 2 bursts
+Deno.test("planBursts sends what fits the receive buffer at once and splits the rest evenly", () => {
+  const table: [
+    datagrams: number,
+    datagramBytes: number,
+    intervalMs: number,
+    bursts: number,
+    burstDatagrams: number,
+  ][] = [
+    [1, 1200, 33.3, 1, 1],
+    [37, 1200, 33.3, 1, 37], // 720p30: one burst, no gap
+    [80, 1200, 33.3, 1, 80], // 96,000 bytes: the largest single burst
+    [81, 1200, 33.3, 2, 41], // even halves, not 80 + 1
+    [90, 1200, 33.3, 2, 45], // 1080p30 at quality 80
+    [12, 9000, 33.3, 2, 6], // jumbo datagrams: 10 per burst
+    [800, 1200, 33.3, 9, 89], // 9 bursts fit in 8.3 ms: bursts grow instead of delaying the frame
+    [400, 1200, 4, 2, 200], // 250 fps: 1 ms of spread allows 2 bursts
+    [5, 65507, 33.3, 5, 1], // a datagram bigger than the burst budget still goes, alone
   ];
-  for (const [datagrams, intervalMs, bursts, burstDatagrams] of table) {
-    deepStrictEqual(planBursts(datagrams, intervalMs), { bursts, burstDatagrams, gapMs: 1 });
+  for (const [datagrams, bytes, intervalMs, bursts, burstDatagrams] of table) {
+    deepStrictEqual(
+      planBursts(datagrams, bytes, intervalMs),
+      { bursts, burstDatagrams, gapMs: 1 },
+      `${datagrams} x ${bytes} B every ${intervalMs} ms`,
+    );
   }
 });
 
 Deno.test("planBursts always covers every datagram within the allowed spread", () => {
   for (let datagrams = 1; datagrams < 2000; datagrams += 7) {
-    for (const intervalMs of [1, 8, 16.7, 33.3, 100]) {
-      const plan = planBursts(datagrams, intervalMs);
-      ok(plan.bursts * plan.burstDatagrams >= datagrams);
-      ok((plan.bursts - 1) * plan.burstDatagrams < datagrams, "no empty burst");
-      const spread = (plan.bursts - 1) * plan.gapMs;
-      ok(
-        spread <= Math.max(0, intervalMs * DEFAULT_PACING.maxSpreadShare),
-        `${datagrams}@${intervalMs}`,
-      );
+    for (const bytes of [576, 1200, 9000, 65507]) {
+      for (const intervalMs of [1, 8, 16.7, 33.3, 100]) {
+        const plan = planBursts(datagrams, bytes, intervalMs);
+        const label = `${datagrams} x ${bytes} B every ${intervalMs} ms`;
+        ok(plan.bursts * plan.burstDatagrams >= datagrams, label);
+        ok((plan.bursts - 1) * plan.burstDatagrams < datagrams, `no empty burst: ${label}`);
+        const spread = (plan.bursts - 1) * plan.gapMs;
+        ok(spread <= Math.max(0, intervalMs * DEFAULT_PACING.maxSpreadShare), label);
+        // Over the byte budget only when the spread allows no more bursts.
+        if (plan.burstDatagrams > 1 && plan.burstDatagrams * bytes > 96_000) {
+          const fittingBursts = Math.floor(intervalMs * DEFAULT_PACING.maxSpreadShare) + 1;
+          const budgetBursts = Math.ceil(datagrams / Math.max(1, Math.floor(96_000 / bytes)));
+          ok(budgetBursts > fittingBursts, label);
+        }
+      }
     }
   }
 });

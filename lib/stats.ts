@@ -26,6 +26,13 @@ export interface LatencySummary {
 }
 
 /**
+ * Frames left out of a run's latency summary: the first ones pay once for JIT compilation, the
+ * decoder's and the texture's allocation, and would otherwise be the run's p99 (at 30 fps, 30
+ * frames are the first second).
+ */
+export const RUN_LATENCY_WARMUP_FRAMES = 30;
+
+/**
  * Collects latency samples between two reports. Keeps at most `maxSamples`: past that it keeps
  * every other sample, so memory stays bounded at any frame rate.
  */

@@ -74,7 +74,7 @@ for (const headless of [true, false]) {
       await sendFrames(port, sent);
       await new Promise((resolve) => setTimeout(resolve, 500));
       const result = await stopProgram(receiver);
-      equal(result.code, 0, result.stderr);
+      equal(result.code, 0, `exit code ${result.code}\n${result.stderr}`);
       const last = jsonLines(result.stdout).at(-1)!;
       const counted = Object.values(last.framesMalformed as Record<string, number>)
         .reduce((a, b) => a + b, 0);

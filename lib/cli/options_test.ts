@@ -47,6 +47,10 @@ Deno.test("sender flags", () => {
     loop: false,
   });
   equal(streamOptions(["--test-pattern"]).size?.width, 1280);
+  const maxRate = streamOptions(["--file", "a.mkv", "--fps", "max"]);
+  equal(maxRate.maxRate, true);
+  equal(maxRate.fps, 240, "pacing plans for the highest rate");
+  equal(streamOptions(["--file", "a.mkv"]).maxRate, false);
   equal(parseSenderArgs(["--list-devices"], () => "/opt/ffmpeg").kind, "listDevices");
 });
 
@@ -59,6 +63,7 @@ Deno.test("sender rejects bad flags with the flag, the value and what is allowed
     [["--max-datagram", "65508"], /from 576 to 65507/],
     [["--max-datagram", "12k"], /got "12k"/],
     [["--fps", "0"], /--fps must be/],
+    [["--fps", "max"], /--fps max only applies to --file/],
     [["--size", "640"], /--size must be WIDTHxHEIGHT/],
     [["--size", "641x480"], /even width and height/],
     [["--to", "nohost"], /--to "nohost" is not HOST:PORT/],

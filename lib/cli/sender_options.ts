@@ -30,6 +30,9 @@ export type SenderCommand =
   | { kind: "doctor"; ffmpegPath: string; port: number }
   | { kind: "stream"; options: SenderOptions };
 
+/** The frame rate pacing plans for with `--fps max`: the highest `--fps` accepts. */
+export const MAX_RATE_PACING_FPS = 240;
+
 /** Everything a streaming sender needs (`--ttl`, `--multicast-if`: see SenderMulticastOptions). */
 export interface SenderOptions extends SenderMulticastOptions {
   /** Where to send; every datagram goes to each. */
@@ -38,8 +41,10 @@ export interface SenderOptions extends SenderMulticastOptions {
   source: Source;
   /** Frame size, or null for the source's own. */
   size: { width: number; height: number } | null;
-  /** Frames per second. */
+  /** Frames per second (with {@linkcode SenderOptions.maxRate}, only what pacing plans for). */
   fps: number;
+  /** `--fps max`: read a --file as fast as possible, each frame waiting until the last is sent. */
+  maxRate: boolean;
   /** JPEG quality 1..100. */
   quality: number;
   /** Forward the camera's MJPEG without re-encoding. */
@@ -101,7 +106,8 @@ Source (default: the system camera: /dev/video0, avfoundation 0, or the first ds
 
 Picture
   --size WxH            frame size (default 640x480; 1280x720 for --test-pattern)
-  --fps N               frames per second, 1..240 (default 30)
+  --fps N               frames per second, 1..240 (default 30); with --file also max: read
+                        the file as fast as it can be sent (throughput tests)
   --quality N           JPEG quality 1..100 (default 80)
   --passthrough         forward the camera's own MJPEG without re-encoding (lowest CPU);
                         --size and --quality then only ask the camera
@@ -210,6 +216,10 @@ export function parseSenderArgs(
       `--wire must be one of ${WIRE_MODES.join(", ")}, got "${flags.wire}"`,
     );
   }
+  const maxRate = flags.fps?.trim() === "max";
+  if (maxRate && source.kind !== "file") {
+    throw usageError(PROGRAM, "--fps max only applies to --file; give a camera a number of fps");
+  }
   const fec = fecFlag(flags.fec);
   if (wire !== "v1" && fec !== null) {
     throw usageError(PROGRAM, `--fec needs --wire v1: the ${wire} format has no parity datagrams`);
@@ -233,7 +243,8 @@ export function parseSenderArgs(
       size,
       wire,
       sdpPath: flags.sdp ?? null,
-      fps: intFlag(PROGRAM, "fps", flags.fps, 30, 1, 240),
+      fps: maxRate ? MAX_RATE_PACING_FPS : intFlag(PROGRAM, "fps", flags.fps, 30, 1, 240),
+      maxRate,
       quality: intFlag(PROGRAM, "quality", flags.quality, 80, 1, 100),
       passthrough: flags.passthrough ?? false,
       maxDatagramBytes: intFlag(

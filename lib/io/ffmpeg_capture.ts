@@ -31,14 +31,15 @@ export function captureOs(): CaptureOs {
 
 /**
  * Starts `ffmpegPath` with `args` (which must write MJPEG to stdout) and calls `onFrame` for every
- * complete JPEG, synchronously, as soon as its last byte is read.
+ * complete JPEG, synchronously, as soon as its last byte is read. When `onFrame` returns a promise,
+ * reading waits for it: the pipe then holds ffmpeg back (`--fps max`).
  *
  * @throws {UserError} when ffmpeg cannot be started at all.
  */
 export function startFfmpegCapture(
   ffmpegPath: string,
   args: string[],
-  onFrame: (frame: Uint8Array) => void,
+  onFrame: (frame: Uint8Array) => void | Promise<void>,
   maxFrameBytes?: number,
 ): FfmpegCapture {
   let child: Deno.ChildProcess;
@@ -66,7 +67,10 @@ export function startFfmpegCapture(
 
   const readStdout = (async () => {
     for await (const chunk of child.stdout) {
-      for (const frame of splitter.push(chunk)) onFrame(frame);
+      for (const frame of splitter.push(chunk)) {
+        const sent = onFrame(frame);
+        if (sent) await sent;
+      }
     }
   })();
   const readStderr = (async () => {

@@ -33,6 +33,7 @@ export class PacedSender {
   readonly #frameIntervalMs: number;
   readonly #pacing: PacingOptions;
   #pending: PendingFrame | null = null;
+  #onRefused: (error: unknown) => void = () => {};
   #running: Promise<void> | null = null;
   /** Running totals (sendErrors mirrors the sink's). */
   readonly counters: SenderCounters = {
@@ -62,6 +63,11 @@ export class PacedSender {
     this.#pacing = pacing;
   }
 
+  /** Calls `listener` with the reason each time the wire format refuses a frame (it is skipped). */
+  onRefused(listener: (error: unknown) => void): void {
+    this.#onRefused = listener;
+  }
+
   /** Offers a frame read at `captureUs`; it replaces a frame still waiting to be sent. */
   offer(frame: Uint8Array, captureUs: number): void {
     this.counters.framesRead++;
@@ -82,9 +88,10 @@ export class PacedSender {
       let datagrams: Uint8Array[];
       try {
         datagrams = this.#packetizer.packetize(frame, captureUs);
-      } catch {
+      } catch (error) {
         // The wire format cannot carry this frame (too many fragments, or a JPEG the mode refuses).
         this.counters.framesTooLarge++;
+        this.#onRefused(error);
         continue;
       }
       await this.#sendPaced(datagrams);
@@ -93,7 +100,9 @@ export class PacedSender {
   }
 
   async #sendPaced(datagrams: Uint8Array[]): Promise<void> {
-    const plan = planBursts(datagrams.length, this.#frameIntervalMs, this.#pacing);
+    let largestBytes = 0;
+    for (const datagram of datagrams) largestBytes = Math.max(largestBytes, datagram.length);
+    const plan = planBursts(datagrams.length, largestBytes, this.#frameIntervalMs, this.#pacing);
     const startMs = performance.now();
     for (let burst = 0; burst < plan.bursts; burst++) {
       if (burst > 0) {

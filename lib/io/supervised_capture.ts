@@ -16,7 +16,7 @@ export interface SupervisedCaptureOptions {
   /** ffmpeg's arguments (MJPEG on stdout). */
   args: string[];
   /** Gets every complete JPEG, as `startFfmpegCapture` delivers it. */
-  onFrame: (frame: Uint8Array) => void;
+  onFrame: (frame: Uint8Array) => void | Promise<void>;
   /** Restart after a failure instead of ending. */
   retry: boolean;
   /** One sentence on why ffmpeg stopped, from its last stderr lines and exit code. */
@@ -68,7 +68,7 @@ export class SupervisedCapture {
     this.#startMs = performance.now();
     const capture = startFfmpegCapture(ffmpegPath, args, (frame) => {
       this.#framesThisRun++;
-      onFrame(frame);
+      return onFrame(frame);
     });
     capture.exited.then((code) => this.#exited(capture, code));
     return capture;

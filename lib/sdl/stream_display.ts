@@ -13,7 +13,12 @@
 import { resolve } from "node:path";
 import type { JpegDecoder } from "../decode/decoder.ts";
 import { LatestSlot } from "../latest_slot.ts";
-import { epochMicros, type LatencySummary, LatencyWindow } from "../stats.ts";
+import {
+  epochMicros,
+  type LatencySummary,
+  LatencyWindow,
+  RUN_LATENCY_WARMUP_FRAMES,
+} from "../stats.ts";
 import { snapshotFileName, WindowTitle, type WindowTitleInput } from "../window_title.ts";
 import type { YuvImage } from "../yuv.ts";
 import type { VideoWindow } from "./video_window.ts";
@@ -75,6 +80,7 @@ export class StreamDisplay {
   #decoder: JpegDecoder;
   #stopped = false;
   #framesShown = 0;
+  #firstPresentedMs: number | null = null;
   #framesUndecodable = 0;
   #lastUndecodableLogMs = -Infinity;
   /** The frame on screen (its bytes are what `s` saves); null before the first one. */
@@ -110,7 +116,15 @@ export class StreamDisplay {
     return this.#latency.take();
   }
 
-  /** Capture-to-presented latency over the whole run so far. */
+  /** When the first frame was presented, in ms since the process started; null before. */
+  get firstFramePresentedMs(): number | null {
+    return this.#firstPresentedMs;
+  }
+
+  /**
+   * Capture-to-presented latency over the whole run so far, without the first
+   * {@linkcode RUN_LATENCY_WARMUP_FRAMES} frames.
+   */
   takeRunLatency(): LatencySummary | null {
     return this.#runLatency.take();
   }
@@ -197,8 +211,9 @@ export class StreamDisplay {
     if (frame.captureUs !== null) {
       const latencyMs = (presentedUs - frame.captureUs) / 1000;
       this.#latency.add(latencyMs);
-      this.#runLatency.add(latencyMs);
+      if (this.#framesShown >= RUN_LATENCY_WARMUP_FRAMES) this.#runLatency.add(latencyMs);
     }
+    this.#firstPresentedMs ??= performance.now();
     this.#framesShown++;
     this.#image = image;
     this.#onScreen = frame;

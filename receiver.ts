@@ -178,7 +178,11 @@ async function main(args: string[]): Promise<number> {
   const reporter = new ReceiverReporter(startMs);
   const report = (final = false) => {
     const summary = reporter.report(performance.now(), thread.counters, latency.take(), streamId);
-    let line: Record<string, unknown> = { ...summary, framesMalformed: { ...framesMalformed } };
+    let line: Record<string, unknown> = {
+      ...summary,
+      framesMalformed: { ...framesMalformed },
+      memoryMB: memoryMB(thread.workerHeapUsedBytes),
+    };
     let text = formatReceiverStatus(listen, summary);
     if (display) {
       const counters = display.counters;
@@ -233,6 +237,18 @@ async function main(args: string[]): Promise<number> {
   display?.close();
   if (displayError) throw displayError;
   return 0;
+}
+
+/** The process's resident memory and both threads' V8 heaps in use, in MB (0.1 MB steps). */
+function memoryMB(workerHeapUsedBytes: number): Record<string, number> {
+  const usage = Deno.memoryUsage();
+  const mb = (bytes: number) => Math.round(bytes / 104857.6) / 10;
+  return {
+    rss: mb(usage.rss),
+    heapUsed: mb(usage.heapUsed),
+    external: mb(usage.external),
+    workerHeapUsed: mb(workerHeapUsedBytes),
+  };
 }
 
 /** `ms` to 0.01 ms, for the stats line; null stays null. */

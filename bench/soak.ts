@@ -154,6 +154,15 @@ console.log(
     `${endKb === null ? "?" : (endKb / 1024).toFixed(1)} MB at the end; samples ` +
     rss.map((sample) => (sample.kb / 1024).toFixed(0)).join(" "),
 );
+const statLines = jsonLines(received.stdout).filter((line) => line.memoryMB);
+const memorySamples = statLines.filter((_, i) => i % 60 === 10 || i === statLines.length - 1);
+console.log(
+  "soak: receiver memory MB (rss / main heap / worker heap) per minute: " +
+    memorySamples.map((line) => {
+      const memory = line.memoryMB as Record<string, number>;
+      return `${memory.rss}/${memory.heapUsed}/${memory.workerHeapUsed}`;
+    }).join(" "),
+);
 
 const problems: string[] = [];
 if (!receiverUp || received.code !== 0) problems.push("the receiver did not stay up");

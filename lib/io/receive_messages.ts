@@ -54,4 +54,10 @@ export type FromReceiveWorker =
     /** The JPEG; its buffer is transferred. */
     bytes: Uint8Array;
   }
-  | { type: "counters"; counters: DepacketizerCounters; final: boolean };
+  | {
+    type: "counters";
+    counters: DepacketizerCounters;
+    final: boolean;
+    /** The worker's V8 heap in use, bytes (for the receiver's memory stats). */
+    heapUsedBytes: number;
+  };

@@ -22,6 +22,8 @@ export class ReceiveThread {
   readonly address: HostPort;
   /** The counters last reported by the worker. */
   counters: DepacketizerCounters | null = null;
+  /** The worker's V8 heap in use when it last reported, bytes. */
+  workerHeapUsedBytes = 0;
   #finalCounters: ((counters: DepacketizerCounters) => void) | null = null;
 
   private constructor(worker: Worker, address: HostPort) {
@@ -65,6 +67,7 @@ export class ReceiveThread {
           case "counters":
             if (thread) {
               thread.counters = message.counters;
+              thread.workerHeapUsedBytes = message.heapUsedBytes;
               if (message.final) thread.#finalCounters?.(message.counters);
             }
             break;

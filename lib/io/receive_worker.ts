@@ -59,7 +59,7 @@ function postCounters(final: boolean): void {
     nacksSent: tracker?.counters.nacksSent ?? 0,
     nackSendErrors,
   };
-  post({ type: "counters", counters, final });
+  post({ type: "counters", counters, final, heapUsedBytes: Deno.memoryUsage().heapUsed });
 }
 
 async function receiveLoop(socket: Deno.DatagramConn, datagrams: ReceivePath<Deno.NetAddr>) {

@@ -90,6 +90,7 @@ function delivered(
   if (tracker) {
     if (tracker.observe(datagram, nowMs, followedStream())) source = from;
     if (frame) tracker.completed(frame.streamId, frame.frameSeq);
+    if (tracker.framesTracked > 0 && conn !== null) armNackPoll(conn, tracker);
   }
   if (frame) {
     post({
@@ -103,25 +104,37 @@ function delivered(
   }
 }
 
-function startNackTimer(socket: Deno.DatagramConn, nacks: NackTracker): void {
-  const timer = setInterval(() => {
-    if (stopped) {
-      clearInterval(timer);
-      return;
-    }
-    if (nacks.framesTracked === 0 || source === null) return;
-    const to = source;
-    // With --key, NACKs are sealed too (the sender drops plain ones); none before the key is ready.
-    if (keyed && nackSealer === null) return;
-    const sealer = nackSealer;
-    for (const nack of nacks.poll(performance.now())) {
-      const plain = encodeNack(nack);
-      const sent = sealer === null
-        ? socket.send(plain, to)
-        : sealer.seal(plain).then((sealed) => socket.send(sealed, to));
-      sent.catch(() => nackSendErrors++);
-    }
+/** The armed NACK poll, or null: it runs only while some frame is incomplete. */
+let nackTimer: ReturnType<typeof setTimeout> | null = null;
+
+/**
+ * Polls the NACK tracker `NACK_POLL_MS` from now, and again while frames stay incomplete. A timer
+ * that ran all the time would wake the worker a thousand times a second for nothing: that cost
+ * more CPU than receiving a 30 fps stream.
+ */
+function armNackPoll(socket: Deno.DatagramConn, nacks: NackTracker): void {
+  if (nackTimer !== null || stopped) return;
+  nackTimer = setTimeout(() => {
+    nackTimer = null;
+    if (stopped) return;
+    pollNacks(socket, nacks);
+    if (nacks.framesTracked > 0) armNackPoll(socket, nacks);
   }, NACK_POLL_MS);
+}
+
+function pollNacks(socket: Deno.DatagramConn, nacks: NackTracker): void {
+  if (source === null) return;
+  const to = source;
+  // With --key, NACKs are sealed too (the sender drops plain ones); none before the key is ready.
+  if (keyed && nackSealer === null) return;
+  const sealer = nackSealer;
+  for (const nack of nacks.poll(performance.now())) {
+    const plain = encodeNack(nack);
+    const sent = sealer === null
+      ? socket.send(plain, to)
+      : sealer.seal(plain).then((sealed) => socket.send(sealed, to));
+    sent.catch(() => nackSendErrors++);
+  }
 }
 
 self.onmessage = async (event: MessageEvent<ToReceiveWorker>) => {
@@ -161,7 +174,6 @@ self.onmessage = async (event: MessageEvent<ToReceiveWorker>) => {
     });
     if (message.nack && message.wire === "v1") {
       tracker = new NackTracker({ frameTimeoutMs: message.frameTimeoutMs });
-      startNackTimer(conn, tracker);
     }
     const address = conn.addr as Deno.NetAddr;
     // A group's socket is bound to the wildcard address: name the group the user asked for.
@@ -177,6 +189,7 @@ self.onmessage = async (event: MessageEvent<ToReceiveWorker>) => {
     });
   } else if (message.type === "stop") {
     stopped = true;
+    if (nackTimer !== null) clearTimeout(nackTimer);
     try {
       conn?.close();
     } catch { /* already closed */ }

@@ -168,6 +168,10 @@ export class VideoWindow {
     const sdl = lib.symbols;
     // Smooth scaling when the window is not the frame size; SDL reads hints at creation time.
     sdl.SDL_SetHint(cString("SDL_RENDER_SCALE_QUALITY"), cString("linear"));
+    // Deno already handles SIGINT and SIGTERM for the programs. SDL's own handlers would replace
+    // Deno's on the first signal (SDL re-installs itself with signal(2)) and reset them to the
+    // default action on SDL_Quit, so a signal at the wrong moment could kill the process.
+    sdl.SDL_SetHint(cString("SDL_NO_SIGNAL_HANDLERS"), cString("1"));
     check(lib, sdl.SDL_InitSubSystem(SDL_INIT_VIDEO), "SDL_InitSubSystem");
     let window: Deno.PointerObject | null = null;
     try {

@@ -16,9 +16,16 @@
 
 import { parseArgs } from "node:util";
 import { freeUdpPort, jsonLines, startProgram } from "../tests/support/programs.ts";
-import { percentile } from "../lib/stats.ts";
+import {
+  childPids,
+  cpuSeconds,
+  machine,
+  median,
+  medianOrNull,
+  sleep,
+  writeMarkedSection,
+} from "./support/proc.ts";
 
-const CLOCK_TICKS_PER_SECOND = 100;
 const WARMUP_MS = 1000;
 
 interface CaseResult {
@@ -39,33 +46,6 @@ interface CaseResult {
   peerReceiverCpuMsPerFrame: number;
   peerFrames: number;
 }
-
-/** utime + stime of a process, in seconds; null when it is gone. */
-function cpuSeconds(pid: number): number | null {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return null;
-  }
-}
-
-function childPids(parent: number): number[] {
-  const pids: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === parent) {
-        pids.push(Number(entry.name));
-      }
-    } catch { /* gone */ }
-  }
-  return pids;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function runOurs(size: string, seconds: number, window = false) {
   const port = freeUdpPort();
@@ -199,15 +179,6 @@ async function runPeer(size: string, seconds: number) {
   };
 }
 
-function median(values: number[]): number {
-  return percentile(values, 50) ?? 0;
-}
-
-function medianOrNull(values: (number | null)[]): number | null {
-  const present = values.filter((v): v is number => v !== null);
-  return present.length ? median(present) : null;
-}
-
 async function benchCase(size: string, runs: number, seconds: number): Promise<CaseResult> {
   const ours = [];
   const peers = [];
@@ -263,13 +234,6 @@ function table(results: CaseResult[]): string {
   return rows.join("\n");
 }
 
-async function machine(): Promise<string> {
-  const cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.+)/)?.[1];
-  return `${cpu ?? "unknown CPU"}, ${navigator.hardwareConcurrency} cores, ` +
-    `${(Deno.systemMemoryInfo().total / 2 ** 30).toFixed(0)} GiB, Deno ${Deno.version.deno}, ` +
-    `${Deno.build.os}`;
-}
-
 async function main() {
   const { values } = parseArgs({
     args: Deno.args,
@@ -295,14 +259,7 @@ async function main() {
     table(results);
   console.log(output);
   if (values.write) {
-    const doc = await Deno.readTextFile(values.write);
-    const start = "<!-- bench:e2e:start -->";
-    const end = "<!-- bench:e2e:end -->";
-    const before = doc.slice(0, doc.indexOf(start) + start.length);
-    const after = doc.slice(doc.indexOf(end));
-    await Deno.writeTextFile(values.write, `${before}\n\n${output}\n\n${after}`);
-    // Keep the document in deno fmt's style, so `deno task check` stays clean after a run.
-    await new Deno.Command(Deno.execPath(), { args: ["fmt", values.write] }).output();
+    await writeMarkedSection(values.write, "e2e", output);
   }
 }
 

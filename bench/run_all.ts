@@ -5,7 +5,7 @@
  * @module
  */
 
-const BENCHMARKS = ["e2e_bench.ts", "decode_bench.ts", "loss_bench.ts"];
+const BENCHMARKS = ["e2e_bench.ts", "decode_bench.ts", "loss_bench.ts", "peer_bench.ts"];
 
 const quick = Deno.args.includes("--quick");
 let failed = 0;

@@ -1,0 +1,883 @@
+/**
+ * udpcam against GStreamer and FFmpeg on the same recorded stream, in the same run (issue #8).
+ *
+ * Source: a testsrc2 MJPEG file per size (640x480, 1280x720, 1920x1080; qscale 8, the standard
+ * Huffman tables so RTP/JPEG can carry it), which udpcam-send plays at 30 fps with
+ * `--file F --passthrough`. Receivers of that stream, each several runs, medians:
+ * - ours with a window (`--no-vsync`, SDL's dummy video driver) and ours `--headless`, fed with
+ *   udpcam's own wire format;
+ * - `gst-launch-1.0 udpsrc ! rtpjpegdepay ! jpegdec ! fakesink` and
+ *   `ffmpeg -i stream.sdp -f null -`, fed by the same sender with `--wire rtp`.
+ * Figures: frames sent and delivered, CPU ms per frame of every process from /proc (after a 1 s
+ * warm-up), receiver RSS, latency (ours only: RTP carries no wall clock). Then: the first frame
+ * of a receiver started on a running 720p stream, the max sustained fps (`--fps max`), and
+ * pass-through against re-encoding at 1080p. The targets of issue #8 are checked by the code.
+ *
+ * Flags: `--quick` (640x480 only, one run of 2 s per case: checks that it works), `--runs N`,
+ * `--seconds S`, `--write FILE` (replace the section between `<!-- bench:peers:start -->` and
+ * `<!-- bench:peers:end -->` in FILE, e.g. docs/benchmarks.md).
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { writeSdp } from "../lib/sdp.ts";
+import {
+  freeUdpPort,
+  jsonLines,
+  type RunningProgram,
+  startProgram,
+} from "../tests/support/programs.ts";
+import {
+  childPids,
+  cpuSeconds,
+  machine,
+  median,
+  medianOrNull,
+  rssMb,
+  sleep,
+  stopProcess,
+  writeMarkedSection,
+} from "./support/proc.ts";
+
+/** CPU is counted from this long after the sender starts: start-up and JIT are not per frame. */
+const WARMUP_MS = 1000;
+/** How long receivers get after the sender stopped to finish the frames still in flight. */
+const DRAIN_MS = 500;
+/** Longest wait for a program to start (its banner, or its UDP port bound). */
+const START_TIMEOUT_MS = 20_000;
+const FPS = 30;
+
+const GST_CAPS = "application/x-rtp,media=video,clock-rate=90000,encoding-name=JPEG,payload=26";
+
+type Receiver = "window" | "headless" | "gstreamer" | "ffmpeg";
+const RECEIVERS: Receiver[] = ["window", "headless", "gstreamer", "ffmpeg"];
+const RECEIVER_NAMES: Record<Receiver, string> = {
+  window: "ours, window (dummy driver)",
+  headless: "ours, headless",
+  gstreamer: "GStreamer",
+  ffmpeg: "FFmpeg",
+};
+
+/** A frame counter read at a moment of this process's clock (performance.now()). */
+interface Sample {
+  atMs: number;
+  count: number;
+}
+
+/** The counter at `atMs`, interpolated between the samples around it (streams run steadily). */
+function countAt(samples: Sample[], atMs: number): number {
+  let before: Sample | null = null;
+  for (const sample of samples) {
+    if (sample.atMs <= atMs) {
+      before = sample;
+      continue;
+    }
+    if (before === null) return 0;
+    const share = (atMs - before.atMs) / Math.max(1e-9, sample.atMs - before.atMs);
+    return before.count + share * (sample.count - before.count);
+  }
+  return before?.count ?? 0;
+}
+
+/** One run of one receiver on one stream. */
+interface Run {
+  framesSent: number;
+  framesDelivered: number;
+  /** Frames the receiver gave up (ours only). */
+  framesDropped: number | null;
+  /** Frames per second the receiver delivered over the measured window. */
+  deliveredPerS: number;
+  receiverCpuMsPerFrame: number;
+  receiverRssMb: number | null;
+  senderCpuMsPerFrame: number;
+  /** The sender's CPU over the window as a share of one core, in percent. */
+  senderCpuPercent: number;
+  ffmpegCpuMsPerFrame: number;
+  latency: { p50: number; p95: number; p99: number } | null;
+  firstFrameMs: number | null;
+}
+
+/** Every process this benchmark started and has not stopped yet, for cleanup on any exit. */
+const running = new Map<number, Promise<unknown>>();
+
+function track(pid: number, exited: Promise<unknown>): void {
+  running.set(pid, exited);
+  exited.finally(() => running.delete(pid));
+}
+
+async function stop(pid: number): Promise<void> {
+  const exited = running.get(pid);
+  if (exited) await stopProcess(pid, exited);
+}
+
+async function stopAll(): Promise<void> {
+  await Promise.allSettled([...running.keys()].map(stop));
+}
+
+function startTracked(
+  entry: string,
+  args: string[],
+  env?: Record<string, string>,
+): RunningProgram {
+  const program = startProgram(entry, args, env ? { env } : {});
+  track(program.child.pid, program.done);
+  return program;
+}
+
+/** Fails naming the apt package when a tool this benchmark runs is missing. */
+async function requireTools(): Promise<void> {
+  const missing: string[] = [];
+  const runs = async (tool: string, args: string[]) => {
+    try {
+      const { success } = await new Deno.Command(tool, { args, stdout: "null", stderr: "null" })
+        .output();
+      return success;
+    } catch {
+      return false;
+    }
+  };
+  if (!await runs("ffmpeg", ["-version"])) missing.push("ffmpeg (apt install ffmpeg)");
+  if (!await runs("gst-launch-1.0", ["--version"])) {
+    missing.push("gst-launch-1.0 (apt install gstreamer1.0-tools)");
+  } else {
+    for (const element of ["udpsrc", "rtpjpegdepay", "jpegdec", "fakesink"]) {
+      if (!await runs("gst-inspect-1.0", [element])) {
+        missing.push(`GStreamer's ${element} (apt install gstreamer1.0-plugins-good)`);
+      }
+    }
+  }
+  if (missing.length > 0) {
+    throw new Error(
+      `Cannot run the peer benchmark: missing ${missing.join(", ")}. Install it and run again.`,
+    );
+  }
+}
+
+/** Records the source clip: testsrc2 as MJPEG with the standard Huffman tables, in Matroska. */
+async function recordSource(dir: string, size: string, seconds: number): Promise<string> {
+  const path = `${dir}/testsrc2_${size}.mkv`;
+  const child = new Deno.Command("ffmpeg", {
+    args: [
+      "-hide_banner",
+      "-nostdin",
+      "-loglevel",
+      "error",
+      "-f",
+      "lavfi",
+      "-i",
+      `testsrc2=size=${size}:rate=${FPS}`,
+      "-t",
+      String(seconds),
+      "-vf",
+      "format=yuvj420p",
+      "-c:v",
+      "mjpeg",
+      "-q:v",
+      "8",
+      "-huffman",
+      "default",
+      "-y",
+      path,
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  track(child.pid, child.status);
+  const stderr = new Response(child.stderr).text();
+  const timeout = setTimeout(() => stop(child.pid), 120_000);
+  const status = await child.status;
+  clearTimeout(timeout);
+  if (!status.success) {
+    throw new Error(`Cannot record the ${size} source with ffmpeg: ${(await stderr).trim()}`);
+  }
+  return path;
+}
+
+/**
+ * Resolves once something has bound UDP `port`, so a peer started before the sender is ready;
+ * rejects if `exited()` turns true first or after `timeoutMs`.
+ */
+async function waitForUdpPort(
+  port: number,
+  exited: () => boolean,
+  timeoutMs = START_TIMEOUT_MS,
+): Promise<void> {
+  const suffix = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline && !exited()) {
+    for (const table of ["/proc/net/udp", "/proc/net/udp6"]) {
+      try {
+        const lines = Deno.readTextFileSync(table).split("\n").slice(1);
+        // Columns: sl, local_address (HEXADDR:HEXPORT), rem_address, ...
+        if (lines.some((line) => line.trim().split(/\s+/)[1]?.endsWith(suffix))) return;
+      } catch { /* no IPv6 */ }
+    }
+    await sleep(20);
+  }
+  throw new Error(
+    exited()
+      ? `the receiver exited before binding UDP port ${port}`
+      : `nothing bound UDP port ${port} within ${timeoutMs} ms`,
+  );
+}
+
+/** Samples of a `--stats-json` counter, placed on our clock by the program's `elapsedS`. */
+function statsSamples(
+  lines: Record<string, unknown>[],
+  startedAtMs: number,
+  count: (line: Record<string, unknown>) => number,
+): Sample[] {
+  return [
+    { atMs: startedAtMs, count: 0 },
+    ...lines.map((line) => ({
+      atMs: startedAtMs + Number(line.elapsedS) * 1000,
+      count: count(line),
+    })),
+  ];
+}
+
+/** A peer receiver (gst-launch-1.0 or ffmpeg) whose decoded frames are counted as they come. */
+interface Peer {
+  pid: number;
+  /** Its frame counter over time, from its own output. */
+  samples: Sample[];
+  /** Whether it has exited. */
+  exited(): boolean;
+  /** Resolves when it has exited and all its output is read. */
+  done: Promise<unknown>;
+  /** The end of its stderr, for error messages. */
+  stderrTail(): string;
+}
+
+/** gst-launch-1.0's arguments: -v prints fakesink's last-message once per buffer, one per frame. */
+function gstreamerArgs(port: number): string[] {
+  return [
+    "-v",
+    "udpsrc",
+    `port=${port}`,
+    `caps=${GST_CAPS}`,
+    "!",
+    "rtpjpegdepay",
+    "!",
+    "jpegdec",
+    "!",
+    "fakesink",
+    "sync=false",
+    "silent=false",
+  ];
+}
+
+/** ffmpeg's arguments: decode the stream the SDP describes, count frames on `-progress`. */
+function ffmpegArgs(sdpPath: string): string[] {
+  return [
+    "-hide_banner",
+    "-nostdin",
+    "-protocol_whitelist",
+    "file,udp,rtp",
+    "-i",
+    sdpPath,
+    // Every decoded frame reaches the null muxer once: no frame-rate conversion drops or dups.
+    "-fps_mode",
+    "passthrough",
+    "-f",
+    "null",
+    "-progress",
+    "pipe:1",
+    "-",
+  ];
+}
+
+async function readLines(
+  stream: ReadableStream<Uint8Array>,
+  each: (line: string) => void,
+): Promise<void> {
+  const decoder = new TextDecoder();
+  let pending = "";
+  for await (const chunk of stream) {
+    pending += decoder.decode(chunk, { stream: true });
+    const lines = pending.split(/[\r\n]/);
+    pending = lines.pop()!;
+    for (const line of lines) each(line);
+  }
+  each(pending);
+}
+
+function startPeer(kind: "gstreamer" | "ffmpeg", port: number, sdpPath: string): Peer {
+  const child = new Deno.Command(kind === "gstreamer" ? "gst-launch-1.0" : "ffmpeg", {
+    args: kind === "gstreamer" ? gstreamerArgs(port) : ffmpegArgs(sdpPath),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let exited = false;
+  const status = child.status.finally(() => exited = true);
+  track(child.pid, status);
+  const samples: Sample[] = [{ atMs: performance.now(), count: 0 }];
+  let count = 0;
+  const onLine = kind === "gstreamer"
+    ? (line: string) => {
+      if (line.includes("last-message = chain")) count++;
+    }
+    : (line: string) => {
+      // `-progress` on stdout ("frame=N") and the stats on stderr ("frame=  N fps=..."): only
+      // stderr gets the final report when ffmpeg is stopped, stdout is the cleaner live one.
+      const match = /^frame=\s*(\d+)/.exec(line);
+      if (match) count = Math.max(count, Number(match[1]));
+    };
+  const counted = (line: string) => {
+    const before = count;
+    onLine(line);
+    if (count !== before) samples.push({ atMs: performance.now(), count });
+  };
+  const stdout = readLines(child.stdout, counted).catch(() => {});
+  let stderr = "";
+  const stderrDone = readLines(child.stderr, (line) => {
+    if (kind === "ffmpeg") counted(line);
+    stderr = (stderr + line + "\n").slice(-2000);
+  }).catch(() => {});
+  return {
+    pid: child.pid,
+    samples,
+    exited: () => exited,
+    done: Promise.all([status, stdout, stderrDone]),
+    stderrTail: () => stderr,
+  };
+}
+
+/** CPU seconds of several processes between two moments. */
+function cpuOf(pids: number[]): () => number[] {
+  const before = pids.map((pid) => cpuSeconds(pid) ?? 0);
+  return () => pids.map((pid, i) => (cpuSeconds(pid) ?? before[i]) - before[i]);
+}
+
+interface SenderSetup {
+  file: string;
+  passthrough?: boolean;
+  maxRate?: boolean;
+}
+
+/** Runs one receiver on one stream for `seconds` after the warm-up and measures it. */
+async function runCase(
+  receiverKind: Receiver,
+  setup: SenderSetup,
+  seconds: number,
+  dir: string,
+): Promise<Run> {
+  const port = freeUdpPort();
+  const ours = receiverKind === "window" || receiverKind === "headless";
+  let ourReceiver: RunningProgram | null = null;
+  let ourReceiverStartMs = 0;
+  let peer: Peer | null = null;
+  const sdpPath = `${dir}/stream_${port}.sdp`;
+  const sdp = writeSdp({ host: "127.0.0.1", port, framesPerSecond: FPS });
+  if (ours) {
+    const window = receiverKind === "window";
+    ourReceiver = startTracked(
+      "receiver.ts",
+      [
+        "--listen",
+        `127.0.0.1:${port}`,
+        "--stats-json",
+        ...(window ? ["--no-vsync"] : ["--headless"]),
+      ],
+      window ? { SDL_VIDEODRIVER: "dummy" } : undefined,
+    );
+    await ourReceiver.waitForStderr(/listening on/, START_TIMEOUT_MS);
+    ourReceiverStartMs = performance.now();
+  } else {
+    // The peers start first, so they see the stream from its first frame.
+    await Deno.writeTextFile(sdpPath, sdp);
+    const started = startPeer(receiverKind as "gstreamer" | "ffmpeg", port, sdpPath);
+    peer = started;
+    await waitForUdpPort(port, started.exited).catch((error) => {
+      throw new Error(`Cannot start ${receiverKind}: ${error.message}\n${started.stderrTail()}`);
+    });
+  }
+  const senderSdpPath = `${dir}/sender_${port}.sdp`;
+  const sender = startTracked("sender.ts", [
+    "--file",
+    setup.file,
+    ...(setup.passthrough === false ? [] : ["--passthrough"]),
+    ...(setup.maxRate ? ["--fps", "max"] : []),
+    ...(ours ? [] : ["--wire", "rtp", "--sdp", senderSdpPath]),
+    "--to",
+    `127.0.0.1:${port}`,
+    "--stats-json",
+  ]);
+  await sender.waitForStderr(/udpcam-send: streaming/, START_TIMEOUT_MS);
+  const senderStartMs = performance.now();
+  if (!ours) {
+    const written = await Deno.readTextFile(senderSdpPath);
+    if (written !== sdp) {
+      throw new Error(
+        `Cannot trust the peer run: udpcam-send --sdp wrote\n${written}\nbut the peer was given\n` +
+          `${sdp}\nUpdate peer_bench.ts to describe the stream as the sender does.`,
+      );
+    }
+  }
+  await sleep(WARMUP_MS);
+  const receiverPid = ourReceiver?.child.pid ?? peer!.pid;
+  const ffmpegPid = childPids(sender.child.pid)[0] ?? -1;
+  const windowStartMs = performance.now();
+  const cpu = cpuOf([sender.child.pid, ffmpegPid, receiverPid]);
+  await sleep(seconds * 1000);
+  const [senderCpuS, ffmpegCpuS, receiverCpuS] = cpu();
+  const windowEndMs = performance.now();
+  const receiverRssMb = rssMb(receiverPid);
+
+  await stop(sender.child.pid);
+  const senderLines = jsonLines((await sender.done).stdout);
+  await sleep(DRAIN_MS);
+  let receiverSamples: Sample[];
+  let framesDelivered: number;
+  let framesDropped: number | null = null;
+  let latency: Run["latency"] = null;
+  let firstFrameMs: number | null = null;
+  if (ourReceiver) {
+    await stop(ourReceiver.child.pid);
+    const lines = jsonLines((await ourReceiver.done).stdout);
+    const delivered = receiverKind === "window"
+      ? (line: Record<string, unknown>) => Number(line.framesShown ?? 0)
+      : (line: Record<string, unknown>) =>
+        Number((line.frames as { complete: number } | undefined)?.complete ?? 0);
+    receiverSamples = statsSamples(lines, ourReceiverStartMs, delivered);
+    const last = lines.at(-1) ?? {};
+    framesDelivered = delivered(last);
+    framesDropped = (last.frames as { dropped: number } | undefined)?.dropped ?? null;
+    latency = (receiverKind === "window" ? last.presentedLatencyMsRun : last.latencyMsRun) as
+      | Run["latency"]
+      | undefined ?? null;
+    const first = receiverKind === "window"
+      ? last.firstFramePresentedMs
+      : last.firstFrameCompleteMs;
+    firstFrameMs = typeof first === "number" ? first : null;
+  } else {
+    if (receiverKind === "ffmpeg") {
+      // ffmpeg takes a first SIGTERM as "finish after the next frame"; with no frame coming it
+      // waits, and the second (from stop) interrupts the read, so it ends with its final report.
+      try {
+        Deno.kill(peer!.pid, "SIGTERM");
+      } catch { /* already gone */ }
+      await Promise.race([peer!.done, sleep(300)]);
+    }
+    await stop(peer!.pid);
+    // Its last words (ffmpeg's final progress block) are in once its output closed.
+    await Promise.race([peer!.done, sleep(2000)]);
+    framesDelivered = peer!.samples.at(-1)!.count;
+    receiverSamples = peer!.samples;
+  }
+  const senderSamples = statsSamples(senderLines, senderStartMs, (l) => Number(l.framesSent));
+  const windowFrames = (samples: Sample[]) =>
+    Math.max(1, countAt(samples, windowEndMs) - countAt(samples, windowStartMs));
+  const sentInWindow = windowFrames(senderSamples);
+  const deliveredInWindow = windowFrames(receiverSamples);
+  const windowS = (windowEndMs - windowStartMs) / 1000;
+  return {
+    framesSent: Number(senderLines.at(-1)?.framesSent ?? 0),
+    framesDelivered,
+    framesDropped,
+    deliveredPerS: deliveredInWindow / windowS,
+    receiverCpuMsPerFrame: (receiverCpuS * 1000) / deliveredInWindow,
+    receiverRssMb,
+    senderCpuMsPerFrame: (senderCpuS * 1000) / sentInWindow,
+    senderCpuPercent: (100 * senderCpuS) / windowS,
+    ffmpegCpuMsPerFrame: (ffmpegCpuS * 1000) / sentInWindow,
+    latency,
+    firstFrameMs,
+  };
+}
+
+/** Medians over runs, field by field. */
+interface Summary {
+  framesSent: number;
+  framesDelivered: number;
+  framesLost: number;
+  framesDropped: number | null;
+  deliveredPerS: number;
+  receiverCpuMsPerFrame: number;
+  receiverRssMb: number | null;
+  senderCpuMsPerFrame: number;
+  senderCpuPercent: number;
+  ffmpegCpuMsPerFrame: number;
+  latencyP50: number | null;
+  latencyP95: number | null;
+  latencyP99: number | null;
+}
+
+function summarize(runs: Run[]): Summary {
+  return {
+    framesSent: median(runs.map((r) => r.framesSent)),
+    framesDelivered: median(runs.map((r) => r.framesDelivered)),
+    framesLost: median(runs.map((r) => r.framesSent - r.framesDelivered)),
+    framesDropped: medianOrNull(runs.map((r) => r.framesDropped)),
+    deliveredPerS: median(runs.map((r) => r.deliveredPerS)),
+    receiverCpuMsPerFrame: median(runs.map((r) => r.receiverCpuMsPerFrame)),
+    receiverRssMb: medianOrNull(runs.map((r) => r.receiverRssMb)),
+    senderCpuMsPerFrame: median(runs.map((r) => r.senderCpuMsPerFrame)),
+    senderCpuPercent: median(runs.map((r) => r.senderCpuPercent)),
+    ffmpegCpuMsPerFrame: median(runs.map((r) => r.ffmpegCpuMsPerFrame)),
+    latencyP50: medianOrNull(runs.map((r) => r.latency?.p50)),
+    latencyP95: medianOrNull(runs.map((r) => r.latency?.p95)),
+    latencyP99: medianOrNull(runs.map((r) => r.latency?.p99)),
+  };
+}
+
+/** A receiver started on a stream that already runs: time to its first frame, per run. */
+async function firstFrames(file: string, runs: number): Promise<Record<string, number[]>> {
+  const port = freeUdpPort();
+  const sender = startTracked("sender.ts", [
+    "--file",
+    file,
+    "--passthrough",
+    "--to",
+    `127.0.0.1:${port}`,
+  ]);
+  const found: Record<string, number[]> = { window: [], headless: [] };
+  try {
+    await sender.waitForStderr(/udpcam-send: streaming/, START_TIMEOUT_MS);
+    await sleep(WARMUP_MS);
+    for (let run = 0; run < runs; run++) {
+      for (const kind of ["window", "headless"] as const) {
+        const receiver = startTracked(
+          "receiver.ts",
+          [
+            "--listen",
+            `127.0.0.1:${port}`,
+            "--stats-json",
+            ...(kind === "window" ? ["--no-vsync"] : ["--headless"]),
+          ],
+          kind === "window" ? { SDL_VIDEODRIVER: "dummy" } : undefined,
+        );
+        await receiver.waitForStderr(/listening on/, START_TIMEOUT_MS);
+        // The first stats line comes after 1 s; the first frame is long there by then.
+        await sleep(1500);
+        await stop(receiver.child.pid);
+        const last = jsonLines((await receiver.done).stdout).at(-1) ?? {};
+        const ms = kind === "window" ? last.firstFramePresentedMs : last.firstFrameCompleteMs;
+        if (typeof ms === "number") found[kind].push(ms);
+        // The port must be free again before the next receiver binds it.
+        await sleep(200);
+      }
+    }
+  } finally {
+    await stop(sender.child.pid);
+  }
+  return found;
+}
+
+const fixed = (value: number | null, digits = 2) => value === null ? "n/a" : value.toFixed(digits);
+
+function mainTable(results: Map<string, Map<Receiver, Summary>>): string {
+  const rows = [
+    "| size | receiver | frames sent | frames delivered (lost) | receiver CPU ms/frame | receiver RSS MB | latency p50 / p95 / p99 ms | sender CPU ms/frame | sender's ffmpeg CPU ms/frame |",
+    "|---|---|---|---|---|---|---|---|---|",
+  ];
+  for (const [size, bySize] of results) {
+    for (const [kind, s] of bySize) {
+      const latency = s.latencyP50 === null
+        ? "n/a"
+        : `${fixed(s.latencyP50)} / ${fixed(s.latencyP95)} / ${fixed(s.latencyP99)}`;
+      rows.push(
+        `| ${size} | ${
+          RECEIVER_NAMES[kind]
+        } | ${s.framesSent} | ${s.framesDelivered} (${s.framesLost}) | ` +
+          `${fixed(s.receiverCpuMsPerFrame)} | ${fixed(s.receiverRssMb, 1)} | ${latency} | ` +
+          `${fixed(s.senderCpuMsPerFrame)} | ${fixed(s.ffmpegCpuMsPerFrame)} |`,
+      );
+    }
+  }
+  return rows.join("\n");
+}
+
+/** Ours (window) receiver CPU per frame divided by a peer's, or null when one is missing. */
+function ratio(bySize: Map<Receiver, Summary> | undefined, peer: Receiver): number | null {
+  const ours = bySize?.get("window")?.receiverCpuMsPerFrame;
+  const theirs = bySize?.get(peer)?.receiverCpuMsPerFrame;
+  return ours === undefined || theirs === undefined ? null : ours / Math.max(1e-9, theirs);
+}
+
+function ratioTable(results: Map<string, Map<Receiver, Summary>>): string {
+  const rows = [
+    "| size | ours, window | ours, headless | GStreamer | FFmpeg | ours (window) ÷ GStreamer | ours (window) ÷ FFmpeg |",
+    "|---|---|---|---|---|---|---|",
+  ];
+  for (const [size, bySize] of results) {
+    const cpu = (kind: Receiver) => fixed(bySize.get(kind)?.receiverCpuMsPerFrame ?? null);
+    rows.push(
+      `| ${size} | ${cpu("window")} | ${cpu("headless")} | ${cpu("gstreamer")} | ${
+        cpu("ffmpeg")
+      } | ${fixed(ratio(bySize, "gstreamer"))} | ${fixed(ratio(bySize, "ffmpeg"))} |`,
+    );
+  }
+  return rows.join("\n");
+}
+
+/** A target of issue #8 with the figure that decides it. */
+interface Target {
+  text: string;
+  figure: string;
+  met: boolean | null;
+}
+
+function targetTable(targets: Target[]): string {
+  const rows = ["| target (issue #8) | measured | verdict |", "|---|---|---|"];
+  for (const t of targets) {
+    rows.push(
+      `| ${t.text} | ${t.figure} | ${t.met === null ? "not measured" : t.met ? "met" : "missed"} |`,
+    );
+  }
+  return rows.join("\n");
+}
+
+/** `check(value)` on a measured value, or "not measured" when the value is null. */
+function target(
+  text: string,
+  value: number | null,
+  show: (value: number) => string,
+  check: (value: number) => boolean,
+): Target {
+  return value === null
+    ? { text, figure: "n/a", met: null }
+    : { text, figure: show(value), met: check(value) };
+}
+
+async function main() {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      quick: { type: "boolean" },
+      runs: { type: "string" },
+      seconds: { type: "string" },
+      write: { type: "string" },
+    },
+  });
+  const quick = values.quick ?? false;
+  const runs = Number(values.runs ?? (quick ? 1 : 3));
+  const seconds = Number(values.seconds ?? (quick ? 2 : 6));
+  if (!(Number.isInteger(runs) && runs >= 1 && runs <= 50)) {
+    throw new Error(`Cannot run ${values.runs} times: give --runs a whole number 1..50.`);
+  }
+  if (!(seconds >= 1 && seconds <= 600)) {
+    throw new Error(`Cannot measure for ${values.seconds} s: give --seconds 1..600.`);
+  }
+  const sizes = quick ? ["640x480"] : ["640x480", "1280x720", "1920x1080"];
+  const firstFrameSize = quick ? "640x480" : "1280x720";
+  const maxFpsSizes = quick ? ["640x480"] : ["1280x720", "1920x1080"];
+  const reencodeSize = quick ? "640x480" : "1920x1080";
+
+  await requireTools();
+  const dir = await Deno.makeTempDir({ prefix: "udpcam_peer_bench_" });
+  try {
+    const files = new Map<string, string>();
+    for (const size of sizes) {
+      console.error(`bench: recording the ${size} source`);
+      files.set(size, await recordSource(dir, size, seconds + WARMUP_MS / 1000 + 2));
+    }
+
+    const results = new Map<string, Map<Receiver, Summary>>();
+    for (const size of sizes) {
+      console.error(`bench: ${size}, ${runs} runs of ${seconds} s per receiver`);
+      const byKind = new Map<Receiver, Run[]>(RECEIVERS.map((kind) => [kind, []]));
+      // Receivers take turns within each run, so a noisy moment spreads over all of them.
+      for (let run = 0; run < runs; run++) {
+        for (const kind of RECEIVERS) {
+          byKind.get(kind)!.push(await runCase(kind, { file: files.get(size)! }, seconds, dir));
+        }
+      }
+      results.set(size, new Map(RECEIVERS.map((kind) => [kind, summarize(byKind.get(kind)!)])));
+    }
+
+    console.error(`bench: first frame on a running ${firstFrameSize} stream, ${runs} runs`);
+    const first = await firstFrames(files.get(firstFrameSize)!, runs);
+
+    const maxFps = new Map<string, Summary>();
+    for (const size of maxFpsSizes) {
+      console.error(`bench: ${size} at --fps max, ${runs} runs of ${seconds} s`);
+      const runsAtMax: Run[] = [];
+      for (let run = 0; run < runs; run++) {
+        runsAtMax.push(
+          await runCase("headless", { file: files.get(size)!, maxRate: true }, seconds, dir),
+        );
+      }
+      maxFps.set(size, summarize(runsAtMax));
+    }
+
+    console.error(`bench: ${reencodeSize} pass-through against re-encoding, ${runs} runs`);
+    const passRuns: Run[] = [];
+    const reencodeRuns: Run[] = [];
+    for (let run = 0; run < runs; run++) {
+      const file = files.get(reencodeSize)!;
+      passRuns.push(await runCase("headless", { file, passthrough: true }, seconds, dir));
+      reencodeRuns.push(await runCase("headless", { file, passthrough: false }, seconds, dir));
+    }
+    const pass = summarize(passRuns);
+    const reencode = summarize(reencodeRuns);
+    const senderSide = (s: Summary) => s.senderCpuMsPerFrame + s.ffmpegCpuMsPerFrame;
+    const passRatio = senderSide(reencode) / Math.max(1e-9, senderSide(pass));
+
+    const firstTable = [
+      "| receiver started on a running stream | size | first frame ms, median (min–max) | runs with a frame |",
+      "|---|---|---|---|",
+      ...(["window", "headless"] as const).map((kind) => {
+        const ms = first[kind];
+        const field = kind === "window"
+          ? "presented (window, `firstFramePresentedMs`)"
+          : "complete (headless, `firstFrameCompleteMs`)";
+        const spread = ms.length === 0
+          ? "n/a"
+          : `${fixed(median(ms), 0)} (${fixed(Math.min(...ms), 0)}–${fixed(Math.max(...ms), 0)})`;
+        return `| ${field} | ${firstFrameSize} | ${spread} | ${ms.length} of ${runs} |`;
+      }),
+    ].join("\n");
+
+    const maxTable = [
+      "| size | fps delivered | frames sent | frames delivered | sent − delivered | receiver dropped | receiver CPU ms/frame | sender CPU ms/frame |",
+      "|---|---|---|---|---|---|---|---|",
+      ...[...maxFps].map(([size, s]) =>
+        `| ${size} | ${fixed(s.deliveredPerS, 1)} | ${s.framesSent} | ${s.framesDelivered} | ` +
+        `${s.framesLost} | ${s.framesDropped ?? "n/a"} | ${fixed(s.receiverCpuMsPerFrame)} | ` +
+        `${fixed(s.senderCpuMsPerFrame)} |`
+      ),
+    ].join("\n");
+
+    const passTable = [
+      "| size | sender mode | sender CPU ms/frame | ffmpeg CPU ms/frame | ffmpeg + sender ms/frame |",
+      "|---|---|---|---|---|",
+      ...([["`--passthrough` (ffmpeg `-c:v copy`)", pass], [
+        "re-encode (qscale 8)",
+        reencode,
+      ]] as const).map(([mode, s]) =>
+        `| ${reencodeSize} | ${mode} | ${fixed(s.senderCpuMsPerFrame)} | ` +
+        `${fixed(s.ffmpegCpuMsPerFrame)} | ${fixed(senderSide(s))} |`
+      ),
+    ].join("\n");
+
+    const at = (size: string) => results.get(size);
+    const maxTarget = (size: string, fps: number): Target => {
+      const s = maxFps.get(size);
+      const text = `Max sustained fps ≥ ${fps} at ${size}, zero frames lost`;
+      if (!s) return { text, figure: "n/a", met: null };
+      const lost = Math.max(s.framesLost, s.framesDropped ?? 0);
+      return {
+        text,
+        figure: `${fixed(s.deliveredPerS, 1)} fps, ${lost} lost`,
+        met: s.deliveredPerS >= fps && lost === 0,
+      };
+    };
+    const window720 = at("1280x720")?.get("window");
+    const window1080 = at("1920x1080")?.get("window");
+    const targets: Target[] = [
+      ...["1280x720", "1920x1080"].map((size) =>
+        target(
+          `Receiver CPU per frame ≤ GStreamer's at ${size} (ours with a window)`,
+          ratio(at(size), "gstreamer"),
+          (r) => `ours ÷ GStreamer = ${fixed(r)}`,
+          (r) => r <= 1,
+        )
+      ),
+      target(
+        "Sender CPU excluding ffmpeg ≤ 3 % of a core at 1920x1080 30 fps",
+        at("1920x1080")?.get("headless")?.senderCpuPercent ?? null,
+        (p) => `${fixed(p, 1)} %`,
+        (p) => p <= 3,
+      ),
+      target(
+        "Latency read → presented p50 ≤ 4 ms at 1280x720 30 fps",
+        window720?.latencyP50 ?? null,
+        (ms) => `${fixed(ms)} ms`,
+        (ms) => ms <= 4,
+      ),
+      target(
+        "Latency read → presented p99 ≤ 8 ms at 1280x720 30 fps",
+        window720?.latencyP99 ?? null,
+        (ms) => `${fixed(ms)} ms`,
+        (ms) => ms <= 8,
+      ),
+      target(
+        "Latency read → presented p50 ≤ 6 ms at 1920x1080 30 fps",
+        window1080?.latencyP50 ?? null,
+        (ms) => `${fixed(ms)} ms`,
+        (ms) => ms <= 6,
+      ),
+      target(
+        "First frame presented ≤ 300 ms after the receiver starts on a running stream",
+        first.window.length ? median(first.window) : null,
+        (ms) => `${fixed(ms, 0)} ms (${firstFrameSize})`,
+        (ms) => ms <= 300,
+      ),
+      maxTarget("1280x720", 300),
+      maxTarget("1920x1080", 150),
+      target(
+        "Receiver RSS ≤ 120 MB at 1920x1080 (with a window; flatness over 5 min: see Soak)",
+        window1080?.receiverRssMb ?? null,
+        (mb) => `${fixed(mb, 1)} MB`,
+        (mb) => mb <= 120,
+      ),
+      target(
+        "Pass-through: ffmpeg + sender CPU ≥ 5× lower than re-encoding",
+        passRatio,
+        (r) => `${fixed(r, 1)}× lower (${reencodeSize})`,
+        (r) => r >= 5,
+      ),
+    ];
+
+    const output = [
+      `- Machine: ${await machine()}`,
+      `- Date: ${
+        new Date().toISOString().slice(0, 10)
+      }; ${runs} runs of ${seconds} s per case (after a ${WARMUP_MS / 1000} s warm-up), medians${
+        quick ? "; --quick" : ""
+      }.`,
+      "",
+      "**Every receiver on the same stream** (30 fps, pass-through from the recorded file):",
+      "",
+      mainTable(results),
+      "",
+      "**Receiver CPU ms per frame, side by side:**",
+      "",
+      ratioTable(results),
+      "",
+      "**First frame:**",
+      "",
+      firstTable,
+      "",
+      "**Max sustained fps** (`--fps max`, headless receiver):",
+      "",
+      maxTable,
+      "",
+      `**Pass-through against re-encoding** (headless receiver, 30 fps): ffmpeg + sender CPU ${
+        fixed(passRatio, 1)
+      }× lower with pass-through.`,
+      "",
+      passTable,
+      "",
+      "**Targets:**",
+      "",
+      targetTable(targets),
+    ].join("\n");
+    console.log(output);
+    if (values.write) await writeMarkedSection(values.write, "peers", output);
+  } finally {
+    await stopAll();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+if (import.meta.main) {
+  const interrupted = async () => {
+    await stopAll();
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", interrupted);
+  Deno.addSignalListener("SIGTERM", interrupted);
+  try {
+    await main();
+  } catch (error) {
+    console.error(`bench: ${error instanceof Error ? error.message : error}`);
+    await stopAll();
+    Deno.exit(1);
+  }
+  Deno.exit(0);
+}

@@ -23,6 +23,7 @@ import { openSenderSockets } from "./lib/io/multicast.ts";
 import { RetransmitHistory } from "./lib/retransmit_history.ts";
 import { formatSenderStatus, SenderReporter } from "./lib/sender_report.ts";
 import { epochMicros } from "./lib/stats.ts";
+import { FrameClock } from "./lib/frame_clock.ts";
 import { StatusLine } from "./lib/status_line.ts";
 import { VERSION } from "./lib/version.ts";
 import { MACOS_MAX_DATAGRAM_BYTES } from "./lib/wire.ts";
@@ -72,7 +73,8 @@ async function stream(options: SenderOptions): Promise<number> {
     source,
     size: options.size,
     fps: options.fps,
-    maxRate: options.maxRate,
+    // Released by the sender's clock (--fps with a pass-through file): ffmpeg reads ahead.
+    maxRate: options.maxRate || options.releaseFps !== null,
     quality: options.quality,
     passthrough: options.passthrough,
     standardHuffmanTables: rtp,
@@ -104,7 +106,9 @@ async function stream(options: SenderOptions): Promise<number> {
     // The first few reasons are enough to act on; the count stays in the stats.
     if (refusalsLogged++ >= 3) return;
     const reason = error instanceof Error ? error.message : String(error);
-    const hint = rtp && options.passthrough ? " Or drop --passthrough to have udpcam re-encode." : "";
+    const hint = rtp && options.passthrough
+      ? " Or drop --passthrough to have udpcam re-encode."
+      : "";
     status.log(`udpcam-send: skipped frame ${sender.counters.framesRead}: ${reason}${hint}`);
   });
   const answerNack = (nack: Uint8Array, destination: number) => {
@@ -131,6 +135,7 @@ async function stream(options: SenderOptions): Promise<number> {
   // Before the banner: whoever reads "streaming" may send SIGTERM right away.
   const removeSignals = onStopSignals(requestStop);
 
+  const clock = options.releaseFps === null ? null : new FrameClock(options.releaseFps);
   const onFrame = (frame: Uint8Array): Promise<void> | undefined => {
     if (stopRequested) return undefined;
     const captureUs = epochMicros();
@@ -138,7 +143,11 @@ async function stream(options: SenderOptions): Promise<number> {
     sender.offer(frame, captureUs);
     if (options.maxFrames > 0 && sender.counters.framesRead >= options.maxFrames) requestStop();
     // --fps max: no frame is skipped; reading waits until this one is on the wire.
-    return options.maxRate ? sender.idle() : undefined;
+    if (options.maxRate) return sender.idle();
+    if (clock !== null) {
+      return sender.idle().then(() => sleep(clock.delayMs(performance.now())));
+    }
+    return undefined;
   };
   let failure: string | null = null;
   const capture = new SupervisedCapture({
@@ -205,6 +214,10 @@ async function stream(options: SenderOptions): Promise<number> {
   return exitCode;
 }
 
+function sleep(ms: number): Promise<void> {
+  return ms <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 /** Writes the SDP that players open to receive the RTP stream (first destination). */
 function writeSdpFile(path: string, options: SenderOptions): void {
   const destination = options.destinations[0];
@@ -240,7 +253,11 @@ function describe(options: SenderOptions, device: string | null): string {
     : options.source.kind === "file"
     ? `file ${options.source.path}`
     : "test pattern";
-  const rate = options.maxRate ? "as fast as possible" : `${options.fps} fps`;
+  const rate = options.maxRate
+    ? "as fast as possible"
+    : options.source.kind === "file" && options.passthrough && options.releaseFps === null
+    ? "the file's own frame rate"
+    : `${options.fps} fps`;
   return `${what} at ${size} ${rate}${options.passthrough ? " (pass-through)" : ""}`;
 }
 

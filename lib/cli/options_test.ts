@@ -51,6 +51,14 @@ Deno.test("sender flags", () => {
   equal(maxRate.maxRate, true);
   equal(maxRate.fps, 240, "pacing plans for the highest rate");
   equal(streamOptions(["--file", "a.mkv"]).maxRate, false);
+  // A pass-through file follows its own timing unless --fps is given; then the sender's clock.
+  equal(streamOptions(["--file", "a.mkv", "--passthrough"]).releaseFps, null);
+  equal(streamOptions(["--file", "a.mkv", "--passthrough", "--fps", "600"]).releaseFps, 600);
+  equal(
+    streamOptions(["--file", "a.mkv", "--fps", "600"]).releaseFps,
+    null,
+    "ffmpeg re-encodes at 600",
+  );
   equal(parseSenderArgs(["--list-devices"], () => "/opt/ffmpeg").kind, "listDevices");
 });
 
@@ -64,6 +72,8 @@ Deno.test("sender rejects bad flags with the flag, the value and what is allowed
     [["--max-datagram", "12k"], /got "12k"/],
     [["--fps", "0"], /--fps must be/],
     [["--fps", "max"], /--fps max only applies to --file/],
+    [["--fps", "241"], /--fps must be a whole number from 1 to 240/],
+    [["--file", "a.mkv", "--fps", "1001"], /--fps must be a whole number from 1 to 1000/],
     [["--size", "640"], /--size must be WIDTHxHEIGHT/],
     [["--size", "641x480"], /even width and height/],
     [["--to", "nohost"], /--to "nohost" is not HOST:PORT/],

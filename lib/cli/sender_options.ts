@@ -30,8 +30,14 @@ export type SenderCommand =
   | { kind: "doctor"; ffmpegPath: string; port: number }
   | { kind: "stream"; options: SenderOptions };
 
-/** The frame rate pacing plans for with `--fps max`: the highest `--fps` accepts. */
-export const MAX_RATE_PACING_FPS = 240;
+/** Highest `--fps` for a camera or the test pattern (fast webcams do 240). */
+export const MAX_CAPTURE_FPS = 240;
+
+/** Highest `--fps` for a --file (throughput tests on loopback). */
+export const MAX_FILE_FPS = 1000;
+
+/** The frame rate pacing plans for with `--fps max`. */
+export const MAX_RATE_PACING_FPS = MAX_CAPTURE_FPS;
 
 /** Everything a streaming sender needs (`--ttl`, `--multicast-if`: see SenderMulticastOptions). */
 export interface SenderOptions extends SenderMulticastOptions {
@@ -45,6 +51,11 @@ export interface SenderOptions extends SenderMulticastOptions {
   fps: number;
   /** `--fps max`: read a --file as fast as possible, each frame waiting until the last is sent. */
   maxRate: boolean;
+  /**
+   * A pass-through --file with an explicit `--fps`: frames are released at this rate by the
+   * sender's clock (lib/frame_clock.ts), not at the file's own; null otherwise.
+   */
+  releaseFps: number | null;
   /** JPEG quality 1..100. */
   quality: number;
   /** Forward the camera's MJPEG without re-encoding. */
@@ -106,8 +117,9 @@ Source (default: the system camera: /dev/video0, avfoundation 0, or the first ds
 
 Picture
   --size WxH            frame size (default 640x480; 1280x720 for --test-pattern)
-  --fps N               frames per second, 1..240 (default 30); with --file also max: read
-                        the file as fast as it can be sent (throughput tests)
+  --fps N               frames per second, 1..240 (default 30); a --file takes up to 1000, or
+                        max: as fast as it can be sent (throughput tests); with --passthrough
+                        a file plays at the file's own rate unless --fps is given
   --quality N           JPEG quality 1..100 (default 80)
   --passthrough         forward the camera's own MJPEG without re-encoding (lowest CPU);
                         --size and --quality then only ask the camera
@@ -220,6 +232,14 @@ export function parseSenderArgs(
   if (maxRate && source.kind !== "file") {
     throw usageError(PROGRAM, "--fps max only applies to --file; give a camera a number of fps");
   }
+  const fps = maxRate ? MAX_RATE_PACING_FPS : intFlag(
+    PROGRAM,
+    "fps",
+    flags.fps,
+    30,
+    1,
+    source.kind === "file" ? MAX_FILE_FPS : MAX_CAPTURE_FPS,
+  );
   const fec = fecFlag(flags.fec);
   if (wire !== "v1" && fec !== null) {
     throw usageError(PROGRAM, `--fec needs --wire v1: the ${wire} format has no parity datagrams`);
@@ -243,8 +263,12 @@ export function parseSenderArgs(
       size,
       wire,
       sdpPath: flags.sdp ?? null,
-      fps: maxRate ? MAX_RATE_PACING_FPS : intFlag(PROGRAM, "fps", flags.fps, 30, 1, 240),
+      fps,
       maxRate,
+      releaseFps: source.kind === "file" && flags.passthrough && flags.fps !== undefined &&
+          !maxRate
+        ? fps
+        : null,
       quality: intFlag(PROGRAM, "quality", flags.quality, 80, 1, 100),
       passthrough: flags.passthrough ?? false,
       maxDatagramBytes: intFlag(

@@ -24,6 +24,8 @@ import { SdlError } from "./lib/sdl/library.ts";
 import { StreamDisplay } from "./lib/sdl/stream_display.ts";
 import { VideoWindow } from "./lib/sdl/video_window.ts";
 import { LatencyWindow, RUN_LATENCY_WARMUP_FRAMES } from "./lib/stats.ts";
+import { receiveBufferWarning } from "./lib/io/socket_buffer.ts";
+
 import { StatusLine } from "./lib/status_line.ts";
 import { parseJpeg } from "./lib/jpeg_parse.ts";
 import { VERSION } from "./lib/version.ts";
@@ -151,6 +153,8 @@ async function main(args: string[]): Promise<number> {
     `udpcam-recv: listening on ${listen}${options.headless ? " (headless)" : ""}` +
       (record ? `, recording to ${options.recordPath}` : ""),
   );
+  const bufferNote = receiveBufferWarning(thread.receiveBuffer);
+  if (bufferNote) status.log(`udpcam-recv: ${bufferNote}`);
   if (http) {
     for (const url of viewerUrls(http.address, options.httpToken ?? undefined, localInterfaces())) {
       status.log(`udpcam-recv: browser view at ${url}`);

@@ -8,6 +8,7 @@ import type { HostPort } from "../address.ts";
 import type { AddressRule } from "../address_filter.ts";
 import type { DepacketizerCounters } from "../wire_mode.ts";
 import type { WireMode } from "../wire_modes.ts";
+import type { ReceiveBufferResult } from "./socket_buffer.ts";
 
 /** How the receive worker receives: everything the main thread decides before it starts. */
 export interface ReceiveSettings {
@@ -41,7 +42,12 @@ export type ToReceiveWorker =
 
 /** Worker → main thread. */
 export type FromReceiveWorker =
-  | { type: "listening"; address: HostPort }
+  | {
+    type: "listening";
+    address: HostPort;
+    /** The socket's kernel receive buffer after enlarging it (lib/io/socket_buffer.ts). */
+    receiveBuffer: ReceiveBufferResult;
+  }
   | { type: "error"; message: string; exitCode: number }
   | {
     type: "frame";

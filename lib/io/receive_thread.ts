@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { ReceiveBufferResult } from "./socket_buffer.ts";
 import type { HostPort } from "../address.ts";
 import { UserError } from "../errors.ts";
 import type { DepacketizerCounters } from "../wire_mode.ts";
@@ -24,11 +25,14 @@ export class ReceiveThread {
   counters: DepacketizerCounters | null = null;
   /** The worker's V8 heap in use when it last reported, bytes. */
   workerHeapUsedBytes = 0;
+  /** The socket's kernel receive buffer, as enlarged (or why it could not be). */
+  readonly receiveBuffer: ReceiveBufferResult;
   #finalCounters: ((counters: DepacketizerCounters) => void) | null = null;
 
-  private constructor(worker: Worker, address: HostPort) {
+  private constructor(worker: Worker, address: HostPort, receiveBuffer: ReceiveBufferResult) {
     this.#worker = worker;
     this.address = address;
+    this.receiveBuffer = receiveBuffer;
   }
 
   /**
@@ -54,7 +58,7 @@ export class ReceiveThread {
         const message = event.data;
         switch (message.type) {
           case "listening":
-            thread = new ReceiveThread(worker, message.address);
+            thread = new ReceiveThread(worker, message.address, message.receiveBuffer);
             resolve(thread);
             break;
           case "error":

@@ -23,6 +23,7 @@ import { DatagramOpener, DatagramSealer } from "../crypto/datagram_seal.ts";
 import { MAX_PENDING_OPENS, ReceivePath } from "../receive_path.ts";
 import type { FromReceiveWorker, ToReceiveWorker } from "./receive_messages.ts";
 import { listenUdp } from "./udp.ts";
+import { enlargeReceiveBuffer } from "./socket_buffer.ts";
 import { isMulticast } from "../multicast.ts";
 import { listenMulticast } from "./multicast.ts";
 
@@ -178,7 +179,9 @@ self.onmessage = async (event: MessageEvent<ToReceiveWorker>) => {
     const address = conn.addr as Deno.NetAddr;
     // A group's socket is bound to the wildcard address: name the group the user asked for.
     const hostname = group ? message.listen.hostname : address.hostname;
-    post({ type: "listening", address: { hostname, port: address.port } });
+    // Before any traffic: the default buffer holds about one 1080p frame.
+    const receiveBuffer = enlargeReceiveBuffer(address.port, address.hostname.includes(":"));
+    post({ type: "listening", address: { hostname, port: address.port }, receiveBuffer });
     const timer = setInterval(() => {
       depacketizer?.expire(performance.now());
       postCounters(false);

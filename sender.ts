@@ -136,18 +136,24 @@ async function stream(options: SenderOptions): Promise<number> {
   const removeSignals = onStopSignals(requestStop);
 
   const clock = options.releaseFps === null ? null : new FrameClock(options.releaseFps);
-  const onFrame = (frame: Uint8Array): Promise<void> | undefined => {
-    if (stopRequested) return undefined;
+  const release = (frame: Uint8Array) => {
     const captureUs = epochMicros();
     if (save) writeAllSync(save, frame);
     sender.offer(frame, captureUs);
     if (options.maxFrames > 0 && sender.counters.framesRead >= options.maxFrames) requestStop();
-    // --fps max: no frame is skipped; reading waits until this one is on the wire.
-    if (options.maxRate) return sender.idle();
+  };
+  const onFrame = (frame: Uint8Array): Promise<void> | undefined => {
+    if (stopRequested) return undefined;
     if (clock !== null) {
-      return sender.idle().then(() => sleep(clock.delayMs(performance.now())));
+      // --fps N on a pass-through file: each frame waits for its slot; reading waits for both.
+      return sleep(clock.delayMs(performance.now())).then(() => {
+        if (!stopRequested) release(frame);
+        return sender.idle();
+      });
     }
-    return undefined;
+    release(frame);
+    // --fps max: no frame is skipped; reading waits until this one is on the wire.
+    return options.maxRate ? sender.idle() : undefined;
   };
   let failure: string | null = null;
   const capture = new SupervisedCapture({

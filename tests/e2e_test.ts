@@ -70,7 +70,7 @@ Deno.test("testsrc2 streams end to end: every recorded frame is a frame the send
   }
 });
 
-Deno.test("a file is streamed as is with --passthrough: frames byte-identical to ffmpeg's own split", async () => {
+Deno.test("a file is streamed as is with --passthrough, at its own rate, --fps 300 and --fps max: frames byte-identical to ffmpeg's own split, in order", async () => {
   await requireTool("ffmpeg", "ffmpeg");
   const dir = await Deno.makeTempDir({ prefix: "udpcam-e2e-" });
   try {
@@ -98,42 +98,58 @@ Deno.test("a file is streamed as is with --passthrough: frames byte-identical to
     await new Deno.Command("ffmpeg", {
       args: ["-v", "error", "-i", `${dir}/clip.mjpeg`, "-c", "copy", `${dir}/ref%03d.jpg`],
     }).output();
-    const reference = new Set<string>();
+    const reference: string[] = [];
     for (let i = 1; i <= 20; i++) {
-      reference.add(await sha256(Deno.readFileSync(`${dir}/ref${String(i).padStart(3, "0")}.jpg`)));
+      reference.push(
+        await sha256(Deno.readFileSync(`${dir}/ref${String(i).padStart(3, "0")}.jpg`)),
+      );
     }
-    equal(reference.size, 20);
+    equal(new Set(reference).size, 20);
 
-    const port = freeUdpPort();
-    const receiver = startProgram("receiver.ts", [
-      "--listen",
-      String(port),
-      "--headless",
-      "--record",
-      `${dir}/received.mjpeg`,
-      "--frames",
-      "20",
-      "--duration",
-      "30",
-    ]);
-    await receiver.waitForStderr(/listening on/);
-    const sender = startProgram("sender.ts", [
-      "--file",
-      `${dir}/clip.mjpeg`,
-      "--no-loop",
-      "--passthrough",
-      "--to",
-      `127.0.0.1:${port}`,
-    ]);
-    const sent = await sender.done;
-    equal(sent.code, 0, sent.stderr);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const received = await stopProgram(receiver);
-    equal(received.code, 0, received.stderr);
-    const frames = readMjpegFrames(`${dir}/received.mjpeg`);
-    ok(frames.length >= 18, `${frames.length} of 20 frames`);
-    for (const frame of frames) {
-      ok(reference.has(await sha256(frame)), "frame differs from ffmpeg's");
+    for (const rate of [[], ["--fps", "300"], ["--fps", "max"]]) {
+      await Deno.remove(`${dir}/received.mjpeg`).catch(() => {});
+      const label = rate.join(" ") || "the file's own rate";
+
+      const port = freeUdpPort();
+      const receiver = startProgram("receiver.ts", [
+        "--listen",
+        String(port),
+        "--headless",
+        "--record",
+        `${dir}/received.mjpeg`,
+        "--frames",
+        "20",
+        "--duration",
+        "30",
+      ]);
+      await receiver.waitForStderr(/listening on/);
+      const sender = startProgram("sender.ts", [
+        "--file",
+        `${dir}/clip.mjpeg`,
+        "--no-loop",
+        "--passthrough",
+        "--stats-json",
+        ...rate,
+        "--to",
+        `127.0.0.1:${port}`,
+      ]);
+      const sent = await sender.done;
+      equal(sent.code, 0, sent.stderr);
+      // Released by the sender's clock or as fast as sent: reading waits, nothing is skipped.
+      const senderStats = jsonLines(sent.stdout).at(-1)!;
+      equal(senderStats.framesSent, 20, label);
+      equal(senderStats.framesSkipped, 0, label);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const received = await stopProgram(receiver);
+      equal(received.code, 0, received.stderr);
+      const frames = readMjpegFrames(`${dir}/received.mjpeg`);
+      ok(frames.length >= 18, `${frames.length} of 20 frames (${label})`);
+      let last = -1;
+      for (const frame of frames) {
+        const index = reference.indexOf(await sha256(frame));
+        ok(index > last, `a frame differs from ffmpeg's or is out of order (${label})`);
+        last = index;
+      }
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -169,8 +169,13 @@ if (!receiverUp || received.code !== 0) problems.push("the receiver did not stay
 if (counters.accepted !== undefined && counters.accepted + dropped !== datagrams.received) {
   problems.push("received != accepted + dropped");
 }
-if (datagrams.received + rcvbufErrors !== expected) {
-  problems.push(`received + RcvbufErrors ${datagrams.received + rcvbufErrors} != ${expected}`);
+// RcvbufErrors counts every socket in the namespace (the relay's too); only a shortfall at the
+// receiver may be explained by it.
+if (datagrams.received > expected || datagrams.received + rcvbufErrors < expected) {
+  problems.push(
+    `received ${datagrams.received} != relay forwarded + junk ${expected} ` +
+      `(kernel RcvbufErrors ${rcvbufErrors})`,
+  );
 }
 if (frames.complete < (senderStats.framesSent as number) * 0.5) {
   problems.push("fewer than half the frames arrived");

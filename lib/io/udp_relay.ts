@@ -11,6 +11,7 @@ import { formatHostPort, type HostPort, isIpv6 } from "../address.ts";
 import { UserError } from "../errors.ts";
 import { type FaultCounts, FaultModel, type FaultSettings, FaultyLink } from "../fault_model.ts";
 import { listenUdp } from "./udp.ts";
+import { enlargeReceiveBuffer } from "./socket_buffer.ts";
 
 /** What a {@linkcode UdpRelay} does and when it stops. */
 export interface RelayOptions {
@@ -105,6 +106,11 @@ export class UdpRelay {
         `Cannot open a UDP socket towards ${formatHostPort(options.to)}: ` +
           `${(error as Error).message}. Check that the address family is enabled.`,
       );
+    }
+    // Like the receiver: a relay that drops bursts itself would add loss nobody asked for.
+    for (const socket of [front, back]) {
+      const address = socket.addr as Deno.NetAddr;
+      enlargeReceiveBuffer(address.port, address.hostname.includes(":"));
     }
     try {
       return new UdpRelay(options, front, back);

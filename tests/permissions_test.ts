@@ -5,7 +5,12 @@
 
 import { equal, ok } from "node:assert/strict";
 import { freeUdpPort, jsonLines, requireTool, startProgram } from "./support/programs.ts";
-import { RECEIVER_PERMISSIONS, SENDER_PERMISSIONS, UNSTABLE_FLAGS } from "../tools/permissions.ts";
+import {
+  RECEIVER_PERMISSIONS,
+  SENDER_PERMISSIONS,
+  UNSTABLE_FLAGS,
+  V8_FLAGS,
+} from "../tools/permissions.ts";
 
 Deno.test("both programs stream under exactly the permissions baked into the binaries", async () => {
   await requireTool("ffmpeg", "ffmpeg");
@@ -36,4 +41,13 @@ Deno.test("both programs stream under exactly the permissions baked into the bin
   equal(received.code, 0, received.stderr);
   const last = jsonLines(received.stdout).at(-1) as { frames: { complete: number } };
   ok(last.frames.complete >= 20, `${last.frames.complete} frames`);
+});
+
+Deno.test("deno task send|recv run with the binaries' V8 flags", () => {
+  const config = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url)));
+  for (const task of ["send", "recv"]) {
+    for (const flag of V8_FLAGS) {
+      ok((config.tasks[task] as string).includes(flag), `${task}: ${flag}`);
+    }
+  }
 });

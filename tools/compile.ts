@@ -9,7 +9,12 @@
  */
 
 import { parseArgs } from "node:util";
-import { RECEIVER_PERMISSIONS, SENDER_PERMISSIONS, UNSTABLE_FLAGS } from "./permissions.ts";
+import {
+  RECEIVER_PERMISSIONS,
+  SENDER_PERMISSIONS,
+  UNSTABLE_FLAGS,
+  V8_FLAGS,
+} from "./permissions.ts";
 import { VERSION } from "../lib/version.ts";
 
 /** Every target we ship. */
@@ -32,6 +37,7 @@ export function compileArgs(program: "send" | "recv", target: string): string[] 
     "compile",
     "--no-check",
     ...UNSTABLE_FLAGS,
+    ...V8_FLAGS,
     ...permissions,
     // The receive worker is loaded by URL at run time, so it must be embedded explicitly.
     ...(program === "recv" ? ["--include", `${ROOT}lib/io/receive_worker.ts`] : []),

@@ -29,3 +29,11 @@ export const RECEIVER_PERMISSIONS: readonly string[] = [
 
 /** Deno APIs the programs use that are still behind a flag. */
 export const UNSTABLE_FLAGS: readonly string[] = ["--unstable-net"];
+
+/**
+ * V8 settings both programs run with. A young generation capped at 1 MB per semi-space (V8 grows
+ * it to 16 MB under allocation pressure and rarely gives it back) keeps the receiver's RSS flat:
+ * 1080p at 240 fps for a minute swung between 83 and 103 MB with V8's default, 82 to 88 MB with
+ * this; the scavenges it adds take well under a millisecond.
+ */
+export const V8_FLAGS: readonly string[] = ["--v8-flags=--max-semi-space-size=1"];

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { V8_FLAGS } from "../../tools/permissions.ts";
 import { childEnv, repoPath } from "./programs.ts";
 
 /** A program running in a network namespace, its output collected. */
@@ -37,7 +38,16 @@ function collect(child: Deno.ChildProcess): NetnsProgram {
 }
 
 function denoArgs(entry: string, args: string[]): string[] {
-  return ["run", "--quiet", "--config", repoPath("deno.json"), "-A", repoPath(entry), ...args];
+  return [
+    "run",
+    "--quiet",
+    "--config",
+    repoPath("deno.json"),
+    ...V8_FLAGS,
+    "-A",
+    repoPath(entry),
+    ...args,
+  ];
 }
 
 /** Starts `entry` in a new user+network namespace whose loopback is up. */

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { V8_FLAGS } from "../../tools/permissions.ts";
+
 const ROOT = new URL("../../", import.meta.url);
 
 /**
@@ -48,6 +50,8 @@ export function startProgram(
       "--quiet",
       "--config",
       repoPath("deno.json"),
+      // What the binaries and `deno task send|recv` run with.
+      ...V8_FLAGS,
       ...(options.permissions ?? ["-A"]),
       repoPath(entry),
       ...args,

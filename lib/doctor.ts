@@ -423,9 +423,10 @@ export function parseProcInteger(text: string): number | null {
 }
 
 /**
- * The Linux receive-buffer line (a warning, never needed). Deno cannot set SO_RCVBUF, so every
- * receive socket gets `rmem_default`; `rmem_max` caps what any program may ask for. A burst of a
- * few large frames beyond the buffer is dropped by the kernel before udpcam sees it.
+ * The Linux receive-buffer line (a warning, never needed). The receiver asks for a 4 MiB buffer
+ * (lib/io/socket_buffer.ts) and the kernel caps that at `rmem_max`, so only `rmem_max` matters;
+ * `rmem_default` is shown for reference. A burst of a few large frames beyond the buffer is dropped
+ * by the kernel before udpcam sees it.
  */
 export function receiveBufferCheck(
   rmemMaxBytes: number | null,
@@ -438,30 +439,23 @@ export function receiveBufferCheck(
       name,
       ok: false,
       needed: false,
-      detail: "not checked: net.core.rmem_max and rmem_default cannot be read by this program",
-      fix: `check them with: sysctl net.core.rmem_max net.core.rmem_default; if below ` +
-        `${MIN_RECEIVE_BUFFER_BYTES}: sudo sysctl -w net.core.rmem_max=${MIN_RECEIVE_BUFFER_BYTES} ` +
-        `net.core.rmem_default=${MIN_RECEIVE_BUFFER_BYTES}`,
+      detail: "not checked: net.core.rmem_max cannot be read by this program",
+      fix: `check it with: sysctl net.core.rmem_max; if below ${MIN_RECEIVE_BUFFER_BYTES}: ` +
+        `sudo sysctl -w net.core.rmem_max=${MIN_RECEIVE_BUFFER_BYTES}`,
     };
   }
   const mib = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(2)} MiB`;
   const detail = `net.core.rmem_default = ${rmemDefaultBytes} (${mib(rmemDefaultBytes)}), ` +
     `net.core.rmem_max = ${rmemMaxBytes} (${mib(rmemMaxBytes)})`;
-  const low: string[] = [];
-  if (rmemMaxBytes < MIN_RECEIVE_BUFFER_BYTES) {
-    low.push(`net.core.rmem_max=${MIN_RECEIVE_BUFFER_BYTES}`);
-  }
-  if (rmemDefaultBytes < MIN_RECEIVE_BUFFER_BYTES) {
-    low.push(`net.core.rmem_default=${MIN_RECEIVE_BUFFER_BYTES}`);
-  }
-  if (low.length === 0) return { name, ok: true, needed: false, detail };
+  if (rmemMaxBytes >= MIN_RECEIVE_BUFFER_BYTES) return { name, ok: true, needed: false, detail };
   return {
     name,
     ok: false,
     needed: false,
-    detail: `${detail}: below 4 MiB, bursts of large frames may be dropped by the kernel`,
-    fix: `sudo sysctl -w ${low.join(" ")} (to keep it after a reboot, put those settings in ` +
-      `/etc/sysctl.d/90-udpcam.conf)`,
+    detail: `${detail}: the receiver asks for 4 MiB but gets at most rmem_max; bursts of large ` +
+      "frames may be dropped by the kernel",
+    fix: `sudo sysctl -w net.core.rmem_max=${MIN_RECEIVE_BUFFER_BYTES} (to keep it after a ` +
+      "reboot, put that setting in /etc/sysctl.d/90-udpcam.conf)",
   };
 }
 

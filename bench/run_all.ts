@@ -8,7 +8,13 @@
 
 import { parseArgs } from "node:util";
 
-const BENCHMARKS = ["e2e_bench.ts", "decode_bench.ts", "loss_bench.ts", "peer_bench.ts"];
+const BENCHMARKS = [
+  "e2e_bench.ts",
+  "decode_bench.ts",
+  "loss_bench.ts",
+  "peer_bench.ts",
+  "crypto_bench.ts",
+];
 /** The benchmarks that regenerate their section of a document with `--write FILE`. */
 const WRITERS = new Set(["e2e_bench.ts", "peer_bench.ts"]);
 

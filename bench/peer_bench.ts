@@ -781,8 +781,8 @@ async function ladderRun(file: string, frames: number, rate: number | "max"): Pr
   };
 }
 
-/** A ladder step's runs and their medians. */
-interface LadderStep {
+/** A ladder step's runs and their medians (the count fields: medians over the runs). */
+interface LadderStep extends Omit<LadderRun, "framesToSend" | "smallBuffer"> {
   size: string;
   rate: number | "max";
   runs: LadderRun[];
@@ -795,14 +795,6 @@ interface LadderStep {
    * reach of the rate asked.
    */
   sustained: boolean;
-  framesSent: number;
-  framesComplete: number;
-  framesLost: number;
-  framesDropped: number;
-  framesRepaired: number;
-  rcvbufErrors: number | null;
-  fpsOverall: number;
-  fpsSteady: number | null;
 }
 
 function ladderStep(size: string, rate: number | "max", runs: LadderRun[]): LadderStep {

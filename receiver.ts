@@ -92,7 +92,7 @@ async function main(args: string[]): Promise<number> {
   let display: StreamDisplay | null = null;
   let http: HttpViewer | null = null;
   const latency = new LatencyWindow();
-  const runLatency = new LatencyWindow(16384);
+  const runLatency = new LatencyWindow(16384, RUN_LATENCY_WARMUP_FRAMES);
   let framesSeen = 0;
   /** When the first whole JPEG arrived, in ms since the process started. */
   let firstFrameCompleteMs: number | null = null;
@@ -133,7 +133,7 @@ async function main(args: string[]): Promise<number> {
       if (frame.captureUs !== null) {
         const latencyMs = (frame.completeUs - frame.captureUs) / 1000;
         latency.add(latencyMs);
-        if (framesSeen > RUN_LATENCY_WARMUP_FRAMES) runLatency.add(latencyMs);
+        runLatency.add(latencyMs);
       }
       if (record) writeAllSync(record, frame.bytes);
       // Before the display, which may hand the bytes on: publishFrame copies what it keeps.

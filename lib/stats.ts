@@ -42,14 +42,24 @@ export class LatencyWindow {
   #stride = 1;
   #seen = 0;
   #anyNegative = false;
+  #warmupLeft: number;
 
-  /** @param maxSamples Most samples held between two reports. */
-  constructor(maxSamples = 4096) {
+  /**
+   * @param maxSamples Most samples held between two reports.
+   * @param warmupSamples The first samples ever added that are left out (e.g.
+   * {@linkcode RUN_LATENCY_WARMUP_FRAMES} for a whole run's summary).
+   */
+  constructor(maxSamples = 4096, warmupSamples = 0) {
     this.#samples = new Float64Array(maxSamples);
+    this.#warmupLeft = warmupSamples;
   }
 
   /** Adds one latency in milliseconds. */
   add(latencyMs: number): void {
+    if (this.#warmupLeft > 0) {
+      this.#warmupLeft--;
+      return;
+    }
     if (latencyMs < 0) this.#anyNegative = true;
     if (this.#seen++ % this.#stride !== 0) return;
     if (this.#count === this.#samples.length) {

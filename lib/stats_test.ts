@@ -18,6 +18,14 @@ Deno.test("LatencyWindow summarises and resets; stays bounded at any rate", () =
   equal(window.take(), null);
 });
 
+Deno.test("LatencyWindow leaves out the first warmupSamples ever added, not per window", () => {
+  const window = new LatencyWindow(64, 3);
+  for (const latencyMs of [900, 800, -5, 2, 4]) window.add(latencyMs);
+  deepStrictEqual(window.take(), { p50: 2, p95: 4, p99: 4, samples: 2 });
+  window.add(7);
+  deepStrictEqual(window.take(), { p50: 7, p95: 7, p99: 7, samples: 1 });
+});
+
 Deno.test("LatencyWindow reports null when clocks clearly differ", () => {
   const window = new LatencyWindow();
   window.add(3);

@@ -87,9 +87,8 @@ function delivered(
   frame: ReturnType<FrameDepacketizer["push"]>,
   from: Deno.NetAddr,
 ): void {
-  const nowMs = performance.now();
   if (tracker) {
-    if (tracker.observe(datagram, nowMs, followedStream())) source = from;
+    if (tracker.observe(datagram, performance.now(), followedStream())) source = from;
     if (frame) tracker.completed(frame.streamId, frame.frameSeq);
     if (tracker.framesTracked > 0 && conn !== null) armNackPoll(conn, tracker);
   }

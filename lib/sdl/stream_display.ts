@@ -76,7 +76,7 @@ export class StreamDisplay {
   readonly #slot = new LatestSlot<DisplayFrame>();
   readonly #title = new WindowTitle();
   readonly #latency = new LatencyWindow();
-  readonly #runLatency = new LatencyWindow(16384);
+  readonly #runLatency = new LatencyWindow(16384, RUN_LATENCY_WARMUP_FRAMES);
   #decoder: JpegDecoder;
   #stopped = false;
   #framesShown = 0;
@@ -211,7 +211,7 @@ export class StreamDisplay {
     if (frame.captureUs !== null) {
       const latencyMs = (presentedUs - frame.captureUs) / 1000;
       this.#latency.add(latencyMs);
-      if (this.#framesShown >= RUN_LATENCY_WARMUP_FRAMES) this.#runLatency.add(latencyMs);
+      this.#runLatency.add(latencyMs);
     }
     this.#firstPresentedMs ??= performance.now();
     this.#framesShown++;

@@ -40,8 +40,17 @@ Deno.test("latest slot: every item is either taken or skipped (seeded property)"
 Deno.test("latest slot: wait wakes on put, or times out empty", async () => {
   const slot = new LatestSlot<string>();
   equal(await slot.wait(5), false);
-  const waiting = slot.wait(10_000);
-  setTimeout(() => slot.put("frame"), 1);
+  let woken = false;
+  const waiting = slot.wait(10_000).then((full) => {
+    woken = true;
+    return full;
+  });
+  await Promise.resolve();
+  equal(woken, false, "nothing was put yet");
+  slot.put("frame");
+  // Woken by put within a couple of microtasks, not by the 10 s timer.
+  for (let i = 0; i < 5 && !woken; i++) await Promise.resolve();
+  equal(woken, true, "put did not wake the waiter");
   equal(await waiting, true);
   equal(await slot.wait(10_000), true, "an item is already waiting");
   equal(slot.take(), "frame");

@@ -147,6 +147,18 @@ Deno.test("other streams are ignored and a stream switch forgets everything", ()
   tracker.observe(new Uint8Array([1, 2, 3]), 0, STREAM);
   tracker.observe(new Uint8Array(64), 0, STREAM);
   equal(tracker.framesTracked, 1);
+  // The followed stream changes: the old stream's frame (with its hole) is forgotten.
+  tracker.observe(datagrams[2], 1, STREAM);
+  const other = 0x2222;
+  const next = fragmentFrame(
+    new Uint8Array(400),
+    { streamId: other, frameSeq: 7, captureUs: 7 },
+    130,
+  );
+  tracker.observe(next[0], 2, other);
+  equal(tracker.framesTracked, 1);
+  const nacks = tracker.poll(1000);
+  ok(nacks.every((nack) => nack.streamId === other), JSON.stringify(nacks));
 });
 
 Deno.test("memory stays bounded: at most maxFrames frames", () => {

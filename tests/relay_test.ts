@@ -25,6 +25,8 @@ Deno.test("tools/relay.ts forwards N datagrams with seeded loss, then stops and 
     "--report-s=0",
   ]).spawn();
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  // The relay stops itself (--duration-s); this bounds the test if it does not.
+  const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
   // The first line names the real listening port.
   let first = "";
   while (!first.includes("\n")) {
@@ -54,6 +56,7 @@ Deno.test("tools/relay.ts forwards N datagrams with seeded loss, then stops and 
     rest += value;
   }
   const status = await child.status;
+  clearTimeout(killer);
   const stderr = new TextDecoder().decode(await new Response(child.stderr).arrayBuffer());
   equal(status.code, 0, stderr);
   const summary = /stopped after .*in (\d+), out (\d+), lost (\d+)/.exec(rest);

@@ -52,6 +52,7 @@ Deno.test("--retry: killing ffmpeg restarts capture and the receiver resumes", a
     "--retry",
     "--stats-json",
   ]);
+  let stopped: Awaited<ReturnType<typeof stopProgram>>[] = [];
   try {
     await sender.waitForStderr(/udpcam-send: streaming/);
     await receiver.waitForStderr(/frames [1-9]\d+ ok/, 20_000);
@@ -63,25 +64,26 @@ Deno.test("--retry: killing ffmpeg restarts capture and the receiver resumes", a
     await sender.waitForStderr(/restarting capture in 1\.0 s \(--retry, attempt 2\)/, 10_000);
     await sleep(3500);
   } finally {
-    const sent = await stopProgram(sender);
-    equal(sent.code, 0, sent.stderr);
-    match(sent.stderr, /ffmpeg/);
-    const received = await stopProgram(receiver);
-    equal(received.code, 0, received.stderr);
-    const lines = jsonLines(received.stdout);
-    const final = lines.at(-1)!;
-    // Frames came after the second restart: the last seconds of stats still grow.
-    const before = framesComplete(
-      lines.slice(0, -3).map((line) => JSON.stringify(line)).join("\n"),
-    );
-    ok(
-      (final.frames as { complete: number }).complete > before,
-      `no frames after the restarts: ${before} -> ${JSON.stringify(final.frames)}`,
-    );
-    const drops = (final.datagrams as { droppedBy: Record<string, number> }).droppedBy;
-    equal(drops.stale, 0, "frame numbers went back after a restart");
-    equal(drops.otherStream, 0, "the stream id changed after a restart");
-    const senderStats = jsonLines(sent.stdout).at(-1)!;
-    equal(senderStats.captureRestarts, 2);
+    // Stopped first; checked after, so a failure above is the one reported.
+    stopped = await Promise.all([stopProgram(sender), stopProgram(receiver)]);
   }
+  const [sent, received] = stopped;
+  equal(sent.code, 0, sent.stderr);
+  match(sent.stderr, /ffmpeg/);
+  equal(received.code, 0, received.stderr);
+  const lines = jsonLines(received.stdout);
+  const final = lines.at(-1)!;
+  // Frames came after the second restart: the last seconds of stats still grow.
+  const before = framesComplete(
+    lines.slice(0, -3).map((line) => JSON.stringify(line)).join("\n"),
+  );
+  ok(
+    (final.frames as { complete: number }).complete > before,
+    `no frames after the restarts: ${before} -> ${JSON.stringify(final.frames)}`,
+  );
+  const drops = (final.datagrams as { droppedBy: Record<string, number> }).droppedBy;
+  equal(drops.stale, 0, "frame numbers went back after a restart");
+  equal(drops.otherStream, 0, "the stream id changed after a restart");
+  const senderStats = jsonLines(sent.stdout).at(-1)!;
+  equal(senderStats.captureRestarts, 2);
 });

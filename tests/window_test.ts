@@ -175,10 +175,9 @@ Deno.test("corrupt frames are skipped and counted, size changes are shown, for b
       const skipped = stats.framesSkipped as number;
       const undecodable = stats.framesUndecodable as number;
       equal(shown + skipped + undecodable, complete, JSON.stringify(stats));
-      // A busy machine may skip a frame; without skips every corrupt frame is counted.
-      if (skipped === 0) {
-        deepStrictEqual([shown, undecodable], [frames.length - bad, bad], result.stderr);
-      }
+      // A busy machine may skip frames (the slot keeps only the newest), so each corrupt frame is
+      // either counted undecodable or skipped, and only corrupt frames are undecodable.
+      ok(undecodable <= bad && undecodable + skipped >= bad, JSON.stringify(stats));
       ok(undecodable >= 1 && shown >= 1, JSON.stringify(stats));
     } finally {
       socket.close();

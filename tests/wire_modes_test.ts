@@ -104,7 +104,7 @@ Deno.test("--wire rtp end to end: rebuilt JPEGs decode cleanly and match the sen
     }
     ok(matched, "the first rebuilt frame equals none of the first frames sent, pixel for pixel");
     const last = jsonLines(received.stdout).at(-1) as { streamId: string };
-    ok(last.streamId !== null, "the RTP SSRC is reported as the stream id");
+    match(String(last.streamId), /^0x[0-9a-f]{8}$/, "the RTP SSRC is reported as the stream id");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -113,12 +113,27 @@ export function startProgram(
   };
 }
 
-/** Stops a program with SIGTERM if it still runs, and waits for it. */
+/** How long {@linkcode stopProgram} waits after SIGTERM before it sends SIGKILL. */
+const STOP_GRACE_MS = 10_000;
+
+/**
+ * Stops a program with SIGTERM if it still runs, and waits for it; SIGKILL after 10 s, so a test
+ * never waits forever (its exit code then says 137 and the test's assertions report it).
+ */
 export async function stopProgram(program: RunningProgram) {
   try {
     program.child.kill("SIGTERM");
   } catch { /* already exited */ }
-  return await program.done;
+  const killer = setTimeout(() => {
+    try {
+      program.child.kill("SIGKILL");
+    } catch { /* exited meanwhile */ }
+  }, STOP_GRACE_MS);
+  try {
+    return await program.done;
+  } finally {
+    clearTimeout(killer);
+  }
 }
 
 /** A UDP port that was free a moment ago on 127.0.0.1. */

@@ -23,7 +23,7 @@ import { formatReceiverStatus, ReceiverReporter } from "./lib/receiver_report.ts
 import { SdlError } from "./lib/sdl/library.ts";
 import { StreamDisplay } from "./lib/sdl/stream_display.ts";
 import { VideoWindow } from "./lib/sdl/video_window.ts";
-import { LatencyWindow, RUN_LATENCY_WARMUP_FRAMES } from "./lib/stats.ts";
+import { LatencyWindow, round2, RUN_LATENCY_WARMUP_FRAMES } from "./lib/stats.ts";
 import { receiveBufferWarning } from "./lib/io/socket_buffer.ts";
 
 import { StatusLine } from "./lib/status_line.ts";
@@ -128,7 +128,7 @@ async function main(args: string[]): Promise<number> {
         return;
       }
       framesSeen++;
-      firstFrameCompleteMs ??= performance.now();
+      firstFrameCompleteMs ??= round2(performance.now());
       streamId = frame.streamId;
       if (frame.captureUs !== null) {
         const latencyMs = (frame.completeUs - frame.captureUs) / 1000;
@@ -211,11 +211,11 @@ async function main(args: string[]): Promise<number> {
         ...line,
         final,
         latencyMsRun: runLatency.take(),
-        firstFrameCompleteMs: roundMs(firstFrameCompleteMs),
+        firstFrameCompleteMs,
       };
       if (display) {
         line.presentedLatencyMsRun = display.takeRunLatency();
-        line.firstFramePresentedMs = roundMs(display.firstFramePresentedMs);
+        line.firstFramePresentedMs = display.firstFramePresentedMs;
       }
     }
     if (options.statsJson) console.log(JSON.stringify(line));
@@ -253,11 +253,6 @@ function memoryMB(workerHeapUsedBytes: number): Record<string, number> {
     external: mb(usage.external),
     workerHeapUsed: mb(workerHeapUsedBytes),
   };
-}
-
-/** `ms` to 0.01 ms, for the stats line; null stays null. */
-function roundMs(ms: number | null): number | null {
-  return ms === null ? null : Math.round(ms * 100) / 100;
 }
 
 /** This machine's addresses, for printing reachable URLs; none when the OS will not say. */

@@ -31,7 +31,10 @@ export interface DoctorCheck {
 /** Longest detail or fix printed, in characters; longer text is cut with "…". */
 export const MAX_DETAIL_CHARS = 400;
 
-/** Receive buffers below this many bytes hold less than a few 720p frames: warn. */
+/**
+ * The receive buffer the receiver asks for (lib/io/socket_buffer.ts), about 36 frames of 1080p at
+ * quality 80; an OS cap below it gets a warning.
+ */
 export const MIN_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** Oldest SDL2 whose functions lib/sdl/ffi.ts calls. */

@@ -203,7 +203,8 @@ export class HttpViewer {
     this.#fanout.publish({
       part,
       jpeg: part.subarray(jpegStart, jpegStart + jpeg.length),
-      info: { ...info },
+      // Only the two fields: the caller's object may be a whole frame message, bytes and all.
+      info: { frameSeq: info.frameSeq, captureUs: info.captureUs },
     });
   }
 

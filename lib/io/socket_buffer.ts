@@ -13,8 +13,10 @@
  * @module
  */
 
-/** The receive buffer udpcam asks for: about 36 frames of 1080p at quality 80. */
-export const WANTED_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+import { MIN_RECEIVE_BUFFER_BYTES } from "../doctor.ts";
+
+/** The receive buffer udpcam asks for: the doctor's threshold for the OS cap. */
+export const WANTED_RECEIVE_BUFFER_BYTES = MIN_RECEIVE_BUFFER_BYTES;
 
 /** Highest file descriptor searched for the socket. */
 const MAX_FD = 4096;
@@ -168,7 +170,7 @@ export function receiveBufferWarning(
     : result.reason;
   const fix = os === "darwin"
     ? "sudo sysctl -w kern.ipc.maxsockbuf=8388608"
-    : "sudo sysctl -w net.core.rmem_max=4194304";
+    : `sudo sysctl -w net.core.rmem_max=${WANTED_RECEIVE_BUFFER_BYTES}`;
   return `small UDP receive buffer (${why}): big frames at high rates may lose datagrams; ` +
     `fix: ${fix}`;
 }

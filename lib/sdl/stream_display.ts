@@ -17,6 +17,7 @@ import {
   epochMicros,
   type LatencySummary,
   LatencyWindow,
+  round2,
   RUN_LATENCY_WARMUP_FRAMES,
 } from "../stats.ts";
 import { snapshotFileName, WindowTitle, type WindowTitleInput } from "../window_title.ts";
@@ -213,7 +214,7 @@ export class StreamDisplay {
       this.#latency.add(latencyMs);
       this.#runLatency.add(latencyMs);
     }
-    this.#firstPresentedMs ??= performance.now();
+    this.#firstPresentedMs ??= round2(performance.now());
     this.#framesShown++;
     this.#image = image;
     this.#onScreen = frame;

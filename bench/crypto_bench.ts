@@ -13,11 +13,10 @@
 import { parseArgs } from "node:util";
 import { DatagramOpener, DatagramSealer } from "../lib/crypto/datagram_seal.ts";
 import { fragmentFrame } from "../lib/fragmenter.ts";
-import { percentile } from "../lib/stats.ts";
+import { cpuSeconds, median, sleep } from "./support/proc.ts";
 import { jsonLines } from "../tests/support/programs.ts";
 import { startInNetnsOf, startInNewNetns, udpCounters } from "../tests/support/netns.ts";
 
-const CLOCK_TICKS_PER_SECOND = 100;
 const KEY = "benchmark passphrase";
 const PORT = 24680;
 
@@ -32,34 +31,22 @@ const flags = parseArgs({
 const runs = flags.quick ? 1 : Number(flags.runs ?? 3);
 const seconds = flags.quick ? 4 : Number(flags.seconds ?? 10);
 
-function cpuTicks(pid: number): number | null {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(fields[11]) + Number(fields[12]); // utime + stime
-  } catch {
-    return null;
-  }
-}
-
-/** Samples a process's CPU ticks until it exits; resolves with the last value seen. */
+/** Samples a process's CPU seconds until it exits; resolves with the last value seen. */
 function trackCpu(pid: number, done: Promise<unknown>): Promise<number> {
   let last = 0;
   let finished = false;
   done.finally(() => finished = true);
   return new Promise((resolve) => {
     const timer = setInterval(() => {
-      const ticks = cpuTicks(pid);
-      if (ticks !== null) last = ticks;
-      if (finished || ticks === null) {
+      const seconds = cpuSeconds(pid);
+      if (seconds !== null) last = seconds;
+      if (finished || seconds === null) {
         clearInterval(timer);
         resolve(last);
       }
     }, 100);
   });
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Run {
   framesSent: number;
@@ -85,9 +72,13 @@ async function runOnce(keyed: boolean): Promise<Run> {
   ], {});
   const pid = receiver.child.pid;
   for (let i = 0; i < 100 && !/listening on/.test(receiver.stderrSoFar()); i++) await sleep(100);
+  if (!/listening on/.test(receiver.stderrSoFar())) {
+    throw new Error(
+      `Cannot run the benchmark: the receiver did not start: ${receiver.stderrSoFar()}`,
+    );
+  }
   // Let the receiver derive its NACK key before the stream starts.
   await sleep(500);
-  const receiverCpu = trackCpu(pid, receiver.done);
   const before = udpCounters(pid);
   const sender = startInNetnsOf(pid, "sender.ts", [
     "--test-pattern",
@@ -102,23 +93,21 @@ async function runOnce(keyed: boolean): Promise<Run> {
     "--stats-json",
     ...keyArgs,
   ]);
-  const senderTicks = trackCpu(sender.child.pid, sender.done);
+  const senderCpu = trackCpu(sender.child.pid, sender.done);
   const sent = await sender.done;
   if (sent.code !== 0) {
     throw new Error(`Cannot run the benchmark: the sender failed: ${sent.stderr}`);
   }
   await sleep(1000);
   const after = udpCounters(pid);
-  const receiverTicksBeforeStop = cpuTicks(pid) ?? 0;
+  const receiverCpuBeforeStop = cpuSeconds(pid) ?? 0;
   receiver.child.kill("SIGTERM");
   const received = await receiver.done;
-  await receiverCpu;
   const senderStats = jsonLines(sent.stdout).at(-1)!;
   const stats = jsonLines(received.stdout).at(-1)!;
   const frames = stats.frames as { complete: number };
   const datagrams = stats.datagrams as { received: number };
   const framesSent = senderStats.framesSent as number;
-  const tickMs = 1000 / CLOCK_TICKS_PER_SECOND;
   return {
     framesSent,
     framesComplete: frames.complete,
@@ -126,8 +115,8 @@ async function runOnce(keyed: boolean): Promise<Run> {
     datagramsReceived: datagrams.received,
     rcvbufErrors: after.RcvbufErrors - before.RcvbufErrors,
     mbps: ((senderStats.bytesSent as number) * 8) / seconds / 1e6,
-    senderCpuMsPerFrame: ((await senderTicks) * tickMs) / framesSent,
-    receiverCpuMsPerFrame: (receiverTicksBeforeStop * tickMs) / Math.max(1, frames.complete),
+    senderCpuMsPerFrame: ((await senderCpu) * 1000) / framesSent,
+    receiverCpuMsPerFrame: (receiverCpuBeforeStop * 1000) / Math.max(1, frames.complete),
   };
 }
 
@@ -152,7 +141,6 @@ async function microBench(): Promise<{ sealUs: number; openUs: number }> {
   return { sealUs, openUs };
 }
 
-const median = (values: number[]) => percentile(values, 50) ?? 0;
 const micro = await microBench();
 console.log(
   `seal ${micro.sealUs.toFixed(1)} µs, open ${micro.openUs.toFixed(1)} µs per 1200-byte datagram ` +

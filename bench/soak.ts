@@ -14,6 +14,7 @@
 
 import { parseArgs } from "node:util";
 import { jsonLines } from "../tests/support/programs.ts";
+import { rssMb, sleep } from "./support/proc.ts";
 import {
   type NetnsProgram,
   startInNetnsOf,
@@ -36,19 +37,8 @@ const RECEIVER_PORT = 25000;
 const RELAY_PORT = 25001;
 const SAMPLE_EVERY_MS = 10_000;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function rssKb(pid: number): number | null {
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
-    return match ? Number(match[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
 function alive(program: NetnsProgram): boolean {
-  return rssKb(program.child.pid) !== null;
+  return rssMb(program.child.pid) !== null;
 }
 
 const receiver = startInNewNetns("receiver.ts", [
@@ -62,6 +52,9 @@ const receiver = startInNewNetns("receiver.ts", [
 ], {});
 const pid = receiver.child.pid;
 for (let i = 0; i < 100 && !/listening on/.test(receiver.stderrSoFar()); i++) await sleep(100);
+if (!/listening on/.test(receiver.stderrSoFar())) {
+  throw new Error(`Cannot soak: the receiver did not start: ${receiver.stderrSoFar()}`);
+}
 const before = udpCounters(pid);
 const side = startInNetnsOf(pid, "bench/soak_side.ts", [
   "--relay",
@@ -92,15 +85,15 @@ console.log(
     (flags.key ? ", --key" : ""),
 );
 
-const rss: { s: number; kb: number }[] = [];
+const rss: { s: number; mb: number }[] = [];
 const startMs = performance.now();
 let senderDone = false;
 sender.done.finally(() => senderDone = true);
 while (!senderDone && performance.now() - startMs < (seconds + 60) * 1000) {
-  const kb = rssKb(pid);
-  if (kb === null) break;
-  rss.push({ s: Math.round((performance.now() - startMs) / 1000), kb });
-  console.log(`soak: ${rss.at(-1)!.s} s, receiver RSS ${(kb / 1024).toFixed(1)} MB`);
+  const mb = rssMb(pid);
+  if (mb === null) break;
+  rss.push({ s: Math.round((performance.now() - startMs) / 1000), mb });
+  console.log(`soak: ${rss.at(-1)!.s} s, receiver RSS ${mb.toFixed(1)} MB`);
   await Promise.race([sleep(SAMPLE_EVERY_MS), sender.done]);
 }
 const sent = await sender.done;
@@ -110,7 +103,7 @@ side.child.kill("SIGTERM");
 const sideResult = await side.done;
 await sleep(500);
 const after = udpCounters(pid);
-const endKb = rssKb(pid);
+const endMb = rssMb(pid);
 receiver.child.kill("SIGTERM");
 const received = await receiver.done;
 
@@ -150,9 +143,9 @@ console.log(
 );
 console.log(`soak: kernel RcvbufErrors ${rcvbufErrors}; relay forwarded + junk = ${expected}`);
 console.log(
-  `soak: receiver RSS ${(startRss.kb / 1024).toFixed(1)} MB at ${startRss.s} s, ` +
-    `${endKb === null ? "?" : (endKb / 1024).toFixed(1)} MB at the end; samples ` +
-    rss.map((sample) => (sample.kb / 1024).toFixed(0)).join(" "),
+  `soak: receiver RSS ${startRss.mb.toFixed(1)} MB at ${startRss.s} s, ` +
+    `${endMb === null ? "?" : endMb.toFixed(1)} MB at the end; samples ` +
+    rss.map((sample) => sample.mb.toFixed(0)).join(" "),
 );
 const statLines = jsonLines(received.stdout).filter((line) => line.memoryMB);
 const memorySamples = statLines.filter((_, i) => i % 60 === 10 || i === statLines.length - 1);

@@ -25,6 +25,7 @@ import type {
   FramePacketizer,
   ReceivedFrame,
 } from "./wire_mode.ts";
+import { zeroCounts } from "./reassembler.ts";
 
 /** Payload bytes the original sender puts in every full segment: 2^16 - 64. */
 export const LEGACY_MAX_SEGMENT_BYTES = 65472;
@@ -118,10 +119,6 @@ export interface LegacyDepacketizerCounters extends DepacketizerCounters {
   datagramDrops: Record<LegacyDatagramDropReason, number>;
   /** Frames given up, by reason. */
   frameDrops: Record<LegacyFrameDropReason, number>;
-}
-
-function zeroCounts<K extends string>(keys: readonly K[]): Record<K, number> {
-  return Object.fromEntries(keys.map((key) => [key, 0])) as Record<K, number>;
 }
 
 /**

@@ -168,7 +168,8 @@ export function seqIsNewer(a: number, b: number): boolean {
   return distance !== 0 && distance < 0x8000_0000;
 }
 
-function zeroCounts<K extends string>(keys: readonly K[]): Record<K, number> {
+/** A counter record with every key of `keys` at 0 (depacketizers' drop reasons). */
+export function zeroCounts<K extends string>(keys: readonly K[]): Record<K, number> {
   return Object.fromEntries(keys.map((key) => [key, 0])) as Record<K, number>;
 }
 

@@ -25,6 +25,7 @@ import {
   RTP_JPEG_PAYLOAD_TYPE,
 } from "./rtp_jpeg.ts";
 import { STANDARD_DHT_SEGMENT } from "./jpeg_dht.ts";
+import { seqIsNewer, zeroCounts } from "./reassembler.ts";
 import type { DepacketizerCounters, FrameDepacketizer, ReceivedFrame } from "./wire_mode.ts";
 
 /** Limits and timeouts of an {@linkcode RtpJpegDepacketizer}. */
@@ -181,15 +182,8 @@ interface FrameInFlight {
   firstPacketMs: number;
 }
 
-/** True when 32-bit RTP timestamp `a` comes after `b` (serial arithmetic). */
-export function timestampIsNewer(a: number, b: number): boolean {
-  const distance = (a - b) >>> 0;
-  return distance !== 0 && distance < 0x8000_0000;
-}
-
-function zeroCounts<K extends string>(keys: readonly K[]): Record<K, number> {
-  return Object.fromEntries(keys.map((key) => [key, 0])) as Record<K, number>;
-}
+/** True when 32-bit RTP timestamp `a` comes after `b`: the same serial arithmetic as frame numbers. */
+export const timestampIsNewer: (a: number, b: number) => boolean = seqIsNewer;
 
 // After this many packets in a row fall behind the window, assume the source restarted.
 const RESYNC_AFTER_STALE_PACKETS = 16;

@@ -12,7 +12,7 @@ import { V1Packetizer } from "./fragmenter.ts";
 import { LegacyDepacketizer, LegacyPacketizer } from "./legacy_wire.ts";
 import { Reassembler } from "./reassembler.ts";
 import type { RetransmitHistory } from "./retransmit_history.ts";
-import { RtpJpegPacketizer } from "./rtp_jpeg.ts";
+import { MAX_DIMENSION_PX, RtpJpegPacketizer } from "./rtp_jpeg.ts";
 import { RtpJpegDepacketizer } from "./rtp_jpeg_depacketizer.ts";
 import { PARITY_FIELDS_BYTES } from "./wire.ts";
 import type { FrameDepacketizer, FramePacketizer } from "./wire_mode.ts";
@@ -23,7 +23,7 @@ export const WIRE_MODES = ["v1", "legacy", "rtp"] as const;
 export type WireMode = typeof WIRE_MODES[number];
 
 /** Largest frame width or height RTP/JPEG can describe (8-pixel units in one byte). */
-export const RTP_JPEG_MAX_DIMENSION = 2040;
+export const RTP_JPEG_MAX_DIMENSION = MAX_DIMENSION_PX;
 
 /** What the sender's packetizer is built from. */
 export interface SenderWireSettings {

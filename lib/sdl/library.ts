@@ -54,14 +54,13 @@ export function openSdl(): SdlLibrary {
   const override = Deno.env.get(SDL2_LIB_ENV);
   const candidates = override ? [override] : sdlLibraryCandidates();
   if (cached && candidates.includes(cached.path)) return cached.lib;
-  const failures: string[] = [];
   for (const path of candidates) {
     try {
       const lib = Deno.dlopen(path, SDL_SYMBOLS);
       cached = { path, lib };
       return lib;
-    } catch (error) {
-      failures.push(`${path}: ${error instanceof Error ? error.message : String(error)}`);
+    } catch {
+      // try the next candidate; the error below names them all
     }
   }
   const where = override ? `${SDL2_LIB_ENV}=${override}` : candidates.join(", ");

@@ -387,8 +387,9 @@ export class Reassembler {
       frame.recoveredFragments += missing.length;
       this.counters.recoveredByFec.fragments += missing.length;
     }
-    for (const slot of slots) if (slot !== null) fec.bytes -= slot.length;
-    this.#bytesInFlight -= slots.reduce((sum, slot) => sum + (slot?.length ?? 0), 0);
+    const freedBytes = slots.reduce((sum, slot) => sum + (slot?.length ?? 0), 0);
+    fec.bytes -= freedBytes;
+    this.#bytesInFlight -= freedBytes;
     fec.groups.delete(group);
   }
 

@@ -49,10 +49,18 @@ export interface ReceivePathOptions<S extends DatagramSource> {
   filter: AddressFilter | null;
   /** True for udpcam v1, whose header has the Encrypted flag; other modes skip the seal check. */
   sealable: boolean;
-  /** The clock handed to the depacketizer at delivery, in ms. */
+  /** The clock for datagrams delivered after opening (`--key`); others keep their push time. */
   nowMs: () => number;
-  /** Called for every datagram the depacketizer took, in push order, with the frame it completed. */
-  onDelivered: (datagram: Uint8Array, frame: ReceivedFrame | null, source: S) => void;
+  /**
+   * Called for every datagram the depacketizer took, in push order, with the frame it completed
+   * and the time the depacketizer was given.
+   */
+  onDelivered: (
+    datagram: Uint8Array,
+    frame: ReceivedFrame | null,
+    source: S,
+    nowMs: number,
+  ) => void;
 }
 
 /** Counters of the whole path: the depacketizer's, with received totals and drops of the path. */
@@ -104,7 +112,7 @@ export class ReceivePath<S extends DatagramSource = DatagramSource> {
     if (opener === null) {
       // Nothing is ever pending without a key: deliver at once, in order.
       if (sealed) return this.#drop("encrypted");
-      return this.#deliver(datagram, source);
+      return this.#deliver(datagram, source, nowMs);
     }
     if (!sealed) return this.#drop("unauthenticated");
     // The opener reads the bytes again after its await: give it its own copy.
@@ -118,7 +126,7 @@ export class ReceivePath<S extends DatagramSource = DatagramSource> {
         result = { ok: false as const, reason: "authFailed" as const };
       }
       this.#pending--;
-      if (result.ok) this.#deliver(result.datagram, source);
+      if (result.ok) this.#deliver(result.datagram, source, this.#options.nowMs());
       else if (result.reason === "short" || result.reason === "notEncrypted") {
         this.#drop("sealShort");
       } else this.#drop(result.reason);
@@ -158,9 +166,9 @@ export class ReceivePath<S extends DatagramSource = DatagramSource> {
     };
   }
 
-  #deliver(datagram: Uint8Array, source: S): void {
-    const frame = this.#options.depacketizer.push(datagram, this.#options.nowMs());
-    this.#options.onDelivered(datagram, frame, source);
+  #deliver(datagram: Uint8Array, source: S, nowMs: number): void {
+    const frame = this.#options.depacketizer.push(datagram, nowMs);
+    this.#options.onDelivered(datagram, frame, source, nowMs);
   }
 
   #drop(reason: PathDropReason): void {

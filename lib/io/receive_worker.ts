@@ -86,9 +86,10 @@ function delivered(
   datagram: Uint8Array,
   frame: ReturnType<FrameDepacketizer["push"]>,
   from: Deno.NetAddr,
+  nowMs: number,
 ): void {
   if (tracker) {
-    if (tracker.observe(datagram, performance.now(), followedStream())) source = from;
+    if (tracker.observe(datagram, nowMs, followedStream())) source = from;
     if (frame) tracker.completed(frame.streamId, frame.frameSeq);
     if (tracker.framesTracked > 0 && conn !== null) armNackPoll(conn, tracker);
   }

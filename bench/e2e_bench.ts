@@ -14,7 +14,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { freeUdpPort, jsonLines, startProgram } from "../tests/support/programs.ts";
 import {
   childPids,
@@ -22,6 +21,7 @@ import {
   machine,
   median,
   medianOrNull,
+  parseBenchFlags,
   sleep,
   writeMarkedSection,
 } from "./support/proc.ts";
@@ -235,18 +235,12 @@ function table(results: CaseResult[]): string {
 }
 
 async function main() {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      quick: { type: "boolean" },
-      runs: { type: "string" },
-      seconds: { type: "string" },
-      write: { type: "string" },
-    },
+  const { quick, runs, seconds, write } = parseBenchFlags(Deno.args, {
+    runs: 3,
+    seconds: 8,
+    quickSeconds: 2,
   });
-  const sizes = values.quick ? ["640x480"] : ["640x480", "1280x720", "1920x1080"];
-  const runs = Number(values.runs ?? (values.quick ? 1 : 3));
-  const seconds = Number(values.seconds ?? (values.quick ? 2 : 8));
+  const sizes = quick ? ["640x480"] : ["640x480", "1280x720", "1920x1080"];
   const results: CaseResult[] = [];
   for (const size of sizes) {
     console.error(`bench: ${size}, ${runs} runs of ${seconds} s`);
@@ -258,9 +252,7 @@ async function main() {
     }; ${runs} runs of ${seconds} s per size, medians.\n\n` +
     table(results);
   console.log(output);
-  if (values.write) {
-    await writeMarkedSection(values.write, "e2e", output);
-  }
+  if (write) await writeMarkedSection(write, "e2e", output);
 }
 
 if (import.meta.main) await main();

@@ -25,7 +25,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { openDecoder } from "../lib/decode/select_decoder.ts";
 import { JpegSplitter } from "../lib/jpeg_splitter.ts";
 import { letterboxRect } from "../lib/letterbox.ts";
@@ -42,6 +41,7 @@ import {
   machine,
   median,
   medianOrNull,
+  parseBenchFlags,
   rssMb,
   sleep,
   stopProcess,
@@ -1000,24 +1000,11 @@ function ladderTable(steps: LadderStep[], runs: number): string {
 }
 
 async function main() {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      quick: { type: "boolean" },
-      runs: { type: "string" },
-      seconds: { type: "string" },
-      write: { type: "string" },
-    },
+  const { quick, runs, seconds, write } = parseBenchFlags(Deno.args, {
+    runs: 3,
+    seconds: 6,
+    quickSeconds: 2,
   });
-  const quick = values.quick ?? false;
-  const runs = Number(values.runs ?? (quick ? 1 : 3));
-  const seconds = Number(values.seconds ?? (quick ? 2 : 6));
-  if (!(Number.isInteger(runs) && runs >= 1 && runs <= 50)) {
-    throw new Error(`Cannot run ${values.runs} times: give --runs a whole number 1..50.`);
-  }
-  if (!(seconds >= 1 && seconds <= 600)) {
-    throw new Error(`Cannot measure for ${values.seconds} s: give --seconds 1..600.`);
-  }
   const sizes = quick ? ["640x480"] : ["640x480", "1280x720", "1920x1080"];
   const firstFrameSize = quick ? "640x480" : "1280x720";
   const ladder = quick ? QUICK_LADDER : LADDER;
@@ -1251,7 +1238,7 @@ async function main() {
       targetTable(targets),
     ].join("\n");
     console.log(output);
-    if (values.write) await writeMarkedSection(values.write, "peers", output);
+    if (write) await writeMarkedSection(write, "peers", output);
   } finally {
     await stopAll();
     await Deno.remove(dir, { recursive: true }).catch(() => {});

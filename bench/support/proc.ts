@@ -6,6 +6,7 @@
  * @module
  */
 
+import { parseArgs } from "node:util";
 import { percentile } from "../../lib/stats.ts";
 
 /** Linux's USER_HZ: /proc/PID/stat counts CPU time in these ticks on every common platform. */
@@ -159,4 +160,45 @@ export async function writeMarkedSection(
   await Deno.writeTextFile(path, `${before}\n\n${content}\n\n${after}`);
   await new Deno.Command(Deno.execPath(), { args: ["fmt", path], stdout: "null", stderr: "null" })
     .output();
+}
+
+/** The flags every table-generating benchmark takes. */
+export interface BenchFlags {
+  /** `--quick`: one short case, only to check the benchmark runs. */
+  quick: boolean;
+  /** `--runs N` (1..50): runs per case; medians are reported. */
+  runs: number;
+  /** `--seconds S` (1..600): measured seconds per run. */
+  seconds: number;
+  /** `--write FILE`: the document whose marked section gets the tables, or null. */
+  write: string | null;
+}
+
+/**
+ * Parses `--quick`, `--runs`, `--seconds` and `--write`, with the defaults given for full and quick
+ * runs. Throws on a value out of range, so a typo never writes zeros into the docs.
+ */
+export function parseBenchFlags(
+  args: string[],
+  defaults: { runs: number; seconds: number; quickSeconds: number },
+): BenchFlags {
+  const { values } = parseArgs({
+    args,
+    options: {
+      quick: { type: "boolean" },
+      runs: { type: "string" },
+      seconds: { type: "string" },
+      write: { type: "string" },
+    },
+  });
+  const quick = values.quick ?? false;
+  const runs = Number(values.runs ?? (quick ? 1 : defaults.runs));
+  const seconds = Number(values.seconds ?? (quick ? defaults.quickSeconds : defaults.seconds));
+  if (!(Number.isInteger(runs) && runs >= 1 && runs <= 50)) {
+    throw new Error(`Cannot run ${values.runs} times: give --runs a whole number 1..50.`);
+  }
+  if (!(seconds >= 1 && seconds <= 600)) {
+    throw new Error(`Cannot measure for ${values.seconds} s: give --seconds 1..600.`);
+  }
+  return { quick, runs, seconds, write: values.write ?? null };
 }

@@ -7,6 +7,14 @@
 
 import type { YuvImage } from "../yuv.ts";
 
+/** Where {@linkcode JpegDecoder.decodeXrgb} writes: memory for `height` rows of `pitchBytes`. */
+export interface XrgbTarget {
+  /** First byte of the first row; must stay valid and untouched until the decode settles. */
+  pointer: Deno.PointerObject;
+  /** Bytes from one row to the next (at least width × 4). */
+  pitchBytes: number;
+}
+
 /** Which decoder implementation is in use. */
 export type DecoderName = "turbo" | "wasm";
 
@@ -23,6 +31,17 @@ export interface JpegDecoder {
   readonly name: DecoderName;
   /** Decodes one complete JPEG (SOI … EOI). */
   decode(jpeg: Uint8Array): Promise<YuvImage>;
+  /**
+   * Decodes one complete JPEG straight into 32-bit pixels whose bytes are B, G, R, unused (SDL's
+   * XRGB8888), colour conversion included. `target` is called once with the frame's size, after
+   * the header was read and checked, and returns where to write. Resolves to the size written;
+   * on a rejection the target may hold part of the frame. Optional: decoders without it are used
+   * through {@linkcode JpegDecoder.decode}.
+   */
+  decodeXrgb?(
+    jpeg: Uint8Array,
+    target: (width: number, height: number) => XrgbTarget,
+  ): Promise<{ width: number; height: number }>;
   /** Releases native resources; a decode still running finishes first. Safe to call twice. */
   close(): void;
 }

@@ -160,3 +160,77 @@ Deno.test("decoders reuse buffers and follow resolution changes", async () => {
   }
   await assert.rejects(() => turbo.decode(large), /closed/);
 });
+
+/** Memory we own for decodeXrgb: `rows` rows of `pitchBytes`, and the target pointing at it. */
+function xrgbBuffer(pitchBytes: number, rows: number) {
+  const bytes = new Uint8Array(new ArrayBuffer(pitchBytes * rows));
+  const pointer = Deno.UnsafePointer.of(bytes)!;
+  return { bytes, target: { pointer, pitchBytes } };
+}
+
+Deno.test("turbo decodes straight to XRGB8888 (B, G, R, unused) for every subsampling", async () => {
+  const decoder = TurboDecoder.open();
+  try {
+    for (const subsampling of ["420", "422", "444", "gray"] as const) {
+      const jpeg = await makeJpeg({
+        source: "color=c=0x2080c0",
+        width: 64,
+        height: 48,
+        subsampling,
+      });
+      // Padding after each row must stay untouched: the pitch is the texture's, not the width's.
+      const pitchBytes = 64 * 4 + 16;
+      const { bytes, target } = xrgbBuffer(pitchBytes, 48);
+      bytes.fill(0xaa);
+      const sizes: number[][] = [];
+      const size = await decoder.decodeXrgb(jpeg, (width, height) => {
+        sizes.push([width, height]);
+        return target;
+      });
+      assert.deepEqual(size, { width: 64, height: 48 });
+      assert.deepEqual(sizes, [[64, 48]], "target asked once, with the frame's size");
+      const luma = Math.round(0.299 * 0x20 + 0.587 * 0x80 + 0.114 * 0xc0);
+      const want = subsampling === "gray" ? [luma, luma, luma] : [0xc0, 0x80, 0x20]; // B, G, R
+      for (const [x, y] of [[0, 0], [63, 47], [31, 20]]) {
+        const at = y * pitchBytes + x * 4;
+        const got = Array.from(bytes.subarray(at, at + 3));
+        assert.ok(
+          got.every((v, i) => Math.abs(v - want[i]) <= 6),
+          `${subsampling} at ${x},${y}: got bgr(${got}), want bgr(${want})`,
+        );
+      }
+      for (let y = 0; y < 48; y++) {
+        const padding = bytes.subarray(y * pitchBytes + 64 * 4, (y + 1) * pitchBytes);
+        assert.ok(padding.every((v) => v === 0xaa), `${subsampling}: row ${y} padding written`);
+      }
+    }
+  } finally {
+    decoder.close();
+  }
+});
+
+Deno.test("turbo's XRGB decode rejects bad input and short rows, then keeps working", async () => {
+  const jpeg = await makeJpeg({ source: "testsrc2", width: 160, height: 120 });
+  const decoder = TurboDecoder.open();
+  const { target } = xrgbBuffer(160 * 4, 120);
+  try {
+    let asked = 0;
+    await assert.rejects(
+      () => decoder.decodeXrgb(jpeg.subarray(0, 2), () => (asked++, target)),
+      /^Error: Cannot decode JPEG: /,
+    );
+    assert.equal(asked, 0, "no target is asked for before the header was read");
+    await assert.rejects(
+      () => decoder.decodeXrgb(jpeg.subarray(0, jpeg.length >> 1), () => target),
+      /^Error: Cannot decode JPEG: the data is corrupt or truncated/,
+    );
+    await assert.rejects(
+      () => decoder.decodeXrgb(jpeg, () => ({ ...target, pitchBytes: 160 * 4 - 1 })),
+      /^Error: Cannot decode JPEG: rows of 639 bytes cannot hold 160 px/,
+    );
+    assert.deepEqual(await decoder.decodeXrgb(jpeg, () => target), { width: 160, height: 120 });
+    assert.equal((await decoder.decode(jpeg)).width, 160, "the YUV path after the XRGB path");
+  } finally {
+    decoder.close();
+  }
+});

@@ -1,8 +1,11 @@
 /**
- * JPEG decoding with the system's libjpeg-turbo through FFI, straight to YUV planes.
+ * JPEG decoding with the system's libjpeg-turbo through FFI, straight to YUV planes, or to
+ * XRGB8888 pixels in a locked texture.
  *
  * Decoding to planes skips libjpeg's colour conversion and upsampling entirely, the cheapest path
- * to the display's IYUV texture. The decompress call is non-blocking: it runs on a Deno worker
+ * to an IYUV texture that a GPU converts. Decoding to XRGB8888 serves SDL's software renderer,
+ * which would otherwise convert the planes in a second pass: libjpeg-turbo's SIMD conversion runs
+ * while the rows are still in cache. The decompress call is non-blocking: it runs on a Deno worker
  * thread while the event loop keeps receiving datagrams. Frames lacking Huffman tables (webcam
  * MJPEG) decode as they are, since libjpeg-turbo supplies the standard tables itself.
  *
@@ -11,10 +14,13 @@
 
 import { UserError } from "../errors.ts";
 import { planeHeight, planeWidth, type Subsampling, type YuvImage } from "../yuv.ts";
-import type { JpegDecoder } from "./decoder.ts";
+import type { JpegDecoder, XrgbTarget } from "./decoder.ts";
 import {
   TJERR_WARNING,
+  TJFLAG_FASTDCT,
+  TJFLAG_FASTUPSAMPLE,
   TJFLAG_STOPONWARNING,
+  TJPF_BGRX,
   TJSAMP_411,
   TJSAMP_420,
   TJSAMP_422,
@@ -164,7 +170,78 @@ export class TurboDecoder implements JpegDecoder {
    * @throws {Error} "Cannot decode JPEG: …" (as a rejection) for corrupt or unsupported input,
    * when called while another decode runs, or after close.
    */
-  async decode(jpeg: Uint8Array): Promise<YuvImage> {
+  decode(jpeg: Uint8Array): Promise<YuvImage> {
+    return this.#withHeader(jpeg, async (handle, input, width, height, subsampCode) => {
+      const subsampling = SUBSAMPLING[subsampCode];
+      if (subsampling === undefined) {
+        const label = UNSUPPORTED_SUBSAMPLING[subsampCode] ?? `code ${subsampCode}`;
+        throw new Error(
+          `Cannot decode JPEG: ${label} chroma subsampling is not supported by the turbo ` +
+            "decoder. Use the wasm decoder.",
+        );
+      }
+      const image = this.#ensurePlanes(width, height, subsampling);
+      const rc = await this.#lib.symbols.tjDecompressToYUVPlanes(
+        handle,
+        input,
+        BigInt(jpeg.length),
+        this.#planePointers,
+        width,
+        this.#strides,
+        height,
+        TJFLAG_STOPONWARNING | TJFLAG_FASTDCT,
+      );
+      if (rc !== 0) throw new Error(`Cannot decode JPEG: ${this.#decodeErrorText(handle)}`);
+      return image;
+    });
+  }
+
+  /**
+   * Decodes `jpeg` into XRGB8888 pixels where `target` says (see
+   * {@linkcode JpegDecoder.decodeXrgb}); every subsampling libjpeg-turbo reads is accepted, since
+   * libjpeg-turbo upsamples as it converts.
+   *
+   * @throws {Error} "Cannot decode JPEG: …" (as a rejection), as {@linkcode TurboDecoder.decode}.
+   */
+  decodeXrgb(
+    jpeg: Uint8Array,
+    target: (width: number, height: number) => XrgbTarget,
+  ): Promise<{ width: number; height: number }> {
+    return this.#withHeader(jpeg, async (handle, input, width, height) => {
+      const { pointer, pitchBytes } = target(width, height);
+      if (pitchBytes < width * 4) {
+        throw new Error(`Cannot decode JPEG: rows of ${pitchBytes} bytes cannot hold ${width} px.`);
+      }
+      const rc = await this.#lib.symbols.tjDecompress2(
+        handle,
+        input,
+        BigInt(jpeg.length),
+        pointer,
+        width,
+        pitchBytes,
+        height,
+        TJPF_BGRX,
+        TJFLAG_STOPONWARNING | TJFLAG_FASTDCT | TJFLAG_FASTUPSAMPLE,
+      );
+      if (rc !== 0) throw new Error(`Cannot decode JPEG: ${this.#decodeErrorText(handle)}`);
+      return { width, height };
+    });
+  }
+
+  /**
+   * The steps every decode shares: state checks, the input copy, the header read and the size
+   * limit; then `body`, with the handle renewed after any failure.
+   */
+  async #withHeader<T>(
+    jpeg: Uint8Array,
+    body: (
+      handle: Deno.PointerObject,
+      input: Uint8Array,
+      width: number,
+      height: number,
+      subsampCode: number,
+    ) => Promise<T>,
+  ): Promise<T> {
     if (this.#handle === null || this.#closeRequested) {
       throw new Error("Cannot decode JPEG: the decoder is closed.");
     }
@@ -173,11 +250,10 @@ export class TurboDecoder implements JpegDecoder {
     }
     if (jpeg.length === 0) throw new Error("Cannot decode JPEG: the buffer is empty.");
     const handle = this.#handle;
-    const sym = this.#lib.symbols;
     this.#busy = true;
     try {
       const input = this.#copyInput(jpeg);
-      const headerRc = sym.tjDecompressHeader3(
+      const headerRc = this.#lib.symbols.tjDecompressHeader3(
         handle,
         input,
         BigInt(jpeg.length),
@@ -188,32 +264,12 @@ export class TurboDecoder implements JpegDecoder {
       );
       if (headerRc !== 0) throw new Error(`Cannot decode JPEG: ${this.#errorText(handle)}`);
       const width = this.#width[0], height = this.#height[0];
-      const subsampling = SUBSAMPLING[this.#subsamp[0]];
-      if (subsampling === undefined) {
-        const label = UNSUPPORTED_SUBSAMPLING[this.#subsamp[0]] ?? `code ${this.#subsamp[0]}`;
-        throw new Error(
-          `Cannot decode JPEG: ${label} chroma subsampling is not supported by the turbo ` +
-            "decoder. Use the wasm decoder.",
-        );
-      }
       if (width < 1 || height < 1 || width * height > this.#maxPixels) {
         throw new Error(
           `Cannot decode JPEG: ${width}x${height} exceeds the limit of ${this.#maxPixels} pixels.`,
         );
       }
-      const image = this.#ensurePlanes(width, height, subsampling);
-      const rc = await sym.tjDecompressToYUVPlanes(
-        handle,
-        input,
-        BigInt(jpeg.length),
-        this.#planePointers,
-        width,
-        this.#strides,
-        height,
-        TJFLAG_STOPONWARNING,
-      );
-      if (rc !== 0) throw new Error(`Cannot decode JPEG: ${this.#decodeErrorText(handle)}`);
-      return image;
+      return await body(handle, input, width, height, this.#subsamp[0]);
     } catch (error) {
       // libjpeg-turbo 2.1 can leave a handle unusable after a failed header read: every later
       // frame then fails with the same message. A fresh handle costs microseconds.

@@ -35,6 +35,20 @@ export const TURBOJPEG_SYMBOLS = {
     result: "i32",
     nonblocking: true,
   },
+  /**
+   * int tjDecompress2(tjhandle handle, const unsigned char *jpegBuf, unsigned long jpegSize,
+   *                   unsigned char *dstBuf, int width, int pitch, int height, int pixelFormat,
+   *                   int flags);
+   *
+   * Decodes to packed pixels, colour conversion included. `dstBuf` is a pointer (not a buffer)
+   * because it points into memory SDL owns: a locked texture. Non-blocking, like
+   * tjDecompressToYUVPlanes.
+   */
+  tjDecompress2: {
+    parameters: ["pointer", "buffer", "u64", "pointer", "i32", "i32", "i32", "i32", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
   /** char *tjGetErrorStr2(tjhandle handle); */
   tjGetErrorStr2: { parameters: ["pointer"], result: "pointer" },
   /** int tjGetErrorCode(tjhandle handle); -- TJERR_WARNING (0) or TJERR_FATAL (1) */
@@ -61,6 +75,21 @@ export const TJSAMP_411 = 5;
 
 /** tjGetErrorCode result: the stream is damaged (decoding could go on, but we never use the image). */
 export const TJERR_WARNING = 0;
+
+/** enum TJPF: 32-bit pixels whose bytes are B, G, R, unused (SDL's XRGB8888 on little-endian). */
+export const TJPF_BGRX = 3;
+
+/**
+ * TJFLAG_FASTUPSAMPLE: chroma is upsampled by repeating samples rather than by libjpeg's smoothing
+ * filter, as SDL's own YUV conversion and most players do.
+ */
+export const TJFLAG_FASTUPSAMPLE = 256;
+/**
+ * TJFLAG_FASTDCT: the fast integer inverse DCT. GStreamer's jpegdec uses the same by default
+ * (idct-method=ifast); the difference from the accurate one is within a grey level or two at the
+ * qualities webcams send.
+ */
+export const TJFLAG_FASTDCT = 2048;
 
 /**
  * TJFLAG_STOPONWARNING: abort on the first warning (corrupt data) instead of finishing a damaged

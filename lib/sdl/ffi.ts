@@ -42,10 +42,27 @@ export const SDL_SYMBOLS = {
   SDL_SetWindowFullscreen: { parameters: ["pointer", "u32"], result: "i32" },
   /** Uint32 SDL_GetWindowFlags(SDL_Window *window); */
   SDL_GetWindowFlags: { parameters: ["pointer"], result: "u32" },
+  /** void SDL_SetWindowSize(SDL_Window *window, int w, int h); -- in screen coordinates */
+  SDL_SetWindowSize: { parameters: ["pointer", "i32", "i32"], result: "void" },
+  /** int SDL_GetWindowDisplayIndex(SDL_Window *window); -- negative on error */
+  SDL_GetWindowDisplayIndex: { parameters: ["pointer"], result: "i32" },
+  /**
+   * int SDL_GetDisplayUsableBounds(int displayIndex, SDL_Rect *rect); -- the display minus task
+   * bars and docks; SDL_Rect is { int x, y, w, h }.
+   */
+  SDL_GetDisplayUsableBounds: { parameters: ["i32", "buffer"], result: "i32" },
+  /** const char* SDL_GetCurrentVideoDriver(void); -- NULL before video is initialised */
+  SDL_GetCurrentVideoDriver: { parameters: [], result: "pointer" },
   /** SDL_Renderer* SDL_CreateRenderer(SDL_Window *window, int index, Uint32 flags); */
   SDL_CreateRenderer: { parameters: ["pointer", "i32", "u32"], result: "pointer" },
   /** void SDL_DestroyRenderer(SDL_Renderer *renderer); */
   SDL_DestroyRenderer: { parameters: ["pointer"], result: "void" },
+  /**
+   * int SDL_GetRendererInfo(SDL_Renderer *renderer, SDL_RendererInfo *info); -- the struct is
+   * { const char *name; Uint32 flags; Uint32 num_texture_formats; Uint32 texture_formats[16];
+   * int max_texture_width; int max_texture_height; }: 88 bytes on 64-bit, flags at offset 8.
+   */
+  SDL_GetRendererInfo: { parameters: ["pointer", "buffer"], result: "i32" },
   /** int SDL_GetRendererOutputSize(SDL_Renderer *renderer, int *w, int *h); */
   SDL_GetRendererOutputSize: { parameters: ["pointer", "buffer", "buffer"], result: "i32" },
   /** int SDL_SetRenderDrawColor(SDL_Renderer *renderer, Uint8 r, Uint8 g, Uint8 b, Uint8 a); */
@@ -90,6 +107,14 @@ export const SDL_SYMBOLS = {
    *                       int pitch);
    */
   SDL_UpdateTexture: { parameters: ["pointer", "buffer", "buffer", "i32"], result: "i32" },
+  /**
+   * int SDL_LockTexture(SDL_Texture *texture, const SDL_Rect *rect, void **pixels, int *pitch);
+   * -- write-only access to a streaming texture's pixels until SDL_UnlockTexture. The software
+   * renderer hands out the texture's own memory, so nothing is copied.
+   */
+  SDL_LockTexture: { parameters: ["pointer", "buffer", "buffer", "buffer"], result: "i32" },
+  /** void SDL_UnlockTexture(SDL_Texture *texture); -- uploads what was written, if needed */
+  SDL_UnlockTexture: { parameters: ["pointer"], result: "void" },
   /** void SDL_SetYUVConversionMode(SDL_YUV_CONVERSION_MODE mode); */
   SDL_SetYUVConversionMode: { parameters: ["i32"], result: "void" },
   /** int SDL_PollEvent(SDL_Event *event); */
@@ -115,14 +140,25 @@ export const SDL_WINDOW_ALLOW_HIGHDPI = 0x2000;
 /** SDL_WINDOWPOS_CENTERED (SDL_WINDOWPOS_CENTERED_MASK | display 0). */
 export const SDL_WINDOWPOS_CENTERED = 0x2fff0000;
 
-/** SDL_RendererFlags (SDL_render.h). */
+/** SDL_RendererFlags (SDL_render.h): the renderer draws on the CPU. */
+export const SDL_RENDERER_SOFTWARE = 0x1;
+/** SDL_RendererFlags: presents are synchronised with the display refresh. */
 export const SDL_RENDERER_PRESENTVSYNC = 0x4;
+/** sizeof(SDL_RendererInfo) on 64-bit systems (see SDL_GetRendererInfo above). */
+export const SDL_RENDERER_INFO_BYTES = 88;
+/** Offset of SDL_RendererInfo.flags (after the 8-byte name pointer). */
+export const RENDERER_INFO_FLAGS_OFFSET = 8;
 
 /** SDL_TEXTUREACCESS_STREAMING: texture changes often, lockable (SDL_render.h). */
 export const SDL_TEXTUREACCESS_STREAMING = 1;
 
 /** SDL_PIXELFORMAT_IYUV: planar Y + U + V, 4:2:0 (FOURCC 'I','Y','U','V'). */
 export const SDL_PIXELFORMAT_IYUV = 0x56555949;
+/**
+ * SDL_PIXELFORMAT_RGB888 (alias XRGB8888): 32-bit pixels 0x00RRGGBB, so on little-endian machines
+ * the bytes are B, G, R, unused: libjpeg-turbo's TJPF_BGRX. The software renderer's native format.
+ */
+export const SDL_PIXELFORMAT_RGB888 = 0x16161804;
 /** SDL_PIXELFORMAT_ABGR8888: on little-endian machines the bytes are R, G, B, A (SDL_RGBA32). */
 export const SDL_PIXELFORMAT_ABGR8888 = 0x16762004;
 /** SDL_PIXELFORMAT_RGBA8888: on big-endian machines the bytes are R, G, B, A (SDL_RGBA32). */

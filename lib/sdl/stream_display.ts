@@ -1,5 +1,6 @@
 /**
  * The receiver's display loop: newest complete frame → decode → present → poll window events.
+ * Frames are decoded into what the window takes cheapest (see `VideoWindow.prefersXrgb`).
  *
  * Runs on the main thread next to SDL. Datagrams are drained by the receive worker, so nothing
  * here can make the kernel drop them; a slow decode or present only skips frames (the slot keeps
@@ -21,11 +22,15 @@ import {
   RUN_LATENCY_WARMUP_FRAMES,
 } from "../stats.ts";
 import { snapshotFileName, WindowTitle, type WindowTitleInput } from "../window_title.ts";
-import type { YuvImage } from "../yuv.ts";
 import type { VideoWindow } from "./video_window.ts";
 
-/** Longest wait between two SDL event polls when no frame arrives. */
-export const EVENT_POLL_MS = 10;
+/**
+ * Longest wait between two SDL event polls when no frame arrives (events are also polled after
+ * every frame). Longer than a 30 fps frame interval on purpose: each timer wake-up costs the main
+ * thread ~0.1 ms of CPU, and at 10 ms they cost more than presenting the frames; 40 ms still
+ * answers keys and resizes within a blink.
+ */
+export const EVENT_POLL_MS = 40;
 /** Without a new frame for this long, the window shows the waiting screen again. */
 export const WAITING_AFTER_MS = 2000;
 /** How often the waiting screen's animation is redrawn. */
@@ -86,8 +91,8 @@ export class StreamDisplay {
   #lastUndecodableLogMs = -Infinity;
   /** The frame on screen (its bytes are what `s` saves); null before the first one. */
   #onScreen: DisplayFrame | null = null;
-  /** The decoder's output for the frame on screen, to redraw after a resize; null when stale. */
-  #image: YuvImage | null = null;
+  /** The size of the last frame shown, for the title; null before the first. */
+  #frameSize: { width: number; height: number } | null = null;
   #lastShownMs: number | null = null;
   #lastWaitingDrawMs = -Infinity;
 
@@ -133,12 +138,11 @@ export class StreamDisplay {
   /** Updates the title with the last interval's stats (call once per second). */
   updateTitle(stats: Omit<WindowTitleInput, "listen" | "waiting" | "frameSize">): void {
     const waiting = this.#waiting(performance.now());
-    const image = this.#image;
     this.#options.window.setTitle(this.#title.format({
       ...stats,
       listen: this.#options.listen,
       waiting,
-      frameSize: image ? { width: image.width, height: image.height } : null,
+      frameSize: this.#frameSize,
     }));
   }
 
@@ -189,12 +193,10 @@ export class StreamDisplay {
   }
 
   async #show(frame: DisplayFrame): Promise<void> {
-    let image: YuvImage;
+    let size: { width: number; height: number };
     try {
-      image = await this.#decoder.decode(frame.bytes);
+      size = await this.#decodeAndPresent(frame.bytes);
     } catch (error) {
-      // The decoder's planes may hold part of this frame now: never draw them again.
-      this.#image = null;
       this.#framesUndecodable++;
       const nowMs = performance.now();
       if (nowMs - this.#lastUndecodableLogMs >= UNDECODABLE_LOG_EVERY_MS) {
@@ -207,7 +209,6 @@ export class StreamDisplay {
       return;
     }
     if (this.#stopped) return;
-    this.#options.window.present(image);
     const presentedUs = epochMicros();
     if (frame.captureUs !== null) {
       const latencyMs = (presentedUs - frame.captureUs) / 1000;
@@ -216,9 +217,34 @@ export class StreamDisplay {
     }
     this.#firstPresentedMs ??= round2(performance.now());
     this.#framesShown++;
-    this.#image = image;
+    this.#frameSize = size;
     this.#onScreen = frame;
     this.#lastShownMs = performance.now();
+  }
+
+  /**
+   * Decodes `jpeg` the way the window takes frames cheapest (XRGB8888 into its texture on a
+   * software renderer, YUV planes otherwise) and presents it, unless the display was stopped
+   * meanwhile. A frame that fails to decode is never drawn.
+   */
+  async #decodeAndPresent(jpeg: Uint8Array): Promise<{ width: number; height: number }> {
+    const window = this.#options.window;
+    const decoder = this.#decoder;
+    if (window.prefersXrgb && decoder.decodeXrgb) {
+      let size: { width: number; height: number };
+      try {
+        size = await decoder.decodeXrgb(jpeg, (width, height) => window.lockXrgb(width, height));
+      } catch (error) {
+        window.discardLocked();
+        throw error;
+      }
+      if (this.#stopped) window.discardLocked();
+      else window.presentLocked();
+      return size;
+    }
+    const image = await decoder.decode(jpeg);
+    if (!this.#stopped) window.present(image);
+    return { width: image.width, height: image.height };
   }
 
   #handleEvents(): void {
@@ -251,8 +277,8 @@ export class StreamDisplay {
     if (this.#waiting(nowMs)) {
       this.#lastWaitingDrawMs = nowMs;
       this.#options.window.presentWaiting(nowMs);
-    } else if (this.#image) {
-      this.#options.window.present(this.#image);
+    } else {
+      this.#options.window.redraw();
     }
   }
 

@@ -1,15 +1,23 @@
 /**
  * A window that shows decoded video frames, built on our SDL2 binding.
  *
- * Frames go to the GPU as planar YUV: Y, U and V planes are uploaded into a streaming IYUV texture
- * with `SDL_UpdateYUVTexture` and SDL converts to RGB while drawing, using the JPEG (full-range
- * BT.601) matrix. The CPU never converts to RGB. The texture is created once per frame size.
+ * Two ways in, chosen by the renderer ({@linkcode VideoWindow.prefersXrgb}):
+ * - a GPU renderer gets planar YUV: Y, U and V planes are uploaded into a streaming IYUV texture
+ *   with `SDL_UpdateYUVTexture` and the GPU converts to RGB while drawing, using the JPEG
+ *   (full-range BT.601) matrix;
+ * - SDL's software renderer (no GPU, or the dummy video driver) would convert those planes on the
+ *   CPU in a pass of its own, so there the decoder writes XRGB8888 straight into a locked texture
+ *   (`lockXrgb` … `presentLocked`), which the renderer copies without converting.
+ *
+ * The window takes the frame's size (fitted to the screen) until the user resizes it, so frames
+ * are not scaled on the way. The texture is created once per frame size and format.
  *
  * All methods must be called from the thread that opened the window (the main JS thread).
  *
  * @module
  */
 
+import type { XrgbTarget } from "../decode/decoder.ts";
 import { letterboxRect } from "../letterbox.ts";
 import { I420Converter, type YuvImage } from "../yuv.ts";
 import {
@@ -17,6 +25,7 @@ import {
   KEY_EVENT_SYM_OFFSET,
   MOUSE_BUTTON_OFFSET,
   MOUSE_CLICKS_OFFSET,
+  RENDERER_INFO_FLAGS_OFFSET,
   SDL_BUTTON_LEFT,
   SDL_EVENT_BYTES,
   SDL_INIT_VIDEO,
@@ -24,9 +33,12 @@ import {
   SDL_MOUSEBUTTONDOWN,
   SDL_PIXELFORMAT_ABGR8888,
   SDL_PIXELFORMAT_IYUV,
+  SDL_PIXELFORMAT_RGB888,
   SDL_PIXELFORMAT_RGBA8888,
   SDL_QUIT,
+  SDL_RENDERER_INFO_BYTES,
   SDL_RENDERER_PRESENTVSYNC,
+  SDL_RENDERER_SOFTWARE,
   SDL_TEXTUREACCESS_STREAMING,
   SDL_WINDOW_FULLSCREEN,
   SDL_WINDOW_FULLSCREEN_DESKTOP,
@@ -54,6 +66,11 @@ export interface VideoWindowOptions {
   vsync?: boolean;
   /** Create the window hidden (tests, screenshots); default false. */
   hidden?: boolean;
+  /**
+   * Size the window to each new frame size until the user resizes it (default true); false keeps
+   * the size given to {@linkcode VideoWindow.open} and letterboxes frames into it.
+   */
+  fitToFrame?: boolean;
 }
 
 /** A user action reported by {@linkcode VideoWindow.pollEvents}. */
@@ -137,6 +154,14 @@ export class VideoWindow {
   #texture: Deno.PointerObject | null = null;
   #textureWidth = 0;
   #textureHeight = 0;
+  #textureFormat = 0;
+  /** The texture is locked for a decoder to write into (between lockXrgb and presentLocked). */
+  #locked = false;
+  readonly #prefersXrgb: boolean;
+  /** The window follows the frame size until the user resizes it or goes fullscreen. */
+  #followFrameSize = true;
+  /** The size last asked for with SDL_SetWindowSize, to tell our resizes from the user's. */
+  #requestedSize: { width: number; height: number } | null = null;
   #textureCreations = 0;
   #converter = new I420Converter();
   #scene: Scene = { kind: "blank" };
@@ -150,6 +175,11 @@ export class VideoWindow {
     this.#lib = lib;
     this.#window = window;
     this.#renderer = renderer;
+    const info = new Uint8Array(SDL_RENDERER_INFO_BYTES);
+    const flags = lib.symbols.SDL_GetRendererInfo(renderer, info) === 0
+      ? new DataView(info.buffer).getUint32(RENDERER_INFO_FLAGS_OFFSET, true)
+      : 0;
+    this.#prefersXrgb = (flags & SDL_RENDERER_SOFTWARE) !== 0;
   }
 
   /**
@@ -196,7 +226,9 @@ export class VideoWindow {
       );
       // A global setting, read when YUV textures are drawn: JFIF is full-range BT.601.
       sdl.SDL_SetYUVConversionMode(SDL_YUV_CONVERSION_JPEG);
-      return new VideoWindow(lib, window, renderer);
+      const opened = new VideoWindow(lib, window, renderer);
+      opened.#followFrameSize = options.fitToFrame ?? true;
+      return opened;
     } catch (error) {
       if (window) sdl.SDL_DestroyWindow(window);
       sdl.SDL_QuitSubSystem(SDL_INIT_VIDEO);
@@ -207,6 +239,15 @@ export class VideoWindow {
   /** How many IYUV textures were created so far: grows only when the frame size changes. */
   get textureCreations(): number {
     return this.#textureCreations;
+  }
+
+  /**
+   * Whether frames are cheapest as XRGB8888 through {@linkcode VideoWindow.lockXrgb}: true on SDL's
+   * software renderer, which draws on the CPU; false on GPU renderers, which take YUV planes
+   * ({@linkcode VideoWindow.present}) and convert them themselves.
+   */
+  get prefersXrgb(): boolean {
+    return this.#prefersXrgb;
   }
 
   /** Whether {@linkcode VideoWindow.close} has run. */
@@ -221,7 +262,7 @@ export class VideoWindow {
   present(image: YuvImage): void {
     const renderer = this.#live();
     const i420 = this.#converter.convert(image);
-    this.#ensureTexture(i420.width, i420.height);
+    this.#ensureTexture(i420.width, i420.height, SDL_PIXELFORMAT_IYUV);
     check(
       this.#lib,
       this.#lib.symbols.SDL_UpdateYUVTexture(
@@ -237,6 +278,61 @@ export class VideoWindow {
       "SDL_UpdateYUVTexture",
     );
     this.#scene = { kind: "video" };
+    this.#draw();
+    this.#lib.symbols.SDL_RenderPresent(renderer);
+  }
+
+  /**
+   * Locks a `width` x `height` XRGB8888 texture for a decoder to write a frame into (see
+   * {@linkcode JpegDecoder.decodeXrgb}); end with {@linkcode VideoWindow.presentLocked} or, if the
+   * decode failed, {@linkcode VideoWindow.discardLocked}. Nothing else may be drawn in between.
+   */
+  lockXrgb(width: number, height: number): XrgbTarget {
+    this.#live();
+    if (this.#locked) throw new Error("Cannot lock the texture: it is already locked.");
+    this.#ensureTexture(width, height, SDL_PIXELFORMAT_RGB888);
+    const pixels = new BigUint64Array(1);
+    const pitch = new Int32Array(1);
+    check(
+      this.#lib,
+      this.#lib.symbols.SDL_LockTexture(this.#texture, null, pixels, pitch),
+      "SDL_LockTexture",
+    );
+    const pointer = Deno.UnsafePointer.create(pixels[0]);
+    if (pointer === null) {
+      this.#lib.symbols.SDL_UnlockTexture(this.#texture);
+      throw new Error("Cannot lock the texture: SDL returned no pixels.");
+    }
+    this.#locked = true;
+    return { pointer, pitchBytes: pitch[0] };
+  }
+
+  /** Unlocks the texture written since {@linkcode VideoWindow.lockXrgb} and shows it. */
+  presentLocked(): void {
+    const renderer = this.#live();
+    if (!this.#locked) throw new Error("Cannot present the texture: it is not locked.");
+    this.#lib.symbols.SDL_UnlockTexture(this.#texture);
+    this.#locked = false;
+    this.#scene = { kind: "video" };
+    this.#draw();
+    this.#lib.symbols.SDL_RenderPresent(renderer);
+  }
+
+  /**
+   * Unlocks the texture after a failed decode without showing it. The texture may hold part of a
+   * frame, so redraws show the blank screen until the next frame (what is on screen stays).
+   */
+  discardLocked(): void {
+    this.#live();
+    if (!this.#locked) return;
+    this.#lib.symbols.SDL_UnlockTexture(this.#texture);
+    this.#locked = false;
+    this.#scene = { kind: "blank" };
+  }
+
+  /** Draws the current content again (after a resize) and presents it. */
+  redraw(): void {
+    const renderer = this.#live();
     this.#draw();
     this.#lib.symbols.SDL_RenderPresent(renderer);
   }
@@ -264,7 +360,9 @@ export class VideoWindow {
     for (let n = 0; n < MAX_EVENTS_PER_POLL; n++) {
       if (this.#lib.symbols.SDL_PollEvent(this.#event) === 0) break;
       const event = parseSdlEvent(view);
-      if (event) events.push(event);
+      if (event === null) continue;
+      if (event.type === "resized") this.#noteResize(event.width, event.height);
+      events.push(event);
     }
     return events;
   }
@@ -286,6 +384,7 @@ export class VideoWindow {
    */
   toggleFullscreen(): boolean {
     const target = this.fullscreen ? 0 : SDL_WINDOW_FULLSCREEN_DESKTOP;
+    this.#followFrameSize = false;
     check(
       this.#lib,
       this.#lib.symbols.SDL_SetWindowFullscreen(this.#liveWindow(), target),
@@ -352,8 +451,48 @@ export class VideoWindow {
     return this.#window!;
   }
 
-  #ensureTexture(width: number, height: number): void {
-    if (this.#texture && width === this.#textureWidth && height === this.#textureHeight) return;
+  /** A resize we did not ask for is the user's (or the window manager's): stop following frames. */
+  #noteResize(width: number, height: number): void {
+    const asked = this.#requestedSize;
+    if (asked === null || asked.width !== width || asked.height !== height) {
+      this.#followFrameSize = false;
+    }
+  }
+
+  /**
+   * Sizes the window to a new frame size while it follows frames: the frame's own size, scaled
+   * down to fit the display's usable area. Drivers without a screen (dummy, offscreen) report a
+   * made-up display mode, so there the frame size is taken as it is.
+   */
+  #fitToFrame(width: number, height: number): void {
+    if (!this.#followFrameSize || this.fullscreen) return;
+    const sdl = this.#lib.symbols;
+    const window = this.#liveWindow();
+    let fitted = { width, height };
+    const driverPointer = sdl.SDL_GetCurrentVideoDriver();
+    const driver = driverPointer === null ? "" : Deno.UnsafePointerView.getCString(driverPointer);
+    const display = sdl.SDL_GetWindowDisplayIndex(window);
+    if (driver !== "dummy" && driver !== "offscreen" && display >= 0) {
+      const bounds = new Int32Array(4);
+      if (sdl.SDL_GetDisplayUsableBounds(display, bounds) === 0 && bounds[2] > 0 && bounds[3] > 0) {
+        const r = letterboxRect(width, height, bounds[2], bounds[3]);
+        if (r.width < width) fitted = { width: r.width, height: r.height };
+      }
+    }
+    this.#requestedSize = fitted;
+    sdl.SDL_SetWindowSize(window, fitted.width, fitted.height);
+  }
+
+  #ensureTexture(width: number, height: number, format: number): void {
+    if (
+      this.#texture && width === this.#textureWidth && height === this.#textureHeight &&
+      format === this.#textureFormat
+    ) {
+      return;
+    }
+    if (width !== this.#textureWidth || height !== this.#textureHeight) {
+      this.#fitToFrame(width, height);
+    }
     const sdl = this.#lib.symbols;
     if (this.#texture) sdl.SDL_DestroyTexture(this.#texture);
     this.#texture = null;
@@ -361,7 +500,7 @@ export class VideoWindow {
       this.#lib,
       sdl.SDL_CreateTexture(
         this.#live(),
-        SDL_PIXELFORMAT_IYUV,
+        format,
         SDL_TEXTUREACCESS_STREAMING,
         width,
         height,
@@ -370,6 +509,7 @@ export class VideoWindow {
     );
     this.#textureWidth = width;
     this.#textureHeight = height;
+    this.#textureFormat = format;
     this.#textureCreations++;
   }
 
@@ -377,12 +517,17 @@ export class VideoWindow {
   #draw(): void {
     const renderer = this.#live();
     const sdl = this.#lib.symbols;
-    sdl.SDL_SetRenderDrawColor(renderer, BACKGROUND[0], BACKGROUND[1], BACKGROUND[2], 255);
-    check(this.#lib, sdl.SDL_RenderClear(renderer), "SDL_RenderClear");
     const { width, height } = this.outputSize();
     const scene = this.#scene;
-    if (scene.kind === "video" && this.#texture) {
-      const r = letterboxRect(this.#textureWidth, this.#textureHeight, width, height);
+    const video = scene.kind === "video" && this.#texture !== null;
+    const r = video ? letterboxRect(this.#textureWidth, this.#textureHeight, width, height) : null;
+    // A picture that covers the whole output hides the background: clearing would only cost a
+    // pass over every pixel on a software renderer.
+    if (r === null || r.width !== width || r.height !== height) {
+      sdl.SDL_SetRenderDrawColor(renderer, BACKGROUND[0], BACKGROUND[1], BACKGROUND[2], 255);
+      check(this.#lib, sdl.SDL_RenderClear(renderer), "SDL_RenderClear");
+    }
+    if (r !== null) {
       if (r.width === 0) return;
       this.#rect.set([r.x, r.y, r.width, r.height]);
       check(

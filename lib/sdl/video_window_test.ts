@@ -12,8 +12,13 @@ import { parseSdlEvent, type RgbaPixels, VideoWindow } from "./video_window.ts";
 // Real SDL without a display; keep a driver the caller chose (e.g. x11 under xvfb-run).
 if (!Deno.env.get("SDL_VIDEODRIVER")) Deno.env.set("SDL_VIDEODRIVER", "dummy");
 
+/** A window of a fixed size (frames are letterboxed into it). */
 function openWindow(width: number, height: number): VideoWindow {
-  return VideoWindow.open("udpcam test", width, height, { vsync: false, hidden: true });
+  return VideoWindow.open("udpcam test", width, height, {
+    vsync: false,
+    hidden: true,
+    fitToFrame: false,
+  });
 }
 
 function pixel(p: RgbaPixels, x: number, y: number): number[] {
@@ -228,4 +233,114 @@ Deno.test("parseSdlEvent maps SDL_Event bytes to actions", () => {
   assert.deepEqual(windowEvent(6), { type: "resized", width: 800, height: 600 });
   assert.deepEqual(windowEvent(14), { type: "quit" });
   assert.equal(windowEvent(1), null);
+});
+
+Deno.test("on the software renderer frames are decoded into the texture, colours right", async () => {
+  const window = openWindow(320, 240);
+  const decoder = TurboDecoder.open();
+  try {
+    // The dummy driver has no GPU: SDL picks its software renderer.
+    assert.equal(window.prefersXrgb, true);
+    for (const subsampling of ["420", "422", "444", "gray"] as const) {
+      const jpeg = await makeJpeg({
+        source: "color=c=0x2080c0",
+        width: 320,
+        height: 240,
+        subsampling,
+      });
+      await decoder.decodeXrgb(jpeg, (width, height) => window.lockXrgb(width, height));
+      window.presentLocked();
+      const luma = Math.round(0.299 * 0x20 + 0.587 * 0x80 + 0.114 * 0xc0);
+      const want = subsampling === "gray" ? [luma, luma, luma] : [0x20, 0x80, 0xc0];
+      const pixels = window.readPixelsRgba();
+      for (const [x, y] of [[0, 0], [160, 120], [319, 239]]) {
+        assertColour(pixel(pixels, x, y), want, 6, `${subsampling} at ${x},${y}`);
+      }
+    }
+    // The same colour bars through the YUV planes (SDL converts) and through XRGB (libjpeg-turbo
+    // converts) look the same.
+    const bars = await makeJpeg({ source: "testsrc2", width: 320, height: 240 });
+    window.present(await decoder.decode(bars));
+    const viaPlanes = window.readPixelsRgba();
+    await decoder.decodeXrgb(bars, (width, height) => window.lockXrgb(width, height));
+    window.presentLocked();
+    const viaXrgb = window.readPixelsRgba();
+    let sum = 0;
+    for (let i = 0; i < viaXrgb.data.length; i++) {
+      if (i % 4 !== 3) sum += Math.abs(viaXrgb.data[i] - viaPlanes.data[i]);
+    }
+    const mean = sum / (viaXrgb.data.length * 0.75);
+    assert.ok(mean < 3, `mean difference ${mean}`);
+  } finally {
+    decoder.close();
+    window.close();
+  }
+});
+
+Deno.test("a frame that fails to decode into the texture is never drawn", async () => {
+  const window = openWindow(160, 120);
+  const decoder = TurboDecoder.open();
+  try {
+    window.presentWaiting(0);
+    const background = pixel(window.readPixelsRgba(), 0, 0);
+    const red = await makeJpeg({ source: "color=c=red", width: 160, height: 120 });
+    const blue = await makeJpeg({ source: "color=c=blue", width: 160, height: 120, qscale: 2 });
+    await decoder.decodeXrgb(red, (width, height) => window.lockXrgb(width, height));
+    window.presentLocked();
+    assertColour(pixel(window.readPixelsRgba(), 80, 60), [255, 0, 0], 6, "red shown");
+    // Half a blue frame: libjpeg-turbo writes its first rows into the texture, then fails.
+    await assert.rejects(
+      () =>
+        decoder.decodeXrgb(
+          blue.subarray(0, blue.length - 200),
+          (width, height) => window.lockXrgb(width, height),
+        ),
+      /Cannot decode JPEG/,
+    );
+    window.discardLocked();
+    const after = window.readPixelsRgba();
+    for (const [x, y] of [[0, 0], [80, 60], [159, 119]]) {
+      assert.deepEqual(
+        pixel(after, x, y),
+        background,
+        `redraw at ${x},${y} shows no partial frame`,
+      );
+    }
+    assert.throws(() => window.presentLocked(), /not locked/);
+  } finally {
+    decoder.close();
+    window.close();
+  }
+});
+
+Deno.test("the window takes each frame's size until the user resizes it", async () => {
+  const window = VideoWindow.open("udpcam test", 960, 540, { vsync: false, hidden: true });
+  const decoder = TurboDecoder.open();
+  const show = async (jpeg: Uint8Array) => {
+    await decoder.decodeXrgb(jpeg, (width, height) => window.lockXrgb(width, height));
+    window.presentLocked();
+  };
+  try {
+    const small = await makeJpeg({ source: "color=c=red", width: 320, height: 240 });
+    const smaller = await makeJpeg({ source: "color=c=blue", width: 160, height: 120 });
+    await show(small);
+    // The dummy driver has no real screen, so the frame's size is taken as it is.
+    assert.deepEqual(window.outputSize(), { width: 320, height: 240 });
+    // Our own resize comes back as a resize event; it must not count as the user's.
+    assert.ok(window.pollEvents().some((e) => e.type === "resized"));
+    await show(smaller);
+    assert.deepEqual(window.outputSize(), { width: 160, height: 120 });
+    window.pollEvents();
+    // Going fullscreen and back is a choice of the user's: the size stays from then on.
+    window.toggleFullscreen();
+    window.toggleFullscreen();
+    window.pollEvents();
+    await show(small);
+    assert.deepEqual(window.outputSize(), { width: 160, height: 120 });
+    // 4:3 in 160x120 fills it; the picture is scaled down, not cut.
+    assertColour(pixel(window.readPixelsRgba(), 80, 60), [255, 0, 0], 6, "scaled red");
+  } finally {
+    decoder.close();
+    window.close();
+  }
 });

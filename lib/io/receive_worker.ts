@@ -24,6 +24,7 @@ import { MAX_PENDING_OPENS, ReceivePath } from "../receive_path.ts";
 import type { FromReceiveWorker, ToReceiveWorker } from "./receive_messages.ts";
 import { listenUdp } from "./udp.ts";
 import { enlargeReceiveBuffer } from "./socket_buffer.ts";
+import { BatchReceiver } from "./datagram_batch.ts";
 import { isMulticast } from "../multicast.ts";
 import { listenMulticast } from "./multicast.ts";
 
@@ -33,6 +34,8 @@ const COUNTERS_EVERY_MS = 500;
 const RECEIVE_BUFFER_BYTES = 65536;
 /** How often the NACK tracker is asked what to request: its reorder wait is a few ms. */
 const NACK_POLL_MS = 1;
+/** Most batches drained after one wake-up before yielding to the event loop (timers, stop). */
+const MAX_BATCHES_PER_WAKE = 16;
 
 let conn: Deno.DatagramConn | null = null;
 let depacketizer: FrameDepacketizer | null = null;
@@ -63,12 +66,17 @@ function postCounters(final: boolean): void {
   post({ type: "counters", counters, final, heapUsedBytes: Deno.memoryUsage().heapUsed });
 }
 
-async function receiveLoop(socket: Deno.DatagramConn, datagrams: ReceivePath<Deno.NetAddr>) {
+async function receiveLoop(
+  socket: Deno.DatagramConn,
+  datagrams: ReceivePath<Deno.NetAddr>,
+  batch: BatchReceiver | null,
+) {
   const buffer = new Uint8Array(RECEIVE_BUFFER_BYTES);
   while (!stopped) {
     let datagram: Uint8Array;
     let from: Deno.Addr;
     try {
+      // Deno's receive is how the worker waits for traffic; what else is queued comes in batches.
       [datagram, from] = await socket.receive(buffer);
     } catch (error) {
       if (stopped || error instanceof Deno.errors.BadResource) break;
@@ -76,9 +84,32 @@ async function receiveLoop(socket: Deno.DatagramConn, datagrams: ReceivePath<Den
       continue;
     }
     datagrams.push(datagram, from as Deno.NetAddr, performance.now());
+    if (batch !== null) drain(batch, datagrams);
     if (datagrams.pending >= MAX_PENDING_OPENS) await datagrams.waitForRoom();
   }
   await datagrams.idle();
+}
+
+/**
+ * Pushes the datagrams queued on the socket, a batch per system call, until a batch comes back
+ * short (the queue is empty), {@linkcode MAX_PENDING_OPENS} are pending (`--key`), or after
+ * {@linkcode MAX_BATCHES_PER_WAKE} batches. Never waits.
+ */
+function drain(batch: BatchReceiver, datagrams: ReceivePath<Deno.NetAddr>): void {
+  for (let round = 0; round < MAX_BATCHES_PER_WAKE; round++) {
+    // The stop message closes the socket, and its descriptor may then name another file.
+    if (stopped) return;
+    const wanted = Math.min(MAX_PENDING_OPENS - datagrams.pending, batch.batchDatagrams);
+    if (wanted < 1) return;
+    const count = batch.receive(wanted);
+    const nowMs = performance.now();
+    for (let i = 0; i < count; i++) {
+      const bytes = batch.datagram(i);
+      // Longer than a slot (65,536 bytes, more than UDP carries): counted by the batch receiver.
+      if (bytes !== null) datagrams.push(bytes, batch.source(i), nowMs);
+    }
+    if (count < wanted) return;
+  }
 }
 
 /** Every datagram the depacketizer took, in arrival order (after opening, with `--key`). */
@@ -186,7 +217,7 @@ self.onmessage = async (event: MessageEvent<ToReceiveWorker>) => {
       depacketizer?.expire(performance.now());
       postCounters(false);
     }, COUNTERS_EVERY_MS);
-    receiveLoop(conn, path).finally(() => {
+    receiveLoop(conn, path, BatchReceiver.open(conn)).finally(() => {
       clearInterval(timer);
       postCounters(true);
     });

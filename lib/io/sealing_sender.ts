@@ -13,6 +13,8 @@ import { Flags } from "../wire.ts";
 export interface DatagramSockets {
   /** Sends to every destination. */
   send(datagram: Uint8Array): Promise<void>;
+  /** Optional: sends several, in order, to every destination (see `DatagramSink`). */
+  sendBurst?(datagrams: readonly Uint8Array[]): Promise<void>;
   /** Sends to destination `index` only. */
   sendTo(datagram: Uint8Array, index: number): Promise<void>;
   /** Sends the OS refused. */
@@ -43,6 +45,16 @@ export class SealingSender implements DatagramSockets {
   /** Seals `datagram` and sends it to every destination (one seal: all get the same copy). */
   async send(datagram: Uint8Array): Promise<void> {
     await this.#sockets.send(await this.#sealer.seal(datagram));
+  }
+
+  /**
+   * Seals each of `datagrams` (counters in order, the seals running at the same time) and sends
+   * them as a burst when the sockets can, else one by one.
+   */
+  async sendBurst(datagrams: readonly Uint8Array[]): Promise<void> {
+    const sealed = await Promise.all(datagrams.map((datagram) => this.#sealer.seal(datagram)));
+    if (this.#sockets.sendBurst !== undefined) return await this.#sockets.sendBurst(sealed);
+    for (const datagram of sealed) await this.#sockets.send(datagram);
   }
 
   /** Seals `datagram` and sends it to destination `index`. */

@@ -1,0 +1,98 @@
+import { deepEqual, equal, ok } from "node:assert/strict";
+import { MultiDestinationSender } from "./udp.ts";
+import { Prng } from "../prng.ts";
+
+function listen(hostname: string): Deno.DatagramConn {
+  return Deno.listenDatagram({ transport: "udp", hostname, port: 0 });
+}
+
+/** Receives up to `count` datagrams on `conn`, waiting at most 500 ms for each. */
+async function receiveUpTo(conn: Deno.DatagramConn, count: number): Promise<Uint8Array[]> {
+  const got: Uint8Array[] = [];
+  while (got.length < count) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), 500));
+    const received = await Promise.race([conn.receive(), timeout]);
+    clearTimeout(timer);
+    if (received === null) break;
+    got.push(received[0]);
+  }
+  return got;
+}
+
+function datagrams(seed: number, count: number): Uint8Array[] {
+  const random = new Prng(seed);
+  return Array.from({ length: count }, () => {
+    const datagram = new Uint8Array(random.int(1, 1400));
+    for (let i = 0; i < datagram.length; i++) datagram[i] = random.int(0, 255);
+    return datagram;
+  });
+}
+
+Deno.test("sendBurst: every destination gets every datagram, in order", async () => {
+  const receivers = [listen("127.0.0.1"), listen("::1")];
+  const destinations = receivers.map((conn) => {
+    const { hostname, port } = conn.addr as Deno.NetAddr;
+    return { hostname, port };
+  });
+  const sender = MultiDestinationSender.open(destinations);
+  try {
+    // More than a batch (32), and a burst of one.
+    const burst = datagrams(7, 70);
+    await sender.sendBurst(burst);
+    await sender.sendBurst(burst.slice(0, 1));
+    for (const receiver of receivers) {
+      deepEqual(await receiveUpTo(receiver, 71), [...burst, burst[0]]);
+    }
+    equal(sender.sendErrors, 0);
+  } finally {
+    sender.close();
+    for (const receiver of receivers) receiver.close();
+  }
+});
+
+Deno.test("sendBurst counts refused sends exactly as send does", async () => {
+  const receivers = [listen("127.0.0.1"), listen("127.0.0.1")];
+  const destinations = receivers.map((conn) => {
+    const { hostname, port } = conn.addr as Deno.NetAddr;
+    return { hostname, port };
+  });
+  // Longer than UDP carries (EMSGSIZE): first, in a row, and last.
+  const refused = new Set([0, 5, 6, 39]);
+  const burst = datagrams(8, 40).map((datagram, i) =>
+    refused.has(i) ? new Uint8Array(70_000) : datagram
+  );
+  const oneByOne = MultiDestinationSender.open(destinations);
+  const batched = MultiDestinationSender.open(destinations);
+  try {
+    for (const datagram of burst) await oneByOne.send(datagram);
+    await batched.sendBurst(burst);
+    equal(oneByOne.sendErrors, 2 * refused.size);
+    equal(batched.sendErrors, oneByOne.sendErrors);
+    equal(batched.lastError, oneByOne.lastError);
+    // Each destination got both copies of the others, in order.
+    const kept = burst.filter((_, i) => !refused.has(i));
+    for (const receiver of receivers) {
+      deepEqual(await receiveUpTo(receiver, 2 * kept.length), [...kept, ...kept]);
+    }
+  } finally {
+    oneByOne.close();
+    batched.close();
+    for (const receiver of receivers) receiver.close();
+  }
+});
+
+Deno.test("sendBurst after close sends nothing through the closed descriptor", async () => {
+  const receiver = listen("127.0.0.1");
+  const { hostname, port } = receiver.addr as Deno.NetAddr;
+  const sender = MultiDestinationSender.open([{ hostname, port }]);
+  sender.close();
+  try {
+    await sender.sendBurst(datagrams(9, 3));
+    // Deno's send on the closed socket throws: each is counted, none is sent.
+    equal(sender.sendErrors, 3);
+    ok((await receiveUpTo(receiver, 1)).length === 0);
+  } finally {
+    receiver.close();
+  }
+});

@@ -4,6 +4,9 @@
  * never leaves datagrams waiting in the kernel's receive buffer (Linux's default 208 KB holds
  * about two 720p frames).
  *
+ * It waits with Deno's `receive()`, then takes what else is queued a batch per system call
+ * (`recvmmsg`, lib/io/datagram_batch.ts) where it can: 64-bit Linux with `--allow-ffi`.
+ *
  * Started by `lib/io/receive_thread.ts`; not meant to be imported.
  *
  * @module

@@ -43,11 +43,16 @@ Deno.test("both programs stream under exactly the permissions baked into the bin
   ok(last.frames.complete >= 20, `${last.frames.complete} frames`);
 });
 
-Deno.test("deno task send|recv run with the binaries' V8 flags", () => {
+Deno.test("deno task send|recv run with the binaries' V8 flags and permissions", () => {
   const config = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url)));
-  for (const task of ["send", "recv"]) {
-    for (const flag of V8_FLAGS) {
-      ok((config.tasks[task] as string).includes(flag), `${task}: ${flag}`);
+  const tasks = [["send", SENDER_PERMISSIONS], ["recv", RECEIVER_PERMISSIONS]] as const;
+  for (const [task, permissions] of tasks) {
+    const command = config.tasks[task] as string;
+    for (const flag of V8_FLAGS) ok(command.includes(flag), `${task}: ${flag}`);
+    // The tasks may grant more (a whole --allow-env), never less.
+    for (const permission of permissions) {
+      const name = permission.split("=")[0];
+      ok(command.split(" ").some((word) => word.split("=")[0] === name), `${task}: ${name}`);
     }
   }
 });

@@ -8,6 +8,9 @@
 /** Flags for udpcam-send: network, ffmpeg, files for --file/--save, device listing, one env var. */
 export const SENDER_PERMISSIONS: readonly string[] = [
   "--allow-net",
+  // libc's sendmmsg sends a paced burst in one call on Linux (lib/io/datagram_batch.ts); without
+  // it the sender falls back to one Deno send per datagram.
+  "--allow-ffi",
   "--allow-run",
   "--allow-read",
   "--allow-write",

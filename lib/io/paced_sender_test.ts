@@ -4,20 +4,7 @@ import { MultiDestinationSender } from "./udp.ts";
 import { createPacketizer } from "../wire_modes.ts";
 import { Prng } from "../prng.ts";
 import { enlargeReceiveBuffer } from "./socket_buffer.ts";
-
-/** Receives up to `count` datagrams on `conn`, until none comes for 500 ms. */
-async function receiveUpTo(conn: Deno.DatagramConn, count: number): Promise<Uint8Array[]> {
-  const got: Uint8Array[] = [];
-  while (got.length < count) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), 500));
-    const received = await Promise.race([conn.receive(), timeout]);
-    clearTimeout(timer);
-    if (received === null) break;
-    got.push(received[0]);
-  }
-  return got;
-}
+import { receiveUpTo } from "./_test_udp.ts";
 
 /** Sends `frames` through a PacedSender on `sink`; returns its counters and what arrived. */
 async function run(frames: Uint8Array[], burst: boolean) {

@@ -4,24 +4,11 @@ import { MultiDestinationSender } from "./udp.ts";
 import { DatagramOpener, DatagramSealer } from "../crypto/datagram_seal.ts";
 import { createPacketizer } from "../wire_modes.ts";
 import { Prng } from "../prng.ts";
+import { receiveUpTo } from "./_test_udp.ts";
 
 const KEY = "correct horse battery staple";
 /** Few PBKDF2 rounds: the test is about sending, not key strength. */
 const ITERATIONS = 1000;
-
-/** Receives up to `count` datagrams on `conn`, until none comes for 500 ms. */
-async function receiveUpTo(conn: Deno.DatagramConn, count: number): Promise<Uint8Array[]> {
-  const got: Uint8Array[] = [];
-  while (got.length < count) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), 500));
-    const received = await Promise.race([conn.receive(), timeout]);
-    clearTimeout(timer);
-    if (received === null) break;
-    got.push(received[0]);
-  }
-  return got;
-}
 
 /** Opens `sealed`, waiting (at most 2 s) for the opener to derive the session key. */
 async function openAll(opener: DatagramOpener, sealed: Uint8Array[]): Promise<Uint8Array[]> {

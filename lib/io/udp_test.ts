@@ -1,23 +1,10 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { MultiDestinationSender } from "./udp.ts";
 import { Prng } from "../prng.ts";
+import { receiveUpTo } from "./_test_udp.ts";
 
 function listen(hostname: string): Deno.DatagramConn {
   return Deno.listenDatagram({ transport: "udp", hostname, port: 0 });
-}
-
-/** Receives up to `count` datagrams on `conn`, waiting at most 500 ms for each. */
-async function receiveUpTo(conn: Deno.DatagramConn, count: number): Promise<Uint8Array[]> {
-  const got: Uint8Array[] = [];
-  while (got.length < count) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), 500));
-    const received = await Promise.race([conn.receive(), timeout]);
-    clearTimeout(timer);
-    if (received === null) break;
-    got.push(received[0]);
-  }
-  return got;
 }
 
 function datagrams(seed: number, count: number): Uint8Array[] {

@@ -115,13 +115,16 @@ export class MultiDestinationSender {
 
   /** Sends `datagram` to every destination; resolves when the OS has taken it. */
   async send(datagram: Uint8Array): Promise<void> {
-    for (const { conn, address } of this.#routes) {
-      try {
-        await conn.send(datagram, address);
-      } catch (error) {
-        this.sendErrors++;
-        this.lastError = (error as Error).message;
-      }
+    for (const route of this.#routes) await this.#sendOne(route, datagram);
+  }
+
+  /** Sends one datagram on `route`; a refusal is counted, not thrown. */
+  async #sendOne(route: Route, datagram: Uint8Array): Promise<void> {
+    try {
+      await route.conn.send(datagram, route.address);
+    } catch (error) {
+      this.sendErrors++;
+      this.lastError = (error as Error).message;
     }
   }
 
@@ -130,7 +133,8 @@ export class MultiDestinationSender {
    * Same result and counters as {@linkcode send} for each in turn, in fewer system calls.
    */
   async sendBurst(datagrams: readonly Uint8Array[]): Promise<void> {
-    for (const { conn, address, batch } of this.#routes) {
+    for (const route of this.#routes) {
+      const batch = route.batch;
       // Each round sends at least one datagram (or the batch took all it was asked for).
       for (let next = 0; next < datagrams.length;) {
         if (batch !== null && !this.#closed) {
@@ -141,12 +145,7 @@ export class MultiDestinationSender {
         }
         // What the batch did not take (a full buffer, an error) goes one at a time: Deno waits for
         // room, or throws the error to count.
-        try {
-          await conn.send(datagrams[next], address);
-        } catch (error) {
-          this.sendErrors++;
-          this.lastError = (error as Error).message;
-        }
+        await this.#sendOne(route, datagrams[next]);
         next++;
       }
     }
@@ -208,13 +207,7 @@ export class MultiDestinationSender {
   /** Sends `datagram` to destination `index` only (see {@linkcode receive}). */
   async sendTo(datagram: Uint8Array, index: number): Promise<void> {
     const route = this.#routes[index];
-    if (route === undefined) return;
-    try {
-      await route.conn.send(datagram, route.address);
-    } catch (error) {
-      this.sendErrors++;
-      this.lastError = (error as Error).message;
-    }
+    if (route !== undefined) await this.#sendOne(route, datagram);
   }
 
   /** Closes the sockets. */

@@ -125,7 +125,13 @@ function delivered(
   if (tracker) {
     if (tracker.observe(datagram, nowMs, followedStream())) source = from;
     if (frame) tracker.completed(frame.streamId, frame.frameSeq);
-    if (tracker.framesTracked > 0 && conn !== null) armNackPoll(conn, tracker);
+    if (tracker.framesTracked > 0) {
+      if (conn !== null) armNackPoll(conn, tracker);
+    } else if (nackTimer !== null) {
+      // Nothing left to ask for: a poll that finds nothing would wake the worker once a frame.
+      clearTimeout(nackTimer);
+      nackTimer = null;
+    }
   }
   if (frame) {
     post({

@@ -1,12 +1,15 @@
 /**
  * `deno task soak`: 1080p30 testsrc2 from udpcam-send through the fault-injecting relay
- * (1 % loss in bursts, duplicates, reordering, jitter) to a headless udpcam-recv, with a flood of
- * junk datagrams straight at the receiver on the side, all in a private network namespace.
+ * (1 % loss in bursts, duplicates, reordering, jitter) to udpcam-recv (headless, or with a window
+ * on SDL's dummy video driver), with a flood of junk datagrams straight at the receiver on the
+ * side, all in a private network namespace.
  * Reports the receiver's RSS over the run (from /proc), whether it stayed up, and checks that its
  * stats account for every datagram: received = accepted + dropped by reason, and received =
  * what the relay forwarded + junk sent (+ kernel receive-buffer drops, reported).
  *
- * Flags: `--minutes M` (default 10), `--junk-per-s N` (default 2000), `--key` (seal the stream).
+ * Flags: `--minutes M` (default 10), `--junk-per-s N` (default 2000), `--key` (seal the stream),
+ * `--window` (decode and present every frame, as a user's receiver does: its memory is the one
+ * the RSS target is about).
  * Exit code 0 when everything held, 1 otherwise.
  *
  * @module
@@ -28,11 +31,13 @@ const flags = parseArgs({
     minutes: { type: "string" },
     "junk-per-s": { type: "string" },
     key: { type: "boolean" },
+    window: { type: "boolean" },
   },
 }).values;
 const seconds = Math.round(Number(flags.minutes ?? 10) * 60);
 const junkPerS = Number(flags["junk-per-s"] ?? 2000);
 const keyArgs = flags.key ? ["--key", "soak passphrase"] : [];
+const windowed = flags.window ?? false;
 const RECEIVER_PORT = 25000;
 const RELAY_PORT = 25001;
 const SAMPLE_EVERY_MS = 10_000;
@@ -44,12 +49,12 @@ function alive(program: NetnsProgram): boolean {
 const receiver = startInNewNetns("receiver.ts", [
   "--listen",
   `127.0.0.1:${RECEIVER_PORT}`,
-  "--headless",
+  ...(windowed ? ["--no-vsync"] : ["--headless"]),
   "--stats-json",
   "--duration",
   String(seconds + 120),
   ...keyArgs,
-], {});
+], windowed ? { SDL_VIDEODRIVER: "dummy" } : {});
 const pid = receiver.child.pid;
 for (let i = 0; i < 100 && !/listening on/.test(receiver.stderrSoFar()); i++) await sleep(100);
 if (!/listening on/.test(receiver.stderrSoFar())) {
@@ -82,7 +87,7 @@ const sender = startInNetnsOf(pid, "sender.ts", [
 ]);
 console.log(
   `soak: ${seconds} s of 1080p30 through the relay, ${junkPerS} junk datagrams/s on the side` +
-    (flags.key ? ", --key" : ""),
+    (flags.key ? ", --key" : "") + (windowed ? ", receiver with a window (dummy driver)" : ""),
 );
 
 const rss: { s: number; mb: number }[] = [];
@@ -147,6 +152,17 @@ console.log(
     `${endMb === null ? "?" : endMb.toFixed(1)} MB at the end; samples ` +
     rss.map((sample) => sample.mb.toFixed(0)).join(" "),
 );
+const shown = stats.framesShown as number | undefined;
+if (windowed) {
+  console.log(
+    `soak: window shown ${shown ?? "?"}, skipped ${stats.framesSkipped ?? "?"}, ` +
+      `undecodable ${stats.framesUndecodable ?? "?"}`,
+  );
+  // The receiver says why it skipped a frame (at most once a second).
+  for (const line of received.stderr.split("\n").filter((l) => l.includes("skipped frame"))) {
+    console.log(`soak: ${line.trim()}`);
+  }
+}
 const statLines = jsonLines(received.stdout).filter((line) => line.memoryMB);
 const memorySamples = statLines.filter((_, i) => i % 60 === 10 || i === statLines.length - 1);
 console.log(
@@ -173,6 +189,11 @@ if (datagrams.received > expected || datagrams.received + rcvbufErrors < expecte
 if (frames.complete < (senderStats.framesSent as number) * 0.5) {
   problems.push("fewer than half the frames arrived");
 }
+// The relay loses and reorders but never alters bytes: every complete frame decodes.
+if (windowed && (shown === undefined || shown < frames.complete * 0.5)) {
+  problems.push("the window showed fewer than half the complete frames");
+}
+if (windowed && stats.framesUndecodable !== 0) problems.push("the window met undecodable frames");
 console.log(problems.length === 0 ? "soak: ok" : `soak: FAILED: ${problems.join("; ")}`);
 Deno.exit(problems.length === 0 ? 0 : 1);
 

@@ -5,7 +5,9 @@
  * and both. Prints markdown tables: frames intact (byte-identical to what the sender read), extra
  * latency at 0 % loss vs. no recovery, and bandwidth overhead.
  *
- * Flags: `--seconds S` per cell (default 6; 40 cells), `--quick` (720p, 0 and 2 % only, 3 s).
+ * Flags: `--seconds S` per cell (default 6; 40 cells), `--quick` (720p, 0 and 2 % only, 3 s),
+ * `--write FILE` (replace the section between `<!-- bench:loss:start -->` and
+ * `<!-- bench:loss:end -->` in FILE, e.g. docs/benchmarks.md, with the tables).
  *
  * @module
  */
@@ -13,6 +15,7 @@
 import { parseArgs } from "node:util";
 import { type LossRunResult, runThroughLossyRelay } from "../tests/support/loss_run.ts";
 import type { FaultSettings } from "../lib/fault_model.ts";
+import { machine, writeMarkedSection } from "./support/proc.ts";
 
 interface Condition {
   name: string;
@@ -72,6 +75,7 @@ async function main(): Promise<void> {
       size: { type: "string" },
       condition: { type: "string" },
       mode: { type: "string" },
+      write: { type: "string" },
     },
   });
   const quick = values.quick ?? false;
@@ -111,6 +115,9 @@ async function main(): Promise<void> {
     cells.find((c) => c.size === size && c.condition === condition && c.mode === mode)?.result;
 
   const lines: string[] = [];
+  lines.push(
+    `Run of ${new Date().toISOString().slice(0, 10)} on ${await machine()}.\n`,
+  );
   lines.push(`Frames intact (byte-identical), ${seconds} s per cell at 30 fps:\n`);
   lines.push(`| size | loss | ${MODES.map((m) => m.name).join(" | ")} |`);
   lines.push(`| --- | --- |${MODES.map(() => " --- |").join("")}`);
@@ -150,8 +157,17 @@ async function main(): Promise<void> {
     }
   }
   lines.push("");
+  const corrupted = cells.reduce((sum, cell) => sum + cell.result.framesCorrupted, 0);
+  const relayLost = cells.reduce((sum, cell) => sum + cell.result.relay.forward.lost, 0);
+  lines.push(
+    `Corrupted frames (recorded but not byte-identical to a frame the sender read): ` +
+      `${corrupted} in all ${cells.length} cells; the relay dropped ${relayLost} datagrams in all.`,
+  );
+  lines.push("");
   lines.push(`Total run: ${((performance.now() - startMs) / 1000).toFixed(0)} s.`);
-  console.log(lines.join("\n"));
+  const output = lines.join("\n");
+  console.log(output);
+  if (values.write) await writeMarkedSection(values.write, "loss", output);
 }
 
 if (import.meta.main) await main();

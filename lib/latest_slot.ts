@@ -11,6 +11,11 @@ export class LatestSlot<T> {
   #full = false;
   #skipped = 0;
   #wake: (() => void) | null = null;
+  /** When the current wait times out (performance clock, ms). */
+  #waitUntilMs = Infinity;
+  /** The one timer behind every wait, and when it fires; re-armed lazily, see `wait`. */
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #timerAtMs = Infinity;
 
   /** Items replaced before anyone took them. */
   get skipped(): number {
@@ -40,22 +45,50 @@ export class LatestSlot<T> {
   }
 
   /**
-   * Resolves when an item is waiting or after `timeoutMs`, whichever comes first; true when an
-   * item is waiting. One waiter at a time: a second call releases the first.
+   * Resolves when an item is put (true), or after `timeoutMs` with none (false); at once if one is
+   * waiting. A new wait replaces a pending one, which resolves with the slot's state.
+   *
+   * One timer serves all waits and is never cleared when a put ends a wait early: Deno wakes the
+   * thread at a timer's deadline even after `clearTimeout` (about 0.1 ms of CPU each), so a timer
+   * per wait cost a wake-up per frame. When the timer fires before the current wait's end it is
+   * armed again for that end; with nobody waiting it stops. Call {@linkcode LatestSlot.close} when
+   * done, so no timer outlives the slot.
    */
   wait(timeoutMs: number): Promise<boolean> {
     if (this.#full) return Promise.resolve(true);
     this.#wakeWaiter();
+    const nowMs = performance.now();
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#wake = null;
-        resolve(this.#full);
-      }, timeoutMs);
-      this.#wake = () => {
-        clearTimeout(timer);
-        resolve(this.#full);
-      };
+      this.#wake = () => resolve(this.#full);
+      this.#waitUntilMs = nowMs + timeoutMs;
+      this.#armTimer(this.#waitUntilMs, nowMs);
     });
+  }
+
+  /** Ends a pending wait (it resolves with the slot's state) and stops the timer. */
+  close(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#timerAtMs = Infinity;
+    this.#wakeWaiter();
+  }
+
+  #armTimer(atMs: number, nowMs: number): void {
+    if (this.#timer !== null) {
+      if (this.#timerAtMs <= atMs) return;
+      clearTimeout(this.#timer);
+    }
+    this.#timerAtMs = atMs;
+    this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, Math.ceil(atMs - nowMs)));
+  }
+
+  #onTimer(): void {
+    this.#timer = null;
+    this.#timerAtMs = Infinity;
+    if (this.#wake === null) return;
+    const nowMs = performance.now();
+    if (nowMs >= this.#waitUntilMs) this.#wakeWaiter();
+    else this.#armTimer(this.#waitUntilMs, nowMs);
   }
 
   #wakeWaiter(): void {

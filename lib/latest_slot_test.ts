@@ -54,4 +54,25 @@ Deno.test("latest slot: wait wakes on put, or times out empty", async () => {
   equal(await waiting, true);
   equal(await slot.wait(10_000), true, "an item is already waiting");
   equal(slot.take(), "frame");
+  slot.close();
+});
+
+Deno.test("latest slot: waits ended by puts leave one timer, which still times out later waits", async () => {
+  const slot = new LatestSlot<number>();
+  for (let i = 0; i < 20; i++) {
+    const waiting = slot.wait(10_000);
+    slot.put(i);
+    equal(await waiting, true);
+    equal(slot.take(), i);
+  }
+  // The timer armed for 10 s must not delay a short wait, nor make it return early.
+  const startMs = performance.now();
+  equal(await slot.wait(30), false);
+  const waitedMs = performance.now() - startMs;
+  equal(waitedMs >= 29, true, `timed out after ${waitedMs} ms, asked for 30`);
+  equal(waitedMs < 5_000, true, `timed out after ${waitedMs} ms, asked for 30`);
+  // close ends a pending wait and stops the timer (the test's sanitizer checks no timer is left).
+  const pending = slot.wait(10_000);
+  slot.close();
+  equal(await pending, false);
 });

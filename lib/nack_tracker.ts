@@ -245,6 +245,37 @@ export class NackTracker {
     return out;
   }
 
+  /**
+   * The earliest time at which {@linkcode NackTracker.poll} may have something to do (a request
+   * due or a frame past its deadline), or null when no frame is tracked. Never later than that
+   * time; it may be earlier (or already past) when the frame turns out to need nothing, so a
+   * caller polling at this time must still wait some least interval between polls.
+   *
+   * A receive loop arms one timer for this time instead of polling on a fixed short period: on a
+   * clean stream the only poll per frame is the lost-tail check after the frame's last datagram.
+   */
+  nextPollMs(): number | null {
+    const options = this.#options;
+    let earliest: number | null = null;
+    for (const frame of this.#frames.values()) {
+      let dueMs = frame.firstMs + options.frameTimeoutMs;
+      if (frame.requests < options.maxRequestsPerFrame) {
+        if (frame.lastRequestMs !== null) {
+          dueMs = Math.min(dueMs, frame.lastRequestMs + this.#retryMs());
+        } else if (frame.tailPassed) {
+          dueMs = Math.min(dueMs, frame.lastMs);
+        } else {
+          dueMs = Math.min(dueMs, frame.lastMs + options.tailWaitMs);
+          if (frame.holeSinceMs !== null) {
+            dueMs = Math.min(dueMs, frame.holeSinceMs + options.reorderWaitMs);
+          }
+        }
+      }
+      if (earliest === null || dueMs < earliest) earliest = dueMs;
+    }
+    return earliest;
+  }
+
   /** The wait before asking again for a frame, from the measured round trip. */
   #retryMs(): number {
     const { initialRetryMs, minRetryMs, maxRetryMs, reorderWaitMs } = this.#options;

@@ -217,3 +217,58 @@ Deno.test("seeded property: with NACKs answered over a lossy path, frames comple
   }
   ok(complete >= 2 * frames - 1, `${complete} of ${2 * frames} frames complete`);
 });
+
+Deno.test("nextPollMs: when the tail, a hole, a retry or the deadline falls due", () => {
+  const tracker = new NackTracker({
+    reorderWaitMs: 3,
+    tailWaitMs: 8,
+    initialRetryMs: 30,
+    frameTimeoutMs: 250,
+  });
+  equal(tracker.nextPollMs(), null, "nothing tracked");
+  const datagrams = frameDatagrams(1, 10);
+  tracker.observe(datagrams[0], 100, STREAM);
+  equal(tracker.nextPollMs(), 108, "quiet for the tail wait after the last datagram");
+  tracker.observe(datagrams[1], 102, STREAM);
+  equal(tracker.nextPollMs(), 110, "each datagram moves the tail check");
+  tracker.observe(datagrams[3], 103, STREAM);
+  equal(tracker.nextPollMs(), 106, "a hole at 103 is due after the reorder wait");
+  equal(tracker.poll(105.9).length, 0, "not due yet");
+  equal(tracker.poll(106).length, 1, "due when nextPollMs said");
+  equal(tracker.nextPollMs(), 136, "then the retry wait after the request");
+  tracker.observe(frameDatagrams(2, 10)[0], 107, STREAM);
+  equal(tracker.nextPollMs(), 115, "frame 2's tail check comes before frame 1's retry");
+  tracker.completed(STREAM, 2);
+  equal(tracker.nextPollMs(), null, "completing a frame forgets it and every older one");
+});
+
+Deno.test("seeded property: poll never has a request before nextPollMs", () => {
+  for (let seed = 1; seed <= 20; seed++) {
+    const prng = new Prng(seed);
+    const reassembler = new Reassembler({ frameTimeoutMs: 250 });
+    const tracker = new NackTracker({ reorderWaitMs: 3, tailWaitMs: 5, frameTimeoutMs: 100 });
+    let now = 0;
+    let requests = 0;
+    for (let seq = 1; seq <= 30; seq++) {
+      for (const d of frameDatagrams(seq, 20)) {
+        if (prng.next() < 0.1) continue;
+        // Datagrams of a frame arrive spread over a few ms, sometimes with a pause.
+        now += prng.next() < 0.2 ? 2 : 0.1;
+        const frame = reassembler.push(d, now);
+        tracker.observe(d, now, reassembler.streamId);
+        if (frame) tracker.completed(frame.streamId, frame.frameSeq);
+        equal(tracker.nextPollMs() === null, tracker.framesTracked === 0, `seed ${seed}`);
+      }
+      for (let t = 0; t < 40; t++) {
+        now += 0.5;
+        const nextMs = tracker.nextPollMs();
+        const nacks = tracker.poll(now);
+        requests += nacks.length;
+        if (nacks.length > 0) {
+          ok(nextMs !== null && nextMs <= now, `seed ${seed}: request at ${now}, next ${nextMs}`);
+        }
+      }
+    }
+    ok(requests > 0, `seed ${seed}: the scenario made no request`);
+  }
+});

@@ -35,7 +35,7 @@ import { listenMulticast } from "./multicast.ts";
 const COUNTERS_EVERY_MS = 500;
 /** Largest datagram we can receive (IPv4 UDP payload limit, rounded up). */
 const RECEIVE_BUFFER_BYTES = 65536;
-/** How often the NACK tracker is asked what to request: its reorder wait is a few ms. */
+/** Least time between two NACK polls, while a request is due but parity may still cover it. */
 const NACK_POLL_MS = 1;
 /** Most batches drained after one wake-up before yielding to the event loop (timers, stop). */
 const MAX_BATCHES_PER_WAKE = 16;
@@ -125,13 +125,7 @@ function delivered(
   if (tracker) {
     if (tracker.observe(datagram, nowMs, followedStream())) source = from;
     if (frame) tracker.completed(frame.streamId, frame.frameSeq);
-    if (tracker.framesTracked > 0) {
-      if (conn !== null) armNackPoll(conn, tracker);
-    } else if (nackTimer !== null) {
-      // Nothing left to ask for: a poll that finds nothing would wake the worker once a frame.
-      clearTimeout(nackTimer);
-      nackTimer = null;
-    }
+    if (conn !== null) scheduleNackPoll(conn, tracker, nowMs);
   }
   if (frame) {
     post({
@@ -145,22 +139,37 @@ function delivered(
   }
 }
 
-/** The armed NACK poll, or null: it runs only while some frame is incomplete. */
+/** The armed NACK poll, or null, and when it fires (ms on the performance clock). */
 let nackTimer: ReturnType<typeof setTimeout> | null = null;
+let nackTimerAtMs = Infinity;
 
 /**
- * Polls the NACK tracker `NACK_POLL_MS` from now, and again while frames stay incomplete. A timer
- * that ran all the time would wake the worker a thousand times a second for nothing: that cost
- * more CPU than receiving a 30 fps stream.
+ * Makes sure the NACK tracker is polled when it next may have a request to make
+ * (`NackTracker.nextPollMs`), and not sooner than {@linkcode NACK_POLL_MS} from `nowMs`.
+ *
+ * Why one timer at a computed time: Deno wakes the thread at a timer's first deadline even after
+ * `clearTimeout` (about 0.1 ms of CPU each time here), so a timer armed per frame and cleared when
+ * the frame completes cost a wake-up per frame, and a fixed 1 ms poll cost one per millisecond of
+ * every frame in flight (8 per 1080p frame). An armed timer that fires first is left to re-arm
+ * itself; it is replaced only when a request falls due sooner.
  */
-function armNackPoll(socket: Deno.DatagramConn, nacks: NackTracker): void {
-  if (nackTimer !== null || stopped) return;
+function scheduleNackPoll(socket: Deno.DatagramConn, nacks: NackTracker, nowMs: number): void {
+  if (stopped) return;
+  const nextMs = nacks.nextPollMs();
+  if (nextMs === null) return;
+  const atMs = Math.max(nextMs, nowMs + NACK_POLL_MS);
+  if (nackTimer !== null) {
+    if (nackTimerAtMs <= atMs) return;
+    clearTimeout(nackTimer);
+  }
+  nackTimerAtMs = atMs;
   nackTimer = setTimeout(() => {
     nackTimer = null;
+    nackTimerAtMs = Infinity;
     if (stopped) return;
     pollNacks(socket, nacks);
-    if (nacks.framesTracked > 0) armNackPoll(socket, nacks);
-  }, NACK_POLL_MS);
+    scheduleNackPoll(socket, nacks, performance.now());
+  }, Math.ceil(atMs - nowMs));
 }
 
 function pollNacks(socket: Deno.DatagramConn, nacks: NackTracker): void {

@@ -5,8 +5,9 @@
  * Runs on the main thread next to SDL. Datagrams are drained by the receive worker, so nothing
  * here can make the kernel drop them; a slow decode or present only skips frames (the slot keeps
  * the newest one). The loop awaits a timer or the decode between steps, so worker messages, the
- * stats timer and signals keep being handled, and SDL events are polled at least every
- * {@linkcode EVENT_POLL_MS} when no frame arrives.
+ * stats timer and signals keep being handled. SDL events are polled after every frame, and at
+ * least every {@linkcode EVENT_POLL_MS} once frames stop coming ({@linkcode STREAMING_EVENT_POLL_MS}
+ * right after one).
  *
  * @module
  */
@@ -31,6 +32,12 @@ import type { VideoWindow } from "./video_window.ts";
  * answers keys and resizes within a blink.
  */
 export const EVENT_POLL_MS = 40;
+/**
+ * The same wait right after a frame was shown: frames poll events themselves, so the timer is
+ * only the fallback for a stream that stops, and a short one would wake the main thread about once
+ * a frame for nothing. A key pressed just as a stream stops is answered within this time.
+ */
+export const STREAMING_EVENT_POLL_MS = 250;
 /** Without a new frame for this long, the window shows the waiting screen again. */
 export const WAITING_AFTER_MS = 2000;
 /** How often the waiting screen's animation is redrawn. */
@@ -149,6 +156,7 @@ export class StreamDisplay {
   /** Makes {@linkcode StreamDisplay.run} return after its current step. */
   stop(): void {
     this.#stopped = true;
+    this.#slot.close();
   }
 
   /** Closes the decoder in use; call after {@linkcode StreamDisplay.run} has returned. */
@@ -178,8 +186,14 @@ export class StreamDisplay {
       this.#handleEvents();
       if (this.#stopped) break;
       // A timer (not a microtask) so worker messages, timers and signals get their turn.
-      await this.#slot.wait(EVENT_POLL_MS);
+      await this.#slot.wait(this.#eventPollMs(performance.now()));
     }
+    this.#slot.close();
+  }
+
+  #eventPollMs(nowMs: number): number {
+    const streaming = this.#lastShownMs !== null && nowMs - this.#lastShownMs < EVENT_POLL_MS;
+    return streaming ? STREAMING_EVENT_POLL_MS : EVENT_POLL_MS;
   }
 
   #waiting(nowMs: number): boolean {

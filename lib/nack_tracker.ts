@@ -1,7 +1,7 @@
 /**
  * Receiver side of retransmission on request: watches the datagrams of frames in flight and says
  * when to ask the sender for missing fragments, and which. Pure: datagrams and `nowMs` in, NACKs
- * out; the caller sends them (see docs/protocol_nack.md).
+ * out; the caller sends them (see docs/protocol.md, "Retransmission on request").
  *
  * A fragment counts as lost when a datagram sent after it (a later fragment of the frame, a parity,
  * or a datagram of a newer frame) has arrived, or when the frame has been quiet for the reorder

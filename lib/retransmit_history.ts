@@ -7,7 +7,7 @@
  * `burstBytes` banked), so over any interval retransmissions stay within `rateShare` of what the
  * stream sent plus `burstBytes`; each frame is answered at most `maxRequestsPerFrame` times. A NACK
  * can only name fragments of frames still in the history, of this stream, in range. See
- * docs/protocol_nack.md.
+ * docs/protocol.md, "Retransmission on request".
  *
  * @module
  */

@@ -73,7 +73,7 @@ export const PacketType = {
   Fragment: 0,
   /** A forward-error-correction parity shard for one group of a frame's fragments. */
   Parity: 1,
-  /** Receiver → sender: a retransmission request for fragments of one frame (docs/protocol_nack.md). */
+  /** Receiver → sender: a request to resend fragments of one frame (docs/protocol.md, NACK). */
   Nack: 2,
 } as const;
 

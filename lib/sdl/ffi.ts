@@ -117,6 +117,11 @@ export const SDL_SYMBOLS = {
   SDL_UnlockTexture: { parameters: ["pointer"], result: "void" },
   /** void SDL_SetYUVConversionMode(SDL_YUV_CONVERSION_MODE mode); */
   SDL_SetYUVConversionMode: { parameters: ["i32"], result: "void" },
+  /**
+   * SDL_Surface *SDL_GetWindowSurface(SDL_Window *window); -- the window's framebuffer. SDL's
+   * software renderer draws into this very surface, so a frame written here needs no RenderCopy.
+   */
+  SDL_GetWindowSurface: { parameters: ["pointer"], result: "pointer" },
   /** int SDL_PollEvent(SDL_Event *event); */
   SDL_PollEvent: { parameters: ["buffer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
@@ -144,6 +149,24 @@ export const SDL_WINDOWPOS_CENTERED = 0x2fff0000;
 export const SDL_RENDERER_SOFTWARE = 0x1;
 /** SDL_RendererFlags: presents are synchronised with the display refresh. */
 export const SDL_RENDERER_PRESENTVSYNC = 0x4;
+/**
+ * SDL_Surface fields on 64-bit systems: Uint32 flags; SDL_PixelFormat *format (offset 8); int w
+ * (16), h (20), pitch (24); void *pixels (32). SDL_PixelFormat starts with its Uint32 format.
+ */
+export const SURFACE_FLAGS_OFFSET = 0;
+/** See {@linkcode SURFACE_FLAGS_OFFSET}. */
+export const SURFACE_FORMAT_OFFSET = 8;
+/** See {@linkcode SURFACE_FLAGS_OFFSET}. */
+export const SURFACE_WIDTH_OFFSET = 16;
+/** See {@linkcode SURFACE_FLAGS_OFFSET}. */
+export const SURFACE_HEIGHT_OFFSET = 20;
+/** See {@linkcode SURFACE_FLAGS_OFFSET}. */
+export const SURFACE_PITCH_OFFSET = 24;
+/** See {@linkcode SURFACE_FLAGS_OFFSET}. */
+export const SURFACE_PIXELS_OFFSET = 32;
+/** SDL_RLEACCEL: a surface that must be locked before its pixels are touched (SDL_MUSTLOCK). */
+export const SDL_RLEACCEL = 0x2;
+
 /** sizeof(SDL_RendererInfo) on 64-bit systems (see SDL_GetRendererInfo above). */
 export const SDL_RENDERER_INFO_BYTES = 88;
 /** Offset of SDL_RendererInfo.flags (after the 8-byte name pointer). */

@@ -102,6 +102,8 @@ export class StreamDisplay {
   #frameSize: { width: number; height: number } | null = null;
   #lastShownMs: number | null = null;
   #lastWaitingDrawMs = -Infinity;
+  /** The window lost the frame on screen (a resize): decode it again when no new one waits. */
+  #showAgain = false;
 
   /** @param options Window, decoder and callbacks. */
   constructor(options: StreamDisplayOptions) {
@@ -181,6 +183,7 @@ export class StreamDisplay {
     while (!this.#stopped) {
       const frame = this.#slot.take();
       if (frame) await this.#show(frame);
+      else if (this.#showAgain) await this.#showOnScreenAgain();
       else this.#drawWaitingIfDue(performance.now());
       if (this.#stopped) break;
       this.#handleEvents();
@@ -204,6 +207,18 @@ export class StreamDisplay {
     if (!this.#waiting(nowMs) || nowMs - this.#lastWaitingDrawMs < WAITING_REDRAW_MS) return;
     this.#lastWaitingDrawMs = nowMs;
     this.#options.window.presentWaiting(nowMs);
+  }
+
+  /** Decodes the frame on screen again, without counting it as shown or sampling its latency. */
+  async #showOnScreenAgain(): Promise<void> {
+    this.#showAgain = false;
+    const frame = this.#onScreen;
+    if (frame === null || this.#waiting(performance.now())) return;
+    try {
+      await this.#decodeAndPresent(frame.bytes);
+    } catch {
+      // It decoded before; if it fails now the blank screen stays until the next frame.
+    }
   }
 
   async #show(frame: DisplayFrame): Promise<void> {
@@ -291,8 +306,8 @@ export class StreamDisplay {
     if (this.#waiting(nowMs)) {
       this.#lastWaitingDrawMs = nowMs;
       this.#options.window.presentWaiting(nowMs);
-    } else {
-      this.#options.window.redraw();
+    } else if (!this.#options.window.redraw()) {
+      this.#showAgain = true;
     }
   }
 

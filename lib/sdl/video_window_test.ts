@@ -6,7 +6,7 @@ import { WasmDecoder } from "../decode/wasm_decoder.ts";
 import { withoutHuffmanTables } from "../jpeg_dht.ts";
 import type { YuvImage } from "../yuv.ts";
 import { SDL_EVENT_BYTES, SDL_KEYDOWN, SDL_MOUSEBUTTONDOWN, SDL_WINDOWEVENT } from "./ffi.ts";
-import { SDL2_LIB_ENV } from "./library.ts";
+import { SDL2_LIB_ENV, sdlLibraryCandidates } from "./library.ts";
 import { parseSdlEvent, type RgbaPixels, VideoWindow } from "./video_window.ts";
 
 // Real SDL without a display; keep a driver the caller chose (e.g. x11 under xvfb-run).
@@ -257,6 +257,9 @@ Deno.test("on the software renderer frames are decoded into the texture, colours
         assertColour(pixel(pixels, x, y), want, 6, `${subsampling} at ${x},${y}`);
       }
     }
+    // Each frame filled the window 1:1, so it went straight into the window surface.
+    assert.equal(window.framesToSurface, 4);
+    assert.equal(window.textureCreations, 0);
     // The same colour bars through the YUV planes (SDL converts) and through XRGB (libjpeg-turbo
     // converts) look the same.
     const bars = await makeJpeg({ source: "testsrc2", width: 320, height: 240 });
@@ -339,6 +342,62 @@ Deno.test("the window takes each frame's size until the user resizes it", async 
     assert.deepEqual(window.outputSize(), { width: 160, height: 120 });
     // 4:3 in 160x120 fills it; the picture is scaled down, not cut.
     assertColour(pixel(window.readPixelsRgba(), 80, 60), [255, 0, 0], 6, "scaled red");
+  } finally {
+    decoder.close();
+    window.close();
+  }
+});
+
+/**
+ * Resizes the one open SDL window the way a user would, behind VideoWindow's back. Loads SDL again
+ * (the same library, so the same windows) with the two functions needed; window ids count from 1.
+ */
+function resizeOnlyWindow(width: number, height: number): void {
+  const sdl = Deno.dlopen(Deno.env.get(SDL2_LIB_ENV) ?? sdlLibraryCandidates()[0], {
+    SDL_GetWindowFromID: { parameters: ["u32"], result: "pointer" },
+    SDL_SetWindowSize: { parameters: ["pointer", "i32", "i32"], result: "void" },
+  });
+  try {
+    const windows = [];
+    for (let id = 1; id <= 64; id++) {
+      const window = sdl.symbols.SDL_GetWindowFromID(id);
+      if (window !== null) windows.push(window);
+    }
+    assert.equal(windows.length, 1, "exactly one SDL window is open");
+    sdl.symbols.SDL_SetWindowSize(windows[0], width, height);
+  } finally {
+    sdl.close();
+  }
+}
+
+Deno.test("a frame in the window surface survives redraws, and a resize asks for it again", async () => {
+  const window = openWindow(320, 240);
+  const decoder = TurboDecoder.open();
+  const show = async (jpeg: Uint8Array) => {
+    await decoder.decodeXrgb(jpeg, (width, height) => window.lockXrgb(width, height));
+    window.presentLocked();
+  };
+  try {
+    const red = await makeJpeg({ source: "color=c=red", width: 320, height: 240 });
+    await show(red);
+    assert.equal(window.framesToSurface, 1);
+    assert.equal(window.redraw(), true, "same surface: the frame is still there");
+    assertColour(pixel(window.readPixelsRgba(), 160, 120), [255, 0, 0], 6, "red after redraw");
+    // The user makes the window bigger: SDL replaces the surface, and the frame in it is gone.
+    resizeOnlyWindow(480, 360);
+    window.pollEvents();
+    const output = window.outputSize();
+    assert.deepEqual(output, { width: 480, height: 360 });
+    assert.equal(window.redraw(), false, "the surface was replaced: show the frame again");
+    const blank = window.readPixelsRgba();
+    assert.deepEqual(pixel(blank, output.width >> 1, output.height >> 1), [16, 18, 22]);
+    // Not 1:1 any more: the frame goes through the texture, scaled and letterboxed.
+    await show(red);
+    assert.equal(window.framesToSurface, 1);
+    assert.equal(window.textureCreations, 1);
+    const shown = window.readPixelsRgba();
+    assertColour(pixel(shown, output.width >> 1, output.height >> 1), [255, 0, 0], 6, "centre");
+    assert.equal(window.redraw(), true, "a texture frame can always be drawn again");
   } finally {
     decoder.close();
     window.close();

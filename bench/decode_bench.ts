@@ -2,8 +2,8 @@
  * Decode + present cost per frame for each JPEG decoder at common sizes, with real SDL (the dummy
  * video driver unless SDL_VIDEODRIVER is set) and ffmpeg's testsrc2 frames. Prints the median.
  * libjpeg-turbo is measured both ways the window takes frames: YUV planes into an IYUV texture
- * (GPU renderers) and XRGB8888 into the locked texture (the software renderer). The window takes
- * each size (no scaling).
+ * (GPU renderers) and XRGB8888 (the software renderer; since the window takes each size, that is
+ * straight into the window surface, with no scaling and no copy).
  *
  *   deno run -A bench/decode_bench.ts [--frames N]
  *

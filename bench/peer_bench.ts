@@ -899,8 +899,8 @@ function boundsLines(
       } = ${fixed(sum)} ms/frame, ${fixed(sum / Math.max(1e-9, gstreamer!))}× GStreamer's ` +
         `decode-only ${fixed(gstreamer!)}. The window adds ${fixed(window! - sum)} ms/frame (${
           fixed(window!)
-        } in all): libjpeg-turbo's conversion to XRGB8888 into the locked texture, SDL's copy ` +
-        `of it to the window (frame size, no scaling), present, and the display loop; ` +
+        } in all): libjpeg-turbo's conversion to XRGB8888, straight into the window surface ` +
+        `(the window has the frame's size: no scaling, no copy), present, and the display loop; ` +
         `GStreamer decoding and converting to BGRx takes ${fixed(convert!)} ms/frame in all.`,
     );
   }

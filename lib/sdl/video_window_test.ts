@@ -21,6 +21,12 @@ function openWindow(width: number, height: number): VideoWindow {
   });
 }
 
+/** Decodes `jpeg` the software renderer's way (XRGB8888 into what lockXrgb gives) and shows it. */
+async function showXrgb(window: VideoWindow, decoder: TurboDecoder, jpeg: Uint8Array) {
+  await decoder.decodeXrgb(jpeg, (width, height) => window.lockXrgb(width, height));
+  window.presentLocked();
+}
+
 function pixel(p: RgbaPixels, x: number, y: number): number[] {
   const i = (y * p.width + x) * 4;
   return Array.from(p.data.subarray(i, i + 3));
@@ -319,10 +325,7 @@ Deno.test("a frame that fails to decode into the texture is never drawn", async 
 Deno.test("the window takes each frame's size until the user resizes it", async () => {
   const window = VideoWindow.open("udpcam test", 960, 540, { vsync: false, hidden: true });
   const decoder = TurboDecoder.open();
-  const show = async (jpeg: Uint8Array) => {
-    await decoder.decodeXrgb(jpeg, (width, height) => window.lockXrgb(width, height));
-    window.presentLocked();
-  };
+  const show = (jpeg: Uint8Array) => showXrgb(window, decoder, jpeg);
   try {
     const small = await makeJpeg({ source: "color=c=red", width: 320, height: 240 });
     const smaller = await makeJpeg({ source: "color=c=blue", width: 160, height: 120 });
@@ -373,10 +376,7 @@ function resizeOnlyWindow(width: number, height: number): void {
 Deno.test("a frame in the window surface survives redraws, and a resize asks for it again", async () => {
   const window = openWindow(320, 240);
   const decoder = TurboDecoder.open();
-  const show = async (jpeg: Uint8Array) => {
-    await decoder.decodeXrgb(jpeg, (width, height) => window.lockXrgb(width, height));
-    window.presentLocked();
-  };
+  const show = (jpeg: Uint8Array) => showXrgb(window, decoder, jpeg);
   try {
     const red = await makeJpeg({ source: "color=c=red", width: 320, height: 240 });
     await show(red);

@@ -188,6 +188,8 @@ export class StreamDisplay {
       if (this.#stopped) break;
       this.#handleEvents();
       if (this.#stopped) break;
+      // A frame to show again goes first; its decode yields to the event loop.
+      if (this.#showAgain) continue;
       // A timer (not a microtask) so worker messages, timers and signals get their turn.
       await this.#slot.wait(this.#eventPollMs(performance.now()));
     }
@@ -248,6 +250,7 @@ export class StreamDisplay {
     this.#framesShown++;
     this.#frameSize = size;
     this.#onScreen = frame;
+    this.#showAgain = false;
     this.#lastShownMs = performance.now();
   }
 

@@ -403,10 +403,11 @@ export class VideoWindow {
    */
   redraw(): boolean {
     const renderer = this.#live();
-    const lost = this.#scene.kind === "surface" && !this.#surfaceStillHolds(this.#scene);
+    const fromSurface = this.#scene.kind === "surface";
+    // #draw falls back to the blank scene when the surface no longer holds the frame.
     this.#draw();
     this.#lib.symbols.SDL_RenderPresent(renderer);
-    return !lost;
+    return !(fromSurface && this.#scene.kind === "blank");
   }
 
   /**

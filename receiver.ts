@@ -29,6 +29,7 @@ import { receiveBufferWarning } from "./lib/io/socket_buffer.ts";
 import { StatusLine } from "./lib/status_line.ts";
 import { parseJpeg } from "./lib/jpeg_parse.ts";
 import { VERSION } from "./lib/version.ts";
+import { HeapCollector } from "./lib/io/heap_collector.ts";
 
 /** The window's size before the first frame; it is resizable and frames are letterboxed. */
 const INITIAL_WINDOW = { width: 960, height: 540 };
@@ -86,6 +87,7 @@ async function main(args: string[]): Promise<number> {
     });
   }
   const status = new StatusLine();
+  const heap = new HeapCollector({ nowMs: performance.now() });
   const opened = options.headless ? null : await openDisplay(options, status);
   let record: Deno.FsFile | null = null;
   let thread: ReceiveThread;
@@ -139,6 +141,8 @@ async function main(args: string[]): Promise<number> {
       // Before the display, which may hand the bytes on: publishFrame copies what it keeps.
       http?.publishFrame(frame.bytes, frame);
       display?.push(frame);
+      // Headless, the frame has been handed on; with a window, after it is presented.
+      if (!display) heap.betweenFrames(performance.now());
       if (options.maxFrames > 0 && framesSeen >= options.maxFrames) stop();
     });
   } catch (error) {
@@ -171,6 +175,7 @@ async function main(args: string[]): Promise<number> {
       saveDir: options.saveDir,
       log: (message) => status.log(message),
       onQuit: stop,
+      afterPresent: (nowMs) => heap.betweenFrames(nowMs),
     });
     displayDone = display.run().catch((error) => {
       displayError = error;
@@ -186,6 +191,7 @@ async function main(args: string[]): Promise<number> {
       ...summary,
       framesMalformed: { ...framesMalformed },
       memoryMB: memoryMB(thread.workerHeapUsedBytes),
+      heapCollections: heap.collections + thread.workerHeapCollections,
     };
     let text = formatReceiverStatus(listen, summary);
     if (display) {

@@ -66,4 +66,6 @@ export type FromReceiveWorker =
     final: boolean;
     /** The worker's V8 heap in use, bytes (for the receiver's memory stats). */
     heapUsedBytes: number;
+    /** Full garbage collections the worker ran between frames (lib/io/heap_collector.ts). */
+    heapCollections: number;
   };

@@ -25,6 +25,8 @@ export class ReceiveThread {
   counters: DepacketizerCounters | null = null;
   /** The worker's V8 heap in use when it last reported, bytes. */
   workerHeapUsedBytes = 0;
+  /** Full collections the worker ran between frames, as of its last counters. */
+  workerHeapCollections = 0;
   /** The socket's kernel receive buffer, as enlarged (or why it could not be). */
   readonly receiveBuffer: ReceiveBufferResult;
   #finalCounters: ((counters: DepacketizerCounters) => void) | null = null;
@@ -72,6 +74,7 @@ export class ReceiveThread {
             if (thread) {
               thread.counters = message.counters;
               thread.workerHeapUsedBytes = message.heapUsedBytes;
+              thread.workerHeapCollections = message.heapCollections;
               if (message.final) thread.#finalCounters?.(message.counters);
             }
             break;

@@ -30,6 +30,7 @@ import { enlargeReceiveBuffer } from "./socket_buffer.ts";
 import { BatchReceiver } from "./datagram_batch.ts";
 import { isMulticast } from "../multicast.ts";
 import { listenMulticast } from "./multicast.ts";
+import { HeapCollector } from "./heap_collector.ts";
 
 /** How often counters go to the main thread. */
 const COUNTERS_EVERY_MS = 500;
@@ -53,6 +54,7 @@ let path: ReceivePath<Deno.NetAddr> | null = null;
 /** Seals NACKs with `--key` (null until its key is derived, or without a key). */
 let nackSealer: DatagramSealer | null = null;
 let keyed = false;
+const heap = new HeapCollector({ nowMs: performance.now() });
 
 function post(message: FromReceiveWorker, transfer: Transferable[] = []): void {
   self.postMessage(message, transfer);
@@ -66,7 +68,13 @@ function postCounters(final: boolean): void {
     nacksSent: tracker?.counters.nacksSent ?? 0,
     nackSendErrors,
   };
-  post({ type: "counters", counters, final, heapUsedBytes: Deno.memoryUsage().heapUsed });
+  post({
+    type: "counters",
+    counters,
+    final,
+    heapUsedBytes: Deno.memoryUsage().heapUsed,
+    heapCollections: heap.collections,
+  });
 }
 
 async function receiveLoop(
@@ -136,6 +144,8 @@ function delivered(
       completeUs: epochMicros(),
       bytes: frame.bytes,
     }, [frame.bytes.buffer as ArrayBuffer]);
+    // The frame is out and the next one is a frame interval away.
+    heap.betweenFrames(nowMs);
   }
 }
 

@@ -81,6 +81,11 @@ export interface StreamDisplayOptions {
   log: (message: string) => void;
   /** Called once when the user closes the window or presses q/Esc. */
   onQuit: () => void;
+  /**
+   * Called right after each frame is presented, with the time: the moment with the most room
+   * before the next frame (the receiver collects garbage then, lib/io/heap_collector.ts).
+   */
+  afterPresent?: (nowMs: number) => void;
 }
 
 /** Shows a stream of JPEG frames in a {@linkcode VideoWindow}. */
@@ -252,6 +257,7 @@ export class StreamDisplay {
     this.#onScreen = frame;
     this.#showAgain = false;
     this.#lastShownMs = performance.now();
+    this.#options.afterPresent?.(this.#lastShownMs);
   }
 
   /**

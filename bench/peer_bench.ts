@@ -77,6 +77,11 @@ const SUSTAINED_RATE_SHARE = 0.95;
 const UNTHROTTLED_SECONDS = 3;
 /** Frames decoded per size to measure libjpeg-turbo's CPU per frame on the clip itself. */
 const DECODES_PER_MEASURE = 400;
+/** The RSS run: as long as the issue's "flat over a 5-minute run", sampled every 10 s. */
+const RSS_RUN_SECONDS = 300;
+const RSS_SAMPLE_EVERY_S = 10;
+/** Flat: RSS after the first minute never more than this much above RSS at the first minute. */
+const RSS_FLAT_GROWTH_PERCENT = 5;
 
 type Receiver = "window" | "headless" | "gstreamer" | "gstreamerConvert" | "ffmpeg";
 type PeerKind = "gstreamer" | "gstreamerConvert" | "ffmpeg";
@@ -149,8 +154,9 @@ function startTracked(
   entry: string,
   args: string[],
   env?: Record<string, string>,
+  v8Flags?: readonly string[],
 ): RunningProgram {
-  const program = startProgram(entry, args, env ? { env } : {});
+  const program = startProgram(entry, args, { ...(env ? { env } : {}), v8Flags });
   track(program.child.pid, program.done);
   return program;
 }
@@ -618,6 +624,117 @@ async function firstFrames(file: string, runs: number): Promise<Record<string, n
   return found;
 }
 
+/** One receiver's resident memory over a long run. */
+interface RssSeries {
+  /** RSS in MB, sampled every few seconds (`s` since the receiver started). */
+  samples: { s: number; mb: number }[];
+  /** The receiver's `heapCollections` at the end (full collections between frames). */
+  heapCollections: number | null;
+  /** Frames the window presented. */
+  framesShown: number;
+}
+
+/** Where a series is judged: the growth after its first fifth (the first minute of five). */
+function rssGrowth(series: RssSeries): { atMb: number; atS: number; maxMb: number } | null {
+  const last = series.samples.at(-1);
+  if (!last) return null;
+  const reference = series.samples.find((sample) => sample.s >= last.s / 5) ?? last;
+  const after = series.samples.filter((sample) => sample.s >= reference.s);
+  return {
+    atMb: reference.mb,
+    atS: reference.s,
+    maxMb: Math.max(...after.map((sample) => sample.mb)),
+  };
+}
+
+/**
+ * Two window receivers fed the same clip side by side for `seconds`, RSS read every `everyS`: one
+ * as shipped (V8_FLAGS: `--expose-gc`, so it collects between frames every 20 s) and one whose V8
+ * is not given `gc()`, so V8 collects on its own schedule. Side by side, so both meet the same
+ * moments of this shared machine.
+ */
+async function rssOverTime(
+  file: string,
+  seconds: number,
+  everyS: number,
+): Promise<{ shipped: RssSeries; withoutCollections: RssSeries }> {
+  const variants = [
+    { name: "shipped", v8Flags: undefined },
+    { name: "withoutCollections", v8Flags: ["--v8-flags=--max-semi-space-size=1"] },
+  ] as const;
+  const pairs = [];
+  for (const variant of variants) {
+    const port = freeUdpPort();
+    const receiver = startTracked(
+      "receiver.ts",
+      ["--listen", `127.0.0.1:${port}`, "--stats-json", "--no-vsync"],
+      { SDL_VIDEODRIVER: "dummy" },
+      variant.v8Flags,
+    );
+    await receiver.waitForStderr(/listening on/, START_TIMEOUT_MS);
+    const sender = startTracked("sender.ts", [
+      ...["--file", file, "--passthrough", "--to", `127.0.0.1:${port}`],
+    ]);
+    await sender.waitForStderr(/udpcam-send: streaming/, START_TIMEOUT_MS);
+    pairs.push({ variant, receiver, sender, samples: [] as { s: number; mb: number }[] });
+  }
+  const startMs = performance.now();
+  for (let s = everyS; s <= seconds; s += everyS) {
+    await sleep(Math.max(0, startMs + s * 1000 - performance.now()));
+    for (const pair of pairs) {
+      const mb = rssMb(pair.receiver.child.pid);
+      if (mb !== null) pair.samples.push({ s, mb });
+    }
+  }
+  const series: Record<string, RssSeries> = {};
+  for (const pair of pairs) {
+    await stop(pair.sender.child.pid);
+    await stop(pair.receiver.child.pid);
+    const last = jsonLines((await pair.receiver.done).stdout).at(-1) ?? {};
+    series[pair.variant.name] = {
+      samples: pair.samples,
+      heapCollections: typeof last.heapCollections === "number" ? last.heapCollections : null,
+      framesShown: Number(last.framesShown ?? 0),
+    };
+  }
+  return { shipped: series.shipped, withoutCollections: series.withoutCollections };
+}
+
+function rssTable(
+  size: string,
+  runs: { shipped: RssSeries; withoutCollections: RssSeries },
+): string {
+  const rows = ([
+    ["as shipped (collects between frames every 20 s)", runs.shipped],
+    ["without `--expose-gc` (V8's own schedule)", runs.withoutCollections],
+  ] as const).map(([label, series]) => {
+    const growth = rssGrowth(series);
+    const first = series.samples[0];
+    const last = series.samples.at(-1);
+    const grew = growth === null
+      ? "n/a"
+      : `${fixed(growth.maxMb - growth.atMb, 1)} MB (${
+        fixed((100 * (growth.maxMb - growth.atMb)) / growth.atMb, 1)
+      } %)`;
+    return `| ${size} | ${label} | ${first ? `${fixed(first.mb, 1)} (${first.s} s)` : "n/a"} | ${
+      growth ? `${fixed(growth.atMb, 1)} (${growth.atS} s)` : "n/a"
+    } | ${
+      last ? `${fixed(last.mb, 1)} (${last.s} s)` : "n/a"
+    } | ${grew} | ${series.framesShown} | ${series.heapCollections ?? "n/a"} |`;
+  });
+  const curves = ([["as shipped", runs.shipped], ["without", runs.withoutCollections]] as const)
+    .map(([label, series]) =>
+      `${label}: ${series.samples.map((sample) => fixed(sample.mb, 0)).join(" ")}`
+    );
+  return [
+    "| size | receiver (window) | RSS MB first sample | at the first fifth | at the end | most growth after the first fifth | frames shown | full collections |",
+    "|---|---|---|---|---|---|---|---|",
+    ...rows,
+    "",
+    `RSS MB at every sample: ${curves.join("; ")}.`,
+  ].join("\n");
+}
+
 /** The kernel's machine-wide count of UDP datagrams dropped for a full receive buffer, or null. */
 function udpRcvbufErrors(): number | null {
   try {
@@ -925,11 +1042,11 @@ function targetTable(targets: Target[]): string {
 }
 
 /** `check(value)` on a measured value, or "not measured" when the value is null. */
-function target(
+function target<T>(
   text: string,
-  value: number | null,
-  show: (value: number) => string,
-  check: (value: number) => boolean,
+  value: T | null,
+  show: (value: T) => string,
+  check: (value: T) => boolean,
 ): Target {
   return value === null
     ? { text, figure: "n/a", met: null }
@@ -970,6 +1087,7 @@ async function main() {
   // --quick: enough frames for a second and a half, only to see the steps run.
   const ladderSeconds = quick ? 1.5 : LADDER_SECONDS_AT_TOP_RATE;
   const reencodeSize = quick ? "640x480" : "1920x1080";
+  const rssSize = quick ? "640x480" : "1920x1080";
 
   await requireTools();
   const dir = await Deno.makeTempDir({ prefix: "udpcam_peer_bench_" });
@@ -1034,6 +1152,13 @@ async function main() {
         await runCase("headless", { file, size: reencodeSize, passthrough: false }, seconds, dir),
       );
     }
+    const rssSeconds = quick ? 10 : RSS_RUN_SECONDS;
+    const rssEveryS = quick ? 2 : RSS_SAMPLE_EVERY_S;
+    console.error(
+      `bench: ${rssSize} window receivers for ${rssSeconds} s, RSS every ${rssEveryS} s, ` +
+        "with and without collections between frames, side by side",
+    );
+    const rss = await rssOverTime(files.get(rssSize)!, rssSeconds, rssEveryS);
     const pass = summarize(passRuns);
     const reencode = summarize(reencodeRuns);
     const senderSide = (s: Summary) => s.senderCpuMsPerFrame + s.ffmpegCpuMsPerFrame;
@@ -1138,10 +1263,22 @@ async function main() {
       maxTarget("1280x720", 300),
       maxTarget("1920x1080", 150),
       target(
-        "Receiver RSS ≤ 120 MB at 1920x1080 (with a window; flatness over 5 min: see Soak)",
+        "Receiver RSS ≤ 120 MB at 1920x1080 (with a window)",
         window1080?.receiverRssMb ?? null,
         (mb) => `${fixed(mb, 1)} MB`,
         (mb) => mb <= 120,
+      ),
+      target(
+        `Receiver RSS flat over a ${
+          rssSeconds >= 60 ? `${rssSeconds / 60}-minute` : `${rssSeconds} s`
+        } run at ${rssSize} with a window: ` +
+          `after the first fifth, never more than ${RSS_FLAT_GROWTH_PERCENT} % above it`,
+        rssGrowth(rss.shipped),
+        (g) =>
+          `${fixed(g.atMb, 1)} → at most ${fixed(g.maxMb, 1)} MB (+${
+            fixed((100 * (g.maxMb - g.atMb)) / g.atMb, 1)
+          } %)`,
+        (g) => g.maxMb - g.atMb <= (g.atMb * RSS_FLAT_GROWTH_PERCENT) / 100,
       ),
       target(
         "Pass-through: ffmpeg + sender CPU ≥ 5× lower than re-encoding",
@@ -1190,6 +1327,12 @@ async function main() {
       }× lower with pass-through.`,
       "",
       passTable,
+      "",
+      `**Receiver RSS over ${rssSeconds} s** (${rssSize} clip at 30 fps, looped, into two window ` +
+      `receivers side by side; RSS from /proc every ${rssEveryS} s; judged from the first fifth ` +
+      "of the run on, after the start-up allocations):",
+      "",
+      rssTable(rssSize, rss),
       "",
       "**Targets:**",
       "",

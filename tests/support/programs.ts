@@ -42,7 +42,8 @@ export interface RunningProgram {
 export function startProgram(
   entry: "sender.ts" | "receiver.ts" | string,
   args: string[],
-  options: { permissions?: string[]; env?: Record<string, string> } = {},
+  options: { permissions?: string[]; env?: Record<string, string>; v8Flags?: readonly string[] } =
+    {},
 ): RunningProgram {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -50,8 +51,8 @@ export function startProgram(
       "--quiet",
       "--config",
       repoPath("deno.json"),
-      // What the binaries and `deno task send|recv` run with.
-      ...V8_FLAGS,
+      // What the binaries and `deno task send|recv` run with, unless a benchmark compares.
+      ...(options.v8Flags ?? V8_FLAGS),
       ...(options.permissions ?? ["-A"]),
       repoPath(entry),
       ...args,

@@ -15,7 +15,8 @@
  * decode CPU per frame of the same clip measured in this process. Then: the first frame of a
  * receiver started on a running 720p stream; the max sustained fps, from a ladder of rates
  * (`--fps N --no-loop` into a headless receiver: the highest rate with no frame lost in any run);
- * pass-through against re-encoding at 1080p. The targets of issue #8 are checked by the code.
+ * pass-through against re-encoding at 1080p; RSS of two 1080p window receivers over 5 minutes, as
+ * shipped and without `--expose-gc`, side by side. The targets of issue #8 are checked by the code.
  *
  * Flags: `--quick` (640x480 only, one short run per case: checks that everything runs, and exits 0
  * whenever the cases completed, whatever the verdicts), `--runs N`, `--seconds S`, `--write FILE`

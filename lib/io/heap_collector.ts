@@ -3,9 +3,9 @@
  *
  * Why: in a steady stream a few objects per second outlive two young-generation collections and
  * move to V8's old generation, where they wait for a full collection; ArrayBuffers among them hold
- * their bytes in malloc'd memory until then. V8 starts that collection late for a quiet heap (the
- * main thread's first came after 158 s here, the receive worker's later still), so RSS rose by
- * 2–3 MB a minute for minutes before levelling off. Measured by hand at 1080p30 with a window over
+ * their bytes in malloc'd memory until then. V8 starts that collection late for a quiet heap: in a
+ * minute of 1080p30 the receive worker had none (the main thread one, from V8's memory reducer), so
+ * RSS rose by 2–3 MB a minute for minutes before levelling off. Measured by hand at 1080p30 with a window over
  * 5 minutes: V8's heap pages 14.3 → 19.9 MB without collections, 14.2 → 14.5 MB with one every
  * 20 s. A collection of these 5–8 MB heaps takes 3–5 ms; done right after a frame went out, it
  * delays no frame at 30 fps.

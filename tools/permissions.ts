@@ -34,11 +34,14 @@ export const RECEIVER_PERMISSIONS: readonly string[] = [
 export const UNSTABLE_FLAGS: readonly string[] = ["--unstable-net"];
 
 /**
- * V8 settings both programs run with, for a receiver whose RSS stays flat:
+ * V8 options both programs run with, for a receiver whose RSS stays flat:
  * - A young generation capped at 1 MB per semi-space (V8 grows it to 16 MB under allocation
  *   pressure and rarely gives it back): 1080p at 240 fps for a minute swung between 83 and 103 MB
  *   with V8's default, 82 to 88 MB with this; the scavenges it adds take well under a millisecond.
  * - `gc()` exposed, so the receiver can collect its old generation between frames every 20 s
  *   (lib/io/heap_collector.ts) instead of letting garbage pile up for minutes.
  */
-export const V8_FLAGS: readonly string[] = ["--v8-flags=--max-semi-space-size=1,--expose-gc"];
+export const V8_OPTIONS: readonly string[] = ["--max-semi-space-size=1", "--expose-gc"];
+
+/** {@linkcode V8_OPTIONS} as the Deno flag that passes them to V8. */
+export const V8_FLAGS: readonly string[] = [`--v8-flags=${V8_OPTIONS.join(",")}`];

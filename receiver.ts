@@ -5,7 +5,7 @@
  * @module
  */
 
-import { formatHostPort } from "./lib/address.ts";
+import { formatHostPort } from "./lib/net/mod.ts";
 import {
   parseReceiverArgs,
   RECEIVER_HELP,
@@ -15,19 +15,24 @@ import { createOutputFile, onStopSignals, runMain, writeAllSync } from "./lib/cl
 import type { JpegDecoder } from "./lib/decode/decoder.ts";
 import { openDecoder } from "./lib/decode/select_decoder.ts";
 import { UserError } from "./lib/errors.ts";
-import { doctorMain } from "./lib/io/doctor_checks.ts";
+import { doctorMain } from "./lib/cli/doctor.ts";
 import { HttpViewer } from "./lib/io/http_viewer.ts";
 import { ReceiveThread } from "./lib/io/receive_thread.ts";
-import { viewerUrls } from "./lib/viewer_urls.ts";
-import { formatReceiverStatus, ReceiverReporter } from "./lib/receiver_report.ts";
+import { viewerUrls } from "./lib/http/mod.ts";
+import {
+  formatReceiverStatus,
+  LatencyWindow,
+  ReceiverReporter,
+  round2,
+  RUN_LATENCY_WARMUP_FRAMES,
+} from "./lib/stats/mod.ts";
 import { SdlError } from "./lib/sdl/library.ts";
 import { StreamDisplay } from "./lib/sdl/stream_display.ts";
 import { VideoWindow } from "./lib/sdl/video_window.ts";
-import { LatencyWindow, round2, RUN_LATENCY_WARMUP_FRAMES } from "./lib/stats.ts";
 import { receiveBufferWarning } from "./lib/io/socket_buffer.ts";
 
-import { StatusLine } from "./lib/status_line.ts";
-import { parseJpeg } from "./lib/jpeg_parse.ts";
+import { StatusLine } from "./lib/io/status_line.ts";
+import { parseJpeg } from "./lib/jpeg/mod.ts";
 import { VERSION } from "./lib/version.ts";
 import { HeapCollector } from "./lib/io/heap_collector.ts";
 
@@ -98,7 +103,7 @@ async function main(args: string[]): Promise<number> {
   let framesSeen = 0;
   /** When the first whole JPEG arrived, in ms since the process started. */
   let firstFrameCompleteMs: number | null = null;
-  /** Complete frames that are not JPEGs, by lib/jpeg_parse.ts's reason. */
+  /** Complete frames that are not JPEGs, by lib/jpeg/parse.ts's reason. */
   const framesMalformed: Record<string, number> = {};
   let streamId: number | null = null;
   let stop = () => {};

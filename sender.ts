@@ -5,31 +5,29 @@
  * @module
  */
 
-import { formatHostPort } from "./lib/address.ts";
+import { formatHostPort, MACOS_MAX_DATAGRAM_BYTES } from "./lib/net/mod.ts";
 import { createOutputFile, onStopSignals, runMain, writeAllSync } from "./lib/cli/run_main.ts";
 import { parseSenderArgs, SENDER_HELP, type SenderOptions } from "./lib/cli/sender_options.ts";
 import { UserError } from "./lib/errors.ts";
-import { buildFfmpegArgs, type CaptureOs } from "./lib/ffmpeg_args.ts";
-import { describeFecSetting } from "./lib/fec.ts";
-import { explainFfmpegExit } from "./lib/ffmpeg_errors.ts";
+import { buildFfmpegArgs, type CaptureOs, explainFfmpegExit } from "./lib/capture/mod.ts";
+import { describeFecSetting } from "./lib/fec/mod.ts";
 import { listCameras } from "./lib/io/devices.ts";
-import { doctorMain } from "./lib/io/doctor_checks.ts";
+import { doctorMain } from "./lib/cli/doctor.ts";
 import { captureOs } from "./lib/io/ffmpeg_capture.ts";
 import { SupervisedCapture } from "./lib/io/supervised_capture.ts";
 import { PacedSender } from "./lib/io/paced_sender.ts";
 import { NackOpener, SealingSender } from "./lib/io/sealing_sender.ts";
-import { DatagramSealer, SEAL_OVERHEAD_BYTES } from "./lib/crypto/datagram_seal.ts";
-import { openSenderSockets } from "./lib/io/multicast.ts";
-import { RetransmitHistory } from "./lib/retransmit_history.ts";
-import { formatSenderStatus, SenderReporter } from "./lib/sender_report.ts";
-import { epochMicros } from "./lib/stats.ts";
-import { FrameClock } from "./lib/frame_clock.ts";
-import { StatusLine } from "./lib/status_line.ts";
+import { DatagramSealer, SEAL_OVERHEAD_BYTES } from "./lib/crypto/mod.ts";
+import { openSenderSockets } from "./lib/io/multicast_socket.ts";
+import { RetransmitHistory } from "./lib/wire/v1/mod.ts";
+import { formatSenderStatus, SenderReporter } from "./lib/stats/mod.ts";
+import { epochMicros } from "./lib/io/clock.ts";
+import { FrameClock } from "./lib/send/mod.ts";
+import { StatusLine } from "./lib/io/status_line.ts";
 import { VERSION } from "./lib/version.ts";
-import { MACOS_MAX_DATAGRAM_BYTES } from "./lib/wire.ts";
-import { createPacketizer } from "./lib/wire_modes.ts";
-import { LEGACY_MAX_SEGMENTS, legacySegmentBytes } from "./lib/legacy_wire.ts";
-import { writeSdp } from "./lib/sdp.ts";
+import { createPacketizer } from "./lib/wire/mod.ts";
+import { LEGACY_MAX_SEGMENTS, legacySegmentBytes } from "./lib/wire/legacy/mod.ts";
+import { writeSdp } from "./lib/wire/rtp/mod.ts";
 
 async function printCameras(ffmpegPath: string, os: CaptureOs): Promise<number> {
   const cameras = await listCameras(ffmpegPath, os);
@@ -80,7 +78,7 @@ async function stream(options: SenderOptions): Promise<number> {
     standardHuffmanTables: rtp,
   }, os);
 
-  // Multicast groups: bound to --multicast-if's address, with --ttl set (lib/io/multicast.ts).
+  // Multicast groups: bound to --multicast-if's address, with --ttl set (lib/io/multicast_socket.ts).
   const sockets = await openSenderSockets(options);
   const streamId = crypto.getRandomValues(new Uint32Array(1))[0];
   const fec = options.fec;

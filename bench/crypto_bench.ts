@@ -11,8 +11,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { DatagramOpener, DatagramSealer } from "../lib/crypto/datagram_seal.ts";
-import { fragmentFrame } from "../lib/fragmenter.ts";
+import { DatagramOpener, DatagramSealer } from "../lib/crypto/mod.ts";
+import { fragmentFrame } from "../lib/wire/v1/mod.ts";
 import { cpuSeconds, median, sleep } from "./support/proc.ts";
 import { jsonLines } from "../tests/support/programs.ts";
 import { startInNetnsOf, startInNewNetns, udpCounters } from "../tests/support/netns.ts";

@@ -15,9 +15,9 @@ import { runMain } from "../lib/cli/run_main.ts";
 import type { JpegDecoder } from "../lib/decode/decoder.ts";
 import { openDecoder } from "../lib/decode/select_decoder.ts";
 import { UserError } from "../lib/errors.ts";
-import { JpegSplitter } from "../lib/jpeg_splitter.ts";
+import { JpegSplitter } from "../lib/jpeg/mod.ts";
 import { VideoWindow } from "../lib/sdl/video_window.ts";
-import { percentile } from "../lib/stats.ts";
+import { percentile } from "../lib/stats/mod.ts";
 
 const SIZES = ["640x480", "1280x720", "1920x1080"];
 const WARMUP_FRAMES = 5;

@@ -9,12 +9,9 @@
  */
 
 import { parseArgs } from "node:util";
-import { encodeGroup, type FecSetting, recoverGroup } from "../lib/fec.ts";
-import { fecParityDatagrams } from "../lib/fec_packetizer.ts";
-import { FaultModel, type FaultSettings, FaultyLink } from "../lib/fault_model.ts";
-import { fragmentFrame } from "../lib/fragmenter.ts";
-import { Prng } from "../lib/prng.ts";
-import { Reassembler } from "../lib/reassembler.ts";
+import { encodeGroup, type FecSetting, recoverGroup } from "../lib/fec/mod.ts";
+import { fecParityDatagrams, fragmentFrame, Reassembler } from "../lib/wire/v1/mod.ts";
+import { FaultModel, type FaultSettings, FaultyLink, Prng } from "../lib/netsim/mod.ts";
 
 /** 40 fragments of 1170 payload bytes in 1200-byte datagrams. */
 const FRAME_BYTES = 40 * 1170;

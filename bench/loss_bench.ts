@@ -14,7 +14,7 @@
 
 import { parseArgs } from "node:util";
 import { type LossRunResult, runThroughLossyRelay } from "../tests/support/loss_run.ts";
-import type { FaultSettings } from "../lib/fault_model.ts";
+import type { FaultSettings } from "../lib/netsim/mod.ts";
 import { machine, writeMarkedSection } from "./support/proc.ts";
 
 interface Condition {

@@ -27,8 +27,8 @@
  */
 
 import { openDecoder } from "../lib/decode/select_decoder.ts";
-import { JpegSplitter } from "../lib/jpeg_splitter.ts";
-import { writeSdp } from "../lib/sdp.ts";
+import { JpegSplitter } from "../lib/jpeg/mod.ts";
+import { writeSdp } from "../lib/wire/rtp/mod.ts";
 import { V8_OPTIONS } from "../tools/permissions.ts";
 import {
   freeUdpPort,

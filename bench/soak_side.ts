@@ -12,10 +12,10 @@
  */
 
 import { parseArgs } from "node:util";
-import { parseHostPort } from "../lib/address.ts";
+import { parseHostPort } from "../lib/net/mod.ts";
 import { UdpRelay } from "../lib/io/udp_relay.ts";
-import { junkDatagram } from "../lib/junk_datagrams.ts";
-import { Prng } from "../lib/prng.ts";
+import { junkDatagram } from "../tests/support/junk_datagrams.ts";
+import { Prng } from "../lib/netsim/mod.ts";
 
 const flags = parseArgs({
   args: Deno.args,

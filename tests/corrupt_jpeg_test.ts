@@ -6,10 +6,10 @@
  */
 
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import { makeJpegs } from "../lib/decode/_test_jpegs.ts";
-import { fragmentFrame } from "../lib/fragmenter.ts";
-import { findScanEnd, parseJpeg } from "../lib/jpeg_parse.ts";
-import { Prng } from "../lib/prng.ts";
+import { makeJpegs } from "./support/test_jpegs.ts";
+import { fragmentFrame } from "../lib/wire/v1/mod.ts";
+import { findScanEnd, parseJpeg } from "../lib/jpeg/mod.ts";
+import { Prng } from "../lib/netsim/mod.ts";
 import { readMjpegFrames } from "./support/mjpeg.ts";
 import { freeUdpPort, jsonLines, startProgram, stopProgram } from "./support/programs.ts";
 

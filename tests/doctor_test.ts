@@ -10,8 +10,8 @@ import {
   doctorExitCode,
   formatCheck,
   formatDoctorReport,
-} from "../lib/doctor.ts";
-import { runDoctor } from "../lib/io/doctor_checks.ts";
+} from "../lib/doctor/mod.ts";
+import { runDoctor } from "../lib/cli/doctor.ts";
 import { freeUdpPort, requireTool, startProgram } from "./support/programs.ts";
 
 const DISPLAY_VARS = ["DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER"];

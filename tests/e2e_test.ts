@@ -3,7 +3,7 @@
  */
 
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
-import { JpegSplitter } from "../lib/jpeg_splitter.ts";
+import { JpegSplitter } from "../lib/jpeg/mod.ts";
 import { ffmpegDecodeErrors, readMjpegFrames, sha256 } from "./support/mjpeg.ts";
 import {
   freeUdpPort,

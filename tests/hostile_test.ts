@@ -7,8 +7,8 @@
  */
 
 import { equal, ok } from "node:assert/strict";
-import { junkDatagram, mutateDatagram } from "../lib/junk_datagrams.ts";
-import { Prng } from "../lib/prng.ts";
+import { junkDatagram, mutateDatagram } from "./support/junk_datagrams.ts";
+import { Prng } from "../lib/netsim/mod.ts";
 import { readMjpegFrames, sha256 } from "./support/mjpeg.ts";
 import {
   freeUdpPort,

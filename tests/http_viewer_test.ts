@@ -7,8 +7,8 @@ import { deepStrictEqual, equal, match, notDeepStrictEqual, ok, throws } from "n
 import { type Browser, chromium, type Page } from "playwright-core";
 import { UserError } from "../lib/errors.ts";
 import { HttpViewer } from "../lib/io/http_viewer.ts";
-import { JpegSplitter } from "../lib/jpeg_splitter.ts";
-import { MJPEG_BOUNDARY, type MjpegPartRead, MjpegReader } from "../lib/mjpeg_multipart.ts";
+import { JpegSplitter } from "../lib/jpeg/mod.ts";
+import { MJPEG_BOUNDARY, type MjpegPartRead, MjpegReader } from "../lib/http/mod.ts";
 import { runFfmpeg, testsrcJpegs } from "./support/ffmpeg_frames.ts";
 
 const CHROMIUM = "/usr/bin/chromium";

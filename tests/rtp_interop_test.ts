@@ -5,9 +5,7 @@
  */
 
 import { equal, ok } from "node:assert/strict";
-import { RtpJpegPacketizer } from "../lib/rtp_jpeg.ts";
-import { RtpJpegDepacketizer } from "../lib/rtp_jpeg_depacketizer.ts";
-import { writeSdp } from "../lib/sdp.ts";
+import { RtpJpegDepacketizer, RtpJpegPacketizer, writeSdp } from "../lib/wire/rtp/mod.ts";
 import {
   closestDiff,
   decodeJpegsToRgb,

@@ -12,7 +12,7 @@ import {
   startTestPatternSender,
   stopProgram,
 } from "./support/programs.ts";
-import { AUTH_FAILED_PROBLEM } from "../lib/receiver_report.ts";
+import { AUTH_FAILED_PROBLEM } from "../lib/stats/mod.ts";
 import { KEY_ENV } from "../lib/cli/key_option.ts";
 import { runThroughLossyRelay } from "./support/loss_run.ts";
 

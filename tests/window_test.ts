@@ -4,10 +4,10 @@
  * xdotool and a window manager (openbox, which handles fullscreen and close requests).
  */
 
-import { RUN_LATENCY_WARMUP_FRAMES } from "../lib/stats.ts";
+import { RUN_LATENCY_WARMUP_FRAMES } from "../lib/stats/mod.ts";
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
-import { fragmentFrame } from "../lib/fragmenter.ts";
-import { Prng } from "../lib/prng.ts";
+import { fragmentFrame } from "../lib/wire/v1/mod.ts";
+import { Prng } from "../lib/netsim/mod.ts";
 import { testsrcJpegs } from "./support/ffmpeg_frames.ts";
 import { readMjpegFrames, sha256 } from "./support/mjpeg.ts";
 import { socketDrops, startInNetnsOf, startInNewNetns, udpCounters } from "./support/netns.ts";

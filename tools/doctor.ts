@@ -9,7 +9,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { doctorMain } from "../lib/io/doctor_checks.ts";
+import { doctorMain } from "../lib/cli/doctor.ts";
 import type { DecoderChoice } from "../lib/decode/select_decoder.ts";
 
 const USAGE = "usage: deno task doctor [--send | --recv] [--ffmpeg PATH] [--port N] " +

@@ -11,9 +11,9 @@
  */
 
 import { parseArgs } from "node:util";
-import { formatHostPort, type HostPort, parseHostPort } from "../lib/address.ts";
+import { formatHostPort, type HostPort, parseHostPort } from "../lib/net/mod.ts";
 import { asError, UserError } from "../lib/errors.ts";
-import { type FaultSettings, faultSettingsProblem, NO_FAULTS } from "../lib/fault_model.ts";
+import { type FaultSettings, faultSettingsProblem, NO_FAULTS } from "../lib/netsim/mod.ts";
 import { formatRelayReport, type RelayOptions, UdpRelay } from "../lib/io/udp_relay.ts";
 
 const USAGE = `Usage: deno run -A tools/relay.ts --listen HOST:PORT --to HOST:PORT [faults] [limits]

@@ -7,7 +7,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { percentile } from "../../lib/stats.ts";
+import { percentile } from "../../lib/stats/mod.ts";
 
 /** Linux's USER_HZ: /proc/PID/stat counts CPU time in these ticks on every common platform. */
 export const CLOCK_TICKS_PER_SECOND = 100;

@@ -5,13 +5,13 @@
  * @module
  */
 
-import type { HostPort } from "../address.ts";
 import {
   DEFAULT_MULTICAST_TTL,
+  type HostPort,
   isMulticast,
   isMulticastV4,
   MAX_MULTICAST_TTL,
-} from "../multicast.ts";
+} from "../net/mod.ts";
 import { intFlag, usageError } from "./flags.ts";
 
 /** The sender's multicast settings. */

@@ -4,10 +4,16 @@
  * @module
  */
 
-import { formatHostPort, type HostPort, parseHostPort } from "../address.ts";
+import {
+  type AddressRule,
+  formatHostPort,
+  type HostPort,
+  parseAddressRule,
+  parseHostPort,
+} from "../net/mod.ts";
 import type { DecoderChoice } from "../decode/select_decoder.ts";
-import { validateHttpToken } from "../http_token.ts";
-import { WIRE_MODES, type WireMode } from "../wire_modes.ts";
+import { validateHttpToken } from "../http/mod.ts";
+import { WIRE_MODES, type WireMode } from "../wire/mod.ts";
 import { intFlag, numberFlag, parseFlags, usageError } from "./flags.ts";
 import { KEY_HELP, resolveKey } from "./key_option.ts";
 import {
@@ -15,7 +21,6 @@ import {
   type ReceiverMulticastOptions,
   receiverMulticastOptions,
 } from "./multicast_options.ts";
-import { type AddressRule, parseAddressRule } from "../address_filter.ts";
 
 const PROGRAM = "udpcam-recv";
 

@@ -4,11 +4,17 @@
  * @module
  */
 
-import { formatHostPort, type HostPort, parseHostPort } from "../address.ts";
-import { RTP_JPEG_MAX_DIMENSION, WIRE_MODES, type WireMode } from "../wire_modes.ts";
-import { DEFAULT_FEC_SETTING, type FecSetting, fecSettingProblem } from "../fec.ts";
-import type { Source } from "../ffmpeg_args.ts";
-import { DEFAULT_DATAGRAM_BYTES, MAX_UDP_PAYLOAD_BYTES, MIN_DATAGRAM_BYTES } from "../wire.ts";
+import {
+  DEFAULT_DATAGRAM_BYTES,
+  formatHostPort,
+  type HostPort,
+  MAX_UDP_PAYLOAD_BYTES,
+  MIN_DATAGRAM_BYTES,
+  parseHostPort,
+} from "../net/mod.ts";
+import { RTP_JPEG_MAX_DIMENSION, WIRE_MODES, type WireMode } from "../wire/mod.ts";
+import { DEFAULT_FEC_SETTING, type FecSetting, fecSettingProblem } from "../fec/mod.ts";
+import type { Source } from "../capture/mod.ts";
 import { intFlag, numberFlag, parseFlags, sizeFlag, usageError } from "./flags.ts";
 import { KEY_HELP, resolveKey } from "./key_option.ts";
 import {
@@ -53,7 +59,7 @@ export interface SenderOptions extends SenderMulticastOptions {
   maxRate: boolean;
   /**
    * A pass-through --file with an explicit `--fps`: frames are released at this rate by the
-   * sender's clock (lib/frame_clock.ts), not at the file's own; null otherwise.
+   * sender's clock (lib/send/frame_clock.ts), not at the file's own; null otherwise.
    */
   releaseFps: number | null;
   /** JPEG quality 1..100. */

@@ -1,5 +1,5 @@
 import { deepStrictEqual, equal, throws } from "node:assert/strict";
-import { DEFAULT_FEC_SETTING } from "../fec.ts";
+import { DEFAULT_FEC_SETTING } from "../fec/mod.ts";
 import { UserError } from "../errors.ts";
 import { parseFecSetting, parseSenderArgs, type SenderOptions } from "./sender_options.ts";
 

@@ -22,7 +22,7 @@
  */
 
 import { ReplayWindow } from "./replay_window.ts";
-import { Flags, HEADER_BYTES, NACK_FIXED_BYTES, PacketType } from "../wire.ts";
+import { Flags, HEADER_BYTES, NACK_FIXED_BYTES, PacketType } from "../wire/v1/mod.ts";
 
 /** Header flag bit (byte 4) marking a sealed datagram. */
 export const ENCRYPTED_FLAG = Flags.Encrypted;

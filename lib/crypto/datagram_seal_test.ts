@@ -6,9 +6,8 @@ import {
   type OpenResult,
   SEAL_OVERHEAD_BYTES,
 } from "./datagram_seal.ts";
-import { fragmentFrame } from "../fragmenter.ts";
-import { encodeNack, HEADER_BYTES } from "../wire.ts";
-import { Prng } from "../prng.ts";
+import { encodeNack, fragmentFrame, HEADER_BYTES } from "../wire/v1/mod.ts";
+import { Prng } from "../netsim/mod.ts";
 
 const ITERATIONS = 1000; // fast for tests; the programs use DEFAULT_KDF_ITERATIONS
 const plain = fragmentFrame(

@@ -1,6 +1,6 @@
 import { equal, throws } from "node:assert/strict";
 import { ReplayWindow } from "./replay_window.ts";
-import { Prng } from "../prng.ts";
+import { Prng } from "../netsim/mod.ts";
 
 function offer(window: ReplayWindow, counter: number): boolean {
   if (!window.check(counter)) return false;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { YuvImage } from "../yuv.ts";
+import type { YuvImage } from "../image/mod.ts";
 
 /** Where {@linkcode JpegDecoder.decodeXrgb} writes: memory for `height` rows of `pitchBytes`. */
 export interface XrgbTarget {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { withoutHuffmanTables } from "../jpeg_dht.ts";
-import { I420Converter, type YuvImage } from "../yuv.ts";
-import { makeJpeg, makeJpegs } from "./_test_jpegs.ts";
+import { withoutHuffmanTables } from "../../tests/support/strip_huffman.ts";
+import { I420Converter, type YuvImage } from "../image/mod.ts";
+import { makeJpeg, makeJpegs } from "../../tests/support/test_jpegs.ts";
 import type { JpegDecoder } from "./decoder.ts";
 import { openDecoder } from "./select_decoder.ts";
 import { TurboDecoder, TURBOJPEG_LIB_ENV } from "./turbo_decoder.ts";

@@ -13,7 +13,7 @@
  */
 
 import { UserError } from "../errors.ts";
-import { planeHeight, planeWidth, type Subsampling, type YuvImage } from "../yuv.ts";
+import { planeHeight, planeWidth, type Subsampling, type YuvImage } from "../image/mod.ts";
 import type { JpegDecoder, XrgbTarget } from "./decoder.ts";
 import {
   TJERR_WARNING,

@@ -17,8 +17,8 @@
  * @module
  */
 
-import { scanJpegHeader, withStandardHuffmanTables } from "../jpeg_dht.ts";
-import { I420Converter, type YuvImage } from "../yuv.ts";
+import { scanJpegHeader, withStandardHuffmanTables } from "../jpeg/mod.ts";
+import { I420Converter, type YuvImage } from "../image/mod.ts";
 import type { JpegDecoder } from "./decoder.ts";
 import { DEFAULT_MAX_PIXELS } from "./turbo_decoder.ts";
 

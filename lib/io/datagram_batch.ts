@@ -33,7 +33,7 @@
  * @module
  */
 
-import { parseAddressBytes } from "../address_filter.ts";
+import { parseAddressBytes } from "../net/mod.ts";
 import { findUdpSocketFd, type Libc, openLibc, socketConstants } from "./libc_socket.ts";
 
 /** Datagrams per system call, unless a caller asks otherwise. */

@@ -1,8 +1,8 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { BatchReceiver, BatchSender, formatIpv6 } from "./datagram_batch.ts";
 import { enlargeReceiveBuffer } from "./socket_buffer.ts";
-import { parseAddressBytes } from "../address_filter.ts";
-import { Prng } from "../prng.ts";
+import { parseAddressBytes } from "../net/mod.ts";
+import { Prng } from "../netsim/mod.ts";
 
 function randomDatagram(random: Prng, bytes: number): Uint8Array {
   const datagram = new Uint8Array(bytes);

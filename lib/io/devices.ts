@@ -4,9 +4,13 @@
  * @module
  */
 
-import { type CaptureOs, listDevicesArgs, parseDeviceList } from "../ffmpeg_args.ts";
+import {
+  type CaptureOs,
+  ffmpegMissingMessage,
+  listDevicesArgs,
+  parseDeviceList,
+} from "../capture/mod.ts";
 import { UserError } from "../errors.ts";
-import { ffmpegMissingMessage } from "../ffmpeg_errors.ts";
 
 /** A camera: what to pass to `--device`, and its human name. */
 export interface CameraDevice {

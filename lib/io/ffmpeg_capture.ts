@@ -5,9 +5,8 @@
  */
 
 import { UserError } from "../errors.ts";
-import type { CaptureOs } from "../ffmpeg_args.ts";
-import { ffmpegMissingMessage } from "../ffmpeg_errors.ts";
-import { JpegSplitter } from "../jpeg_splitter.ts";
+import { type CaptureOs, ffmpegMissingMessage } from "../capture/mod.ts";
+import { JpegSplitter } from "../jpeg/mod.ts";
 
 /** Lines of ffmpeg's stderr kept for error messages. */
 const STDERR_TAIL_LINES = 20;

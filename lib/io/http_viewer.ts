@@ -13,12 +13,19 @@
  * @module
  */
 
-import { formatHostPort, type HostPort } from "../address.ts";
+import { formatHostPort, type HostPort } from "../net/mod.ts";
 import { UserError } from "../errors.ts";
-import { type FanoutViewer, FrameFanout } from "../frame_fanout.ts";
-import { tokenMatches } from "../http_token.ts";
-import { MJPEG_BOUNDARY, mjpegContentType, mjpegPart, mjpegPreamble } from "../mjpeg_multipart.ts";
-import { VIEWER_PAGE_CSP, viewerPageHtml } from "../viewer_page.ts";
+import {
+  type FanoutViewer,
+  FrameFanout,
+  MJPEG_BOUNDARY,
+  mjpegContentType,
+  mjpegPart,
+  mjpegPreamble,
+  tokenMatches,
+  VIEWER_PAGE_CSP,
+  viewerPageHtml,
+} from "../http/mod.ts";
 
 /** Default cap on concurrent `/stream.mjpeg` viewers. */
 export const DEFAULT_MAX_VIEWERS = 16;

@@ -5,9 +5,9 @@
  * @module
  */
 
-import { DEFAULT_PACING, type PacingOptions, planBursts } from "../pacing.ts";
-import type { SenderCounters } from "../sender_report.ts";
-import type { FramePacketizer } from "../wire_mode.ts";
+import { DEFAULT_PACING, type PacingOptions, planBursts } from "../send/mod.ts";
+import type { SenderCounters } from "../stats/mod.ts";
+import type { FramePacketizer } from "../wire/frames/mod.ts";
 
 /** Where datagrams go: a socket towards one or more destinations. */
 export interface DatagramSink {

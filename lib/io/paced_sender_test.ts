@@ -1,10 +1,10 @@
 import { deepEqual, equal } from "node:assert/strict";
 import { PacedSender } from "./paced_sender.ts";
 import { MultiDestinationSender } from "./udp.ts";
-import { createPacketizer } from "../wire_modes.ts";
-import { Prng } from "../prng.ts";
+import { createPacketizer } from "../wire/mod.ts";
+import { Prng } from "../netsim/mod.ts";
 import { enlargeReceiveBuffer } from "./socket_buffer.ts";
-import { receiveUpTo } from "./_test_udp.ts";
+import { receiveUpTo } from "../../tests/support/udp.ts";
 
 /** Sends `frames` through a PacedSender on `sink`; returns its counters and what arrived. */
 async function run(frames: Uint8Array[], burst: boolean) {

@@ -4,10 +4,9 @@
  * @module
  */
 
-import type { HostPort } from "../address.ts";
-import type { AddressRule } from "../address_filter.ts";
-import type { DepacketizerCounters } from "../wire_mode.ts";
-import type { WireMode } from "../wire_modes.ts";
+import type { AddressRule, HostPort } from "../net/mod.ts";
+import type { DepacketizerCounters } from "../wire/frames/mod.ts";
+import type { WireMode } from "../wire/mod.ts";
 import type { ReceiveBufferResult } from "./socket_buffer.ts";
 
 /** How the receive worker receives: everything the main thread decides before it starts. */

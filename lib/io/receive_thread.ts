@@ -5,9 +5,9 @@
  */
 
 import type { ReceiveBufferResult } from "./socket_buffer.ts";
-import type { HostPort } from "../address.ts";
+import type { HostPort } from "../net/mod.ts";
 import { UserError } from "../errors.ts";
-import type { DepacketizerCounters } from "../wire_mode.ts";
+import type { DepacketizerCounters } from "../wire/frames/mod.ts";
 import type { FromReceiveWorker, ReceiveSettings, ToReceiveWorker } from "./receive_messages.ts";
 
 /** A complete frame as the main thread gets it. */

@@ -16,20 +16,18 @@
 /// <reference lib="deno.worker" />
 
 import { UserError } from "../errors.ts";
-import { NackTracker } from "../nack_tracker.ts";
-import { createDepacketizer } from "../wire_modes.ts";
-import type { FrameDepacketizer } from "../wire_mode.ts";
-import { epochMicros } from "../stats.ts";
-import { encodeNack } from "../wire.ts";
-import { AddressFilter } from "../address_filter.ts";
-import { DatagramOpener, DatagramSealer } from "../crypto/datagram_seal.ts";
-import { MAX_PENDING_OPENS, ReceivePath } from "../receive_path.ts";
+import { encodeNack, NackTracker } from "../wire/v1/mod.ts";
+import { createDepacketizer } from "../wire/mod.ts";
+import type { FrameDepacketizer } from "../wire/frames/mod.ts";
+import { epochMicros } from "./clock.ts";
+import { AddressFilter, isMulticast } from "../net/mod.ts";
+import { DatagramOpener, DatagramSealer } from "../crypto/mod.ts";
+import { MAX_PENDING_OPENS, ReceivePath } from "../receive/mod.ts";
 import type { FromReceiveWorker, ToReceiveWorker } from "./receive_messages.ts";
 import { listenUdp } from "./udp.ts";
 import { enlargeReceiveBuffer } from "./socket_buffer.ts";
 import { BatchReceiver } from "./datagram_batch.ts";
-import { isMulticast } from "../multicast.ts";
-import { listenMulticast } from "./multicast.ts";
+import { listenMulticast } from "./multicast_socket.ts";
 import { HeapCollector } from "./heap_collector.ts";
 
 /** How often counters go to the main thread. */
@@ -49,7 +47,7 @@ let tracker: NackTracker | null = null;
 let source: Deno.NetAddr | null = null;
 let nackSendErrors = 0;
 let stopped = false;
-/** Filter, opener and depacketizer in one (lib/receive_path.ts). */
+/** Filter, opener and depacketizer in one (lib/receive/receive_path.ts). */
 let path: ReceivePath<Deno.NetAddr> | null = null;
 /** Seals NACKs with `--key` (null until its key is derived, or without a key). */
 let nackSealer: DatagramSealer | null = null;
@@ -62,7 +60,7 @@ function post(message: FromReceiveWorker, transfer: Transferable[] = []): void {
 
 function postCounters(final: boolean): void {
   if (!depacketizer) return;
-  // The NACK counters ride along; lib/receiver_report.ts reads them when present.
+  // The NACK counters ride along; lib/stats/receiver_report.ts reads them when present.
   const counters = {
     ...(path?.counters ?? depacketizer.counters),
     nacksSent: tracker?.counters.nacksSent ?? 0,

@@ -6,8 +6,8 @@
  * @module
  */
 
-import { DatagramOpener, DatagramSealer } from "../crypto/datagram_seal.ts";
-import { Flags } from "../wire.ts";
+import { DatagramOpener, DatagramSealer } from "../crypto/mod.ts";
+import { Flags } from "../wire/v1/mod.ts";
 
 /** What the sealing wrapper sends through: {@linkcode MultiDestinationSender} fits. */
 export interface DatagramSockets {

@@ -1,10 +1,10 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { SealingSender } from "./sealing_sender.ts";
 import { MultiDestinationSender } from "./udp.ts";
-import { DatagramOpener, DatagramSealer } from "../crypto/datagram_seal.ts";
-import { createPacketizer } from "../wire_modes.ts";
-import { Prng } from "../prng.ts";
-import { receiveUpTo } from "./_test_udp.ts";
+import { DatagramOpener, DatagramSealer } from "../crypto/mod.ts";
+import { createPacketizer } from "../wire/mod.ts";
+import { Prng } from "../netsim/mod.ts";
+import { receiveUpTo } from "../../tests/support/udp.ts";
 
 const KEY = "correct horse battery staple";
 /** Few PBKDF2 rounds: the test is about sending, not key strength. */

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { MIN_RECEIVE_BUFFER_BYTES } from "../doctor.ts";
+import { WANTED_RECEIVE_BUFFER_BYTES } from "../net/mod.ts";
 import {
   findUdpSocketFd,
   type Libc,
@@ -21,9 +21,6 @@ import {
   readIntOption,
   socketConstants,
 } from "./libc_socket.ts";
-
-/** The receive buffer udpcam asks for: the doctor's threshold for the OS cap. */
-export const WANTED_RECEIVE_BUFFER_BYTES = MIN_RECEIVE_BUFFER_BYTES;
 
 /** What {@linkcode enlargeReceiveBuffer} did. */
 export type ReceiveBufferResult =

@@ -1,9 +1,6 @@
 import { equal, ok } from "node:assert/strict";
-import {
-  enlargeReceiveBuffer,
-  receiveBufferWarning,
-  WANTED_RECEIVE_BUFFER_BYTES,
-} from "./socket_buffer.ts";
+import { WANTED_RECEIVE_BUFFER_BYTES } from "../net/mod.ts";
+import { enlargeReceiveBuffer, receiveBufferWarning } from "./socket_buffer.ts";
 
 /** Linux's cap for SO_RCVBUF requests without privileges. */
 function rmemMaxBytes(): number {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { Backoff } from "../retry_backoff.ts";
+import { Backoff } from "../capture/mod.ts";
 import { type FfmpegCapture, startFfmpegCapture } from "./ffmpeg_capture.ts";
 
 /** What a {@linkcode SupervisedCapture} runs and whom it tells. */

@@ -4,9 +4,8 @@
  * @module
  */
 
-import { formatHostPort, type HostPort, isIpv6 } from "../address.ts";
+import { formatHostPort, type HostPort, isIpv6, isMulticast } from "../net/mod.ts";
 import { UserError } from "../errors.ts";
-import { isMulticast } from "../multicast.ts";
 import { type BatchDestination, BatchSender } from "./datagram_batch.ts";
 
 /**

@@ -7,9 +7,9 @@
  * @module
  */
 
-import { formatHostPort, type HostPort, isIpv6 } from "../address.ts";
+import { formatHostPort, type HostPort, isIpv6 } from "../net/mod.ts";
 import { UserError } from "../errors.ts";
-import { type FaultCounts, FaultModel, type FaultSettings, FaultyLink } from "../fault_model.ts";
+import { type FaultCounts, FaultModel, type FaultSettings, FaultyLink } from "../netsim/mod.ts";
 import { listenUdp } from "./udp.ts";
 import { enlargeReceiveBuffer } from "./socket_buffer.ts";
 

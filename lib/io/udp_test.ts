@@ -1,7 +1,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { MultiDestinationSender } from "./udp.ts";
-import { Prng } from "../prng.ts";
-import { receiveUpTo } from "./_test_udp.ts";
+import { Prng } from "../netsim/mod.ts";
+import { receiveUpTo } from "../../tests/support/udp.ts";
 
 function listen(hostname: string): Deno.DatagramConn {
   return Deno.listenDatagram({ transport: "udp", hostname, port: 0 });

@@ -14,15 +14,15 @@
 
 import { resolve } from "node:path";
 import type { JpegDecoder } from "../decode/decoder.ts";
-import { LatestSlot } from "../latest_slot.ts";
+import { LatestSlot } from "./latest_slot.ts";
+import { epochMicros } from "../io/clock.ts";
 import {
-  epochMicros,
   type LatencySummary,
   LatencyWindow,
   round2,
   RUN_LATENCY_WARMUP_FRAMES,
-} from "../stats.ts";
-import { snapshotFileName, WindowTitle, type WindowTitleInput } from "../window_title.ts";
+} from "../stats/mod.ts";
+import { snapshotFileName, WindowTitle, type WindowTitleInput } from "./window_title.ts";
 import type { VideoWindow } from "./video_window.ts";
 
 /**

@@ -19,8 +19,7 @@
  */
 
 import type { XrgbTarget } from "../decode/decoder.ts";
-import { letterboxRect } from "../letterbox.ts";
-import { I420Converter, type YuvImage } from "../yuv.ts";
+import { I420Converter, letterboxRect, type YuvImage } from "../image/mod.ts";
 import {
   KEY_EVENT_REPEAT_OFFSET,
   KEY_EVENT_SYM_OFFSET,

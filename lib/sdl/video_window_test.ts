@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { makeJpeg } from "../decode/_test_jpegs.ts";
+import { makeJpeg } from "../../tests/support/test_jpegs.ts";
 import type { JpegDecoder } from "../decode/decoder.ts";
 import { TurboDecoder } from "../decode/turbo_decoder.ts";
 import { WasmDecoder } from "../decode/wasm_decoder.ts";
-import { withoutHuffmanTables } from "../jpeg_dht.ts";
-import type { YuvImage } from "../yuv.ts";
+import { withoutHuffmanTables } from "../../tests/support/strip_huffman.ts";
+import type { YuvImage } from "../image/mod.ts";
 import { SDL_EVENT_BYTES, SDL_KEYDOWN, SDL_MOUSEBUTTONDOWN, SDL_WINDOWEVENT } from "./ffi.ts";
 import { SDL2_LIB_ENV, sdlLibraryCandidates } from "./library.ts";
 import { parseSdlEvent, type RgbaPixels, VideoWindow } from "./video_window.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { JpegSplitter } from "../../lib/jpeg_splitter.ts";
+import { JpegSplitter } from "../../lib/jpeg/mod.ts";
 
 /** Fails with a message naming `tool` when it cannot be started. */
 export async function requireCommand(tool: string, args: string[], aptPackage: string) {

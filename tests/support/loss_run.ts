@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type FaultSettings, NO_FAULTS } from "../../lib/fault_model.ts";
+import { type FaultSettings, NO_FAULTS } from "../../lib/netsim/mod.ts";
 import { type RelayReport, UdpRelay } from "../../lib/io/udp_relay.ts";
 import { readMjpegFrames, sha256 } from "./mjpeg.ts";
 import { freeUdpPort, jsonLines, startProgram, stopProgram } from "./programs.ts";

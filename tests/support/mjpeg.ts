@@ -4,7 +4,7 @@
  * @module
  */
 
-import { JpegSplitter } from "../../lib/jpeg_splitter.ts";
+import { JpegSplitter } from "../../lib/jpeg/mod.ts";
 
 /** Frames of an MJPEG file, split by our splitter. */
 export function readMjpegFrames(path: string): Uint8Array[] {

@@ -1,0 +1,128 @@
+import { deepStrictEqual, equal } from "node:assert/strict";
+import { AddressFilter, parseAddressRule } from "../net/mod.ts";
+import { DatagramOpener, DatagramSealer } from "../crypto/mod.ts";
+import { fragmentFrame, Reassembler } from "../wire/v1/mod.ts";
+import { Prng } from "../netsim/mod.ts";
+import { ReceivePath, type ReceivePathOptions } from "./receive_path.ts";
+import type { ReceivedFrame } from "../wire/frames/mod.ts";
+
+const ITERATIONS = 1000; // fast for tests; the programs use DEFAULT_KDF_ITERATIONS
+const KEY = "correct horse battery";
+const FROM = { hostname: "127.0.0.1" };
+
+function frames(count: number, streamId = 7): { bytes: Uint8Array; datagrams: Uint8Array[] }[] {
+  const prng = new Prng(count);
+  return Array.from({ length: count }, (_, seq) => {
+    const bytes = prng.bytes(prng.int(500, 6000));
+    return {
+      bytes,
+      datagrams: fragmentFrame(bytes, { streamId, frameSeq: seq, captureUs: 1 }, 600),
+    };
+  });
+}
+
+function makePath(options: Partial<ReceivePathOptions<{ hostname: string }>> = {}) {
+  const out: ReceivedFrame[] = [];
+  const path = new ReceivePath({
+    depacketizer: new Reassembler(),
+    opener: null,
+    filter: null,
+    sealable: true,
+    nowMs: () => 0,
+    onDelivered: (_datagram, frame) => {
+      if (frame) out.push(frame);
+    },
+    ...options,
+  });
+  return { path, out };
+}
+
+/** Pushes `datagram` until its session key is derived (bounded); the last push is not pending. */
+async function primeKey(path: ReceivePath, datagram: Uint8Array): Promise<void> {
+  for (let i = 0; i < 400 && path.counters.datagramDrops.keyPending === i; i++) {
+    path.push(datagram, FROM, 0);
+    await path.idle();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+Deno.test("a keyed path opens sealed datagrams and delivers frames in order, exactly", async () => {
+  const sealer = await DatagramSealer.create(KEY, { iterations: ITERATIONS });
+  const sent = frames(5);
+  const sealed = await Promise.all(sent.flatMap((f) => f.datagrams).map((d) => sealer.seal(d)));
+  const opener = new DatagramOpener(KEY, { iterations: ITERATIONS, minDeriveIntervalMs: 0 });
+  const { path, out } = makePath({ opener });
+  await primeKey(path, sealed[0]);
+  const pending = path.counters.datagramDrops.keyPending;
+  // All pushed at once: opens run together, delivery stays in push order.
+  for (const datagram of sealed) path.push(datagram, FROM, 0);
+  await path.idle();
+  deepStrictEqual(out.map((f) => f.bytes), sent.map((f) => f.bytes));
+  const c = path.counters;
+  equal(c.datagramsReceived, sealed.length + pending + 1);
+  equal(c.datagramsPending, 0);
+  // Replayed datagrams are refused before they reach the reassembler.
+  for (const datagram of sealed.slice(0, 10)) path.push(datagram, FROM, 0);
+  await path.idle();
+  equal(path.counters.datagramDrops.replay, 10 + 1); // + sealed[0], opened while priming
+  equal(out.length, 5);
+});
+
+Deno.test("drops by reason: encrypted, unauthenticated, authFailed, notAllowed", async () => {
+  const sealer = await DatagramSealer.create(KEY, { iterations: ITERATIONS });
+  const plain = frames(1)[0].datagrams;
+  const sealed = await Promise.all(plain.map((d) => sealer.seal(d)));
+
+  const unkeyed = makePath();
+  for (const d of sealed) unkeyed.path.push(d, FROM, 0);
+  equal(unkeyed.path.counters.datagramDrops.encrypted, sealed.length);
+  equal(unkeyed.out.length, 0);
+
+  const opener = new DatagramOpener("another passphrase", {
+    iterations: ITERATIONS,
+    minDeriveIntervalMs: 0,
+  });
+  const wrongKey = makePath({ opener });
+  await primeKey(wrongKey.path, sealed[0]);
+  for (const d of plain) wrongKey.path.push(d, FROM, 0);
+  for (const d of sealed) wrongKey.path.push(d, FROM, 0);
+  await wrongKey.path.idle();
+  const drops = wrongKey.path.counters.datagramDrops;
+  equal(drops.unauthenticated, plain.length);
+  equal(drops.authFailed, sealed.length + 1); // + the priming push
+  equal(wrongKey.out.length, 0);
+
+  const rule = parseAddressRule("10.0.0.0/8");
+  if (typeof rule === "string") throw new Error(rule);
+  const filtered = makePath({ filter: new AddressFilter([rule]) });
+  for (const d of plain) filtered.path.push(d, { hostname: "192.168.1.9" }, 0);
+  equal(filtered.path.counters.datagramDrops.notAllowed, plain.length);
+  for (const d of plain) filtered.path.push(d, { hostname: "10.1.1.1" }, 0);
+  equal(filtered.out.length, 1);
+});
+
+Deno.test("stream lock: --stream follows one id, --follow-newest switches at once", () => {
+  const a = frames(2, 0xa);
+  const b = frames(2, 0xb);
+  const push = (r: Reassembler, f: { datagrams: Uint8Array[] }[], nowMs: number) =>
+    f.flatMap((x) => x.datagrams).map((d) => r.push(d, nowMs)).filter((x) => x !== null).length;
+
+  const locked = new Reassembler({ lockedStreamId: 0xb });
+  equal(push(locked, a, 0), 0);
+  equal(push(locked, a, 10_000), 0); // even after a long silence
+  equal(push(locked, b, 10_000), 2);
+  equal(locked.streamId, 0xb);
+
+  const newest = new Reassembler({ followNewest: true });
+  equal(push(newest, a, 0), 2);
+  equal(push(newest, frames(3, 0xb).slice(2), 1), 1); // a new stream takes over at once
+  equal(newest.streamId, 0xb);
+  // The old stream does not take over again while the new one is active.
+  equal(push(newest, frames(4, 0xa).slice(3), 2), 0);
+  equal(newest.streamId, 0xb);
+
+  const firstSeen = new Reassembler();
+  equal(push(firstSeen, a, 0), 2);
+  equal(push(firstSeen, b, 1), 0);
+  equal(firstSeen.counters.datagramDrops.otherStream > 0, true);
+});

@@ -1,0 +1,13 @@
+/**
+ * Counters, rates and latency windows, and the sender's and receiver's per-second reports built
+ * from them (`--stats-json`, the status line).
+ *
+ * @module
+ */
+
+export { zeroCounts } from "./counters.ts";
+export { LatencyWindow, percentile, round2, RUN_LATENCY_WARMUP_FRAMES } from "./latency_window.ts";
+export type { LatencySummary } from "./latency_window.ts";
+export { AUTH_FAILED_PROBLEM, formatReceiverStatus, ReceiverReporter } from "./receiver_report.ts";
+export { formatSenderStatus, SenderReporter } from "./sender_report.ts";
+export type { SenderCounters } from "./sender_report.ts";

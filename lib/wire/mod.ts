@@ -1,0 +1,15 @@
+/**
+ * The wire formats udpcam speaks (`--wire`): what each one supports (a table of traits), and the
+ * packetizer and depacketizer `--wire` builds. Each format lives in its own folder: v1/, legacy/,
+ * rtp/; what they share is in frames/.
+ *
+ * @module
+ */
+
+export {
+  createDepacketizer,
+  createPacketizer,
+  RTP_JPEG_MAX_DIMENSION,
+  WIRE_MODES,
+} from "./modes.ts";
+export type { WireMode } from "./modes.ts";

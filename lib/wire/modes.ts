@@ -1,0 +1,127 @@
+/**
+ * The wire formats udpcam speaks (`--wire`), and the packetizer and depacketizer for each: udpcam
+ * v1 (with FEC and a retransmission history), the legacy 1-byte-header format of the Python/OpenCV
+ * design, and RTP/JPEG (RFC 2435). Pure: no I/O.
+ *
+ * @module
+ */
+
+import type { FecSetting } from "../fec/mod.ts";
+import {
+  fecParityDatagrams,
+  PARITY_FIELDS_BYTES,
+  Reassembler,
+  type RetransmitHistory,
+  V1Packetizer,
+} from "./v1/mod.ts";
+import { LegacyDepacketizer, LegacyPacketizer } from "./legacy/mod.ts";
+import { MAX_DIMENSION_PX, RtpJpegDepacketizer, RtpJpegPacketizer } from "./rtp/mod.ts";
+import type { FrameDepacketizer, FramePacketizer } from "./frames/mod.ts";
+
+/** The formats `--wire` accepts. */
+export const WIRE_MODES = ["v1", "legacy", "rtp"] as const;
+/** One of {@linkcode WIRE_MODES}. */
+export type WireMode = typeof WIRE_MODES[number];
+
+/** Largest frame width or height RTP/JPEG can describe (8-pixel units in one byte). */
+export const RTP_JPEG_MAX_DIMENSION = MAX_DIMENSION_PX;
+
+/** What the sender's packetizer is built from. */
+export interface SenderWireSettings {
+  /** The format. */
+  mode: WireMode;
+  /** Random id of this sender run (v1 stream id; RTP SSRC). */
+  streamId: number;
+  /** Largest datagram, header included. */
+  maxDatagramBytes: number;
+  /** v1 only: parity datagrams after each frame. */
+  fec: FecSetting | null;
+  /** v1 only: remembers sent datagrams to answer NACKs. */
+  history: RetransmitHistory | null;
+  /** The clock for the history, in ms. */
+  nowMs: () => number;
+  /**
+   * v1 only: bytes the socket layer adds to every datagram after packetizing (the seal of
+   * `--key`, lib/crypto/datagram_seal.ts); fragments are cut this much smaller. Default 0.
+   */
+  reserveBytes?: number;
+}
+
+/** Counters of the parity a v1 packetizer added. */
+export interface FecCounters {
+  /** Parity datagrams produced. */
+  parityDatagrams: number;
+  /** Their bytes. */
+  parityBytes: number;
+}
+
+/** Builds the sender's packetizer for `settings.mode`. */
+export function createPacketizer(settings: SenderWireSettings): {
+  packetizer: FramePacketizer;
+  fecCounters: FecCounters;
+} {
+  const fecCounters = { parityDatagrams: 0, parityBytes: 0 };
+  switch (settings.mode) {
+    case "legacy":
+      return { packetizer: new LegacyPacketizer(settings.maxDatagramBytes), fecCounters };
+    case "rtp":
+      return {
+        packetizer: new RtpJpegPacketizer({
+          maxDatagramBytes: settings.maxDatagramBytes,
+          ssrc: settings.streamId,
+        }),
+        fecCounters,
+      };
+    case "v1":
+      break;
+  }
+  const { fec, history } = settings;
+  // Parity datagrams carry 4 bytes of FEC fields more than the largest fragment.
+  const roomBytes = settings.maxDatagramBytes - (settings.reserveBytes ?? 0);
+  const fragmenter = new V1Packetizer(
+    settings.streamId,
+    fec ? roomBytes - PARITY_FIELDS_BYTES : roomBytes,
+  );
+  const packetizer: FramePacketizer = {
+    packetize(frame, captureUs) {
+      const data = fragmenter.packetize(frame, captureUs);
+      const parity = fec ? fecParityDatagrams(data, fec) : [];
+      fecCounters.parityDatagrams += parity.length;
+      for (const datagram of parity) fecCounters.parityBytes += datagram.length;
+      const all = parity.length > 0 ? [...data, ...parity] : data;
+      history?.record(all, settings.nowMs());
+      return all;
+    },
+  };
+  return { packetizer, fecCounters };
+}
+
+/**
+ * Builds the receiver's depacketizer for `mode`, and a way to read the stream it follows (v1 only:
+ * NACKs exist only there).
+ */
+export function createDepacketizer(
+  mode: WireMode,
+  options: { frameTimeoutMs: number; lockedStreamId?: number | null; followNewest?: boolean },
+): { depacketizer: FrameDepacketizer; followedStream: () => number | null } {
+  switch (mode) {
+    case "v1": {
+      const reassembler = new Reassembler({
+        frameTimeoutMs: options.frameTimeoutMs,
+        lockedStreamId: options.lockedStreamId ?? null,
+        followNewest: options.followNewest ?? false,
+      });
+      return { depacketizer: reassembler, followedStream: () => reassembler.streamId };
+    }
+    case "legacy":
+      return {
+        depacketizer: new LegacyDepacketizer({ frameTimeoutMs: options.frameTimeoutMs }),
+        followedStream: () => null,
+      };
+    case "rtp":
+      return {
+        depacketizer: new RtpJpegDepacketizer({ frameTimeoutMs: options.frameTimeoutMs }),
+        followedStream: () => null,
+      };
+  }
+}

@@ -1,0 +1,426 @@
+/**
+ * Rebuilds complete JPEG files from RTP/JPEG (RFC 2435) packets: a pure state machine fed
+ * `(datagram, nowMs)`, like the v1 reassembler.
+ *
+ * Guarantees:
+ * - a frame comes out only when its fragments tile the scan data from offset 0 to the end of the
+ *   marker packet exactly, with the tables it needs; lost packets mean a dropped, counted frame;
+ * - latest wins: a frame whose timestamp is not newer than the last one emitted is never emitted;
+ * - one source at a time: the first SSRC is followed until it has been silent for
+ *   {@linkcode RtpJpegDepacketizerOptions.ssrcIdleMs};
+ * - 16-bit sequence numbers are extended across the wrap; packets further behind the newest one
+ *   than {@linkcode RtpJpegDepacketizerOptions.reorderWindowPackets} are dropped as stale;
+ * - memory is bounded by the options; `push` never throws.
+ *
+ * @module
+ */
+
+import {
+  decodeJpegHeader,
+  JPEG_HEADER_BYTES,
+  QTABLE_HEADER_BYTES,
+  quantTablesForQ,
+  RESTART_HEADER_BYTES,
+  RTP_JPEG_PAYLOAD_TYPE,
+} from "./jpeg_payload.ts";
+import { decodeRtp } from "./header.ts";
+import {
+  type DepacketizerCounters,
+  type FrameDepacketizer,
+  type ReceivedFrame,
+  seqIsNewer,
+} from "../frames/mod.ts";
+import { zeroCounts } from "../../stats/mod.ts";
+import { buildJpegHeaders, RebuildParams } from "./jpeg_rebuild.ts";
+
+/** Limits and timeouts of an {@linkcode RtpJpegDepacketizer}. */
+export interface RtpJpegDepacketizerOptions {
+  /** Payload type to accept; others are dropped. */
+  payloadType: number;
+  /** Frames whose scan data would exceed this are refused. */
+  maxFrameBytes: number;
+  /** Most incomplete frames kept at once; the oldest is evicted past it. */
+  maxFramesInFlight: number;
+  /** Total scan bytes of incomplete frames kept at once. */
+  maxBytesInFlight: number;
+  /** An incomplete frame is given up this long after its first packet arrived. */
+  frameTimeoutMs: number;
+  /** Another SSRC may take over after the followed one has been silent this long. */
+  ssrcIdleMs: number;
+  /** Packets this many sequence numbers behind the newest are too late to use. */
+  reorderWindowPackets: number;
+}
+
+/** Defaults: a few frames of reordering, frames given up after 250 ms. */
+export const DEFAULT_RTP_JPEG_DEPACKETIZER_OPTIONS: RtpJpegDepacketizerOptions = {
+  payloadType: RTP_JPEG_PAYLOAD_TYPE,
+  maxFrameBytes: 8 * 1024 * 1024,
+  maxFramesInFlight: 4,
+  maxBytesInFlight: 32 * 1024 * 1024,
+  frameTimeoutMs: 250,
+  ssrcIdleMs: 500,
+  reorderWindowPackets: 256,
+};
+
+/** Reasons a packet is dropped. */
+export const RTP_DATAGRAM_DROP_REASONS = [
+  "short",
+  "version",
+  "padding",
+  "payloadType",
+  "otherSsrc",
+  "unsupportedType",
+  "badQ",
+  "dimensions",
+  "noTables",
+  "stale",
+  "duplicate",
+  "inconsistent",
+  "tooLarge",
+] as const;
+
+/** A reason a packet is dropped. */
+export type RtpDatagramDropReason = typeof RTP_DATAGRAM_DROP_REASONS[number];
+
+/** Reasons an incomplete frame is given up. */
+export const RTP_FRAME_DROP_REASONS = [
+  "superseded",
+  "expired",
+  "evicted",
+  "ssrcSwitch",
+  "overlap",
+] as const;
+
+/** A reason an incomplete frame is given up. */
+export type RtpFrameDropReason = typeof RTP_FRAME_DROP_REASONS[number];
+
+/** Everything an {@linkcode RtpJpegDepacketizer} has counted. */
+export interface RtpJpegDepacketizerCounters extends DepacketizerCounters {
+  /** Packets dropped, by reason. */
+  datagramDrops: Record<RtpDatagramDropReason, number>;
+  /** Frames given up, by reason. */
+  frameDrops: Record<RtpFrameDropReason, number>;
+  /** Times the depacketizer followed a new SSRC. */
+  ssrcSwitches: number;
+}
+
+interface QuantTables {
+  luma: Uint8Array | Uint16Array;
+  chroma: Uint8Array | Uint16Array;
+  precision: number;
+  dataStart: number;
+}
+
+interface FrameInFlight {
+  timestamp: number;
+  type: number;
+  q: number;
+  widthBlocks: number;
+  heightBlocks: number;
+  restartInterval: number;
+  params: RebuildParams | null;
+  fragments: Map<number, Uint8Array>;
+  bytes: number;
+  endOffset: number | null;
+  firstPacketMs: number;
+}
+
+/** True when 32-bit RTP timestamp `a` comes after `b`: the same serial arithmetic as frame numbers. */
+export const timestampIsNewer: (a: number, b: number) => boolean = seqIsNewer;
+
+// After this many packets in a row fall behind the window, assume the source restarted.
+const RESYNC_AFTER_STALE_PACKETS = 16;
+
+/** Rebuilds JPEG frames from RTP/JPEG; see the module docs for its guarantees. */
+export class RtpJpegDepacketizer implements FrameDepacketizer {
+  readonly #options: RtpJpegDepacketizerOptions;
+  readonly #frames = new Map<number, FrameInFlight>();
+  // Tables by Q: computed ones for 1..99, in-band ones for 128..254 (RFC 2435 §4.2).
+  readonly #tableCache = new Map<number, Omit<QuantTables, "dataStart">>();
+  #bytesInFlight = 0;
+  #ssrc: number | null = null;
+  #ssrcLastSeenMs = 0;
+  #highestSequence = 0;
+  #staleInARow = 0;
+  #lastEmittedTimestamp: number | null = null;
+  /** Counters since construction; read them, do not write them. */
+  readonly counters: RtpJpegDepacketizerCounters = {
+    datagramsReceived: 0,
+    bytesReceived: 0,
+    datagramDrops: zeroCounts(RTP_DATAGRAM_DROP_REASONS),
+    framesComplete: 0,
+    frameDrops: zeroCounts(RTP_FRAME_DROP_REASONS),
+    ssrcSwitches: 0,
+  };
+
+  /** @param options Overrides of {@linkcode DEFAULT_RTP_JPEG_DEPACKETIZER_OPTIONS}. */
+  constructor(options: Partial<RtpJpegDepacketizerOptions> = {}) {
+    this.#options = { ...DEFAULT_RTP_JPEG_DEPACKETIZER_OPTIONS, ...options };
+  }
+
+  /** The SSRC currently followed, or null before the first valid packet. */
+  get ssrc(): number | null {
+    return this.#ssrc;
+  }
+
+  /** Number of incomplete frames held right now. */
+  get framesInFlight(): number {
+    return this.#frames.size;
+  }
+
+  /** Scan bytes held by incomplete frames right now. */
+  get bytesInFlight(): number {
+    return this.#bytesInFlight;
+  }
+
+  /** Feeds one packet received at `nowMs`; returns the frame it completes, if any. Never throws. */
+  push(datagram: Uint8Array, nowMs: number): ReceivedFrame | null {
+    this.counters.datagramsReceived++;
+    this.counters.bytesReceived += datagram.length;
+    this.expire(nowMs);
+
+    const rtp = decodeRtp(datagram);
+    if (!rtp.ok) return this.#drop(rtp.reason);
+    const { header } = rtp;
+    if (header.payloadType !== this.#options.payloadType) return this.#drop("payloadType");
+    let at = rtp.payloadStart;
+    const end = rtp.payloadEnd;
+    if (end - at < JPEG_HEADER_BYTES) return this.#drop("short");
+    const jpeg = decodeJpegHeader(datagram, at);
+    at += JPEG_HEADER_BYTES;
+    if ((jpeg.type & 63) > 1 || jpeg.type > 127) return this.#drop("unsupportedType");
+    if (jpeg.q === 0 || (jpeg.q >= 100 && jpeg.q < 128)) return this.#drop("badQ");
+    if (jpeg.widthBlocks === 0 || jpeg.heightBlocks === 0) return this.#drop("dimensions");
+    let restartInterval = 0;
+    if (jpeg.type >= 64) {
+      if (end - at < RESTART_HEADER_BYTES) return this.#drop("short");
+      restartInterval = (datagram[at] << 8) | datagram[at + 1];
+      at += RESTART_HEADER_BYTES;
+    }
+
+    if (header.ssrc !== this.#ssrc) {
+      const idle = nowMs - this.#ssrcLastSeenMs >= this.#options.ssrcIdleMs;
+      if (this.#ssrc !== null && !idle) return this.#drop("otherSsrc");
+      this.#follow(header.ssrc, header.sequence);
+    }
+    this.#ssrcLastSeenMs = nowMs;
+    if (!this.#acceptSequence(header.sequence)) return this.#drop("stale");
+
+    let params: RebuildParams | null = null;
+    if (jpeg.fragmentOffset === 0) {
+      const tables = this.#tablesFrom(datagram, at, end, jpeg.q);
+      if (tables === null) return this.#drop("noTables");
+      at = tables.dataStart;
+      params = {
+        type: jpeg.type,
+        widthBlocks: jpeg.widthBlocks,
+        heightBlocks: jpeg.heightBlocks,
+        lumaTable: tables.luma,
+        chromaTable: tables.chroma,
+        precision: tables.precision,
+        restartInterval,
+      };
+    }
+    const data = datagram.subarray(at, end);
+    const fragmentEnd = jpeg.fragmentOffset + data.length;
+    if (fragmentEnd > this.#options.maxFrameBytes) return this.#drop("tooLarge");
+
+    const timestamp = header.timestamp;
+    if (
+      this.#lastEmittedTimestamp !== null &&
+      !timestampIsNewer(timestamp, this.#lastEmittedTimestamp)
+    ) {
+      return this.#drop("stale");
+    }
+    let frame = this.#frames.get(timestamp);
+    if (frame === undefined) {
+      if (!this.#makeRoomFor(timestamp, data.length)) return this.#drop("stale");
+      frame = {
+        timestamp,
+        type: jpeg.type,
+        q: jpeg.q,
+        widthBlocks: jpeg.widthBlocks,
+        heightBlocks: jpeg.heightBlocks,
+        restartInterval,
+        params: null,
+        fragments: new Map(),
+        bytes: 0,
+        endOffset: null,
+        firstPacketMs: nowMs,
+      };
+      this.#frames.set(timestamp, frame);
+    } else if (
+      frame.type !== jpeg.type || frame.q !== jpeg.q || frame.widthBlocks !== jpeg.widthBlocks ||
+      frame.heightBlocks !== jpeg.heightBlocks || frame.restartInterval !== restartInterval
+    ) {
+      return this.#drop("inconsistent");
+    } else if (this.#bytesInFlight + data.length > this.#options.maxBytesInFlight) {
+      if (!this.#makeRoomFor(timestamp, data.length)) return this.#drop("tooLarge");
+    }
+    if (frame.fragments.has(jpeg.fragmentOffset)) return this.#drop("duplicate");
+    if (header.marker) {
+      if (frame.endOffset !== null && frame.endOffset !== fragmentEnd) {
+        return this.#drop("inconsistent");
+      }
+      frame.endOffset = fragmentEnd;
+    }
+    if (params !== null) frame.params = params;
+    // Copy: the caller may reuse its receive buffer.
+    frame.fragments.set(jpeg.fragmentOffset, data.slice());
+    frame.bytes += data.length;
+    this.#bytesInFlight += data.length;
+
+    if (frame.params === null || frame.endOffset === null || frame.bytes < frame.endOffset) {
+      return null;
+    }
+    return this.#complete(frame, nowMs);
+  }
+
+  /** Gives up incomplete frames older than the frame timeout. Call it when idle, too. */
+  expire(nowMs: number): void {
+    for (const frame of this.#frames.values()) {
+      if (nowMs - frame.firstPacketMs >= this.#options.frameTimeoutMs) {
+        this.#discard(frame, "expired");
+      }
+    }
+  }
+
+  /** Resolves the quantization tables of a frame's first packet; null when it has none. */
+  #tablesFrom(datagram: Uint8Array, at: number, end: number, q: number): QuantTables | null {
+    if (q < 128) {
+      let tables = this.#tableCache.get(q);
+      if (tables === undefined) {
+        const both = quantTablesForQ(q);
+        tables = { luma: both.subarray(0, 64), chroma: both.subarray(64), precision: 0 };
+        this.#tableCache.set(q, tables);
+      }
+      return { ...tables, dataStart: at };
+    }
+    if (end - at < QTABLE_HEADER_BYTES) return null;
+    const precision = datagram[at + 1] & 3;
+    const length = (datagram[at + 2] << 8) | datagram[at + 3];
+    at += QTABLE_HEADER_BYTES;
+    if (end - at < length) return null;
+    if (length === 0) {
+      // Q 128..254 may omit tables it sent before; 255 must always carry them.
+      const cached = q === 255 ? undefined : this.#tableCache.get(q);
+      return cached === undefined ? null : { ...cached, dataStart: at };
+    }
+    const lumaBytes = (precision & 1) ? 128 : 64;
+    const chromaBytes = (precision & 2) ? 128 : 64;
+    // ffmpeg sends a single table when its JPEG has one for all components: reuse it for chroma.
+    const shared = length < lumaBytes + chromaBytes;
+    if (length < lumaBytes) return null;
+    const read = (start: number, wide: boolean) => {
+      const values = new Uint16Array(64);
+      for (let k = 0; k < 64; k++) {
+        values[k] = wide
+          ? (datagram[start + 2 * k] << 8) | datagram[start + 2 * k + 1]
+          : datagram[start + k];
+      }
+      return values;
+    };
+    const tables = {
+      luma: read(at, lumaBytes === 128),
+      chroma: shared ? read(at, lumaBytes === 128) : read(at + lumaBytes, chromaBytes === 128),
+      precision: shared ? (precision & 1) * 3 : precision,
+    };
+    if (q !== 255) this.#tableCache.set(q, tables);
+    return { ...tables, dataStart: at + length };
+  }
+
+  /** Tracks the extended sequence number; false when `sequence` is too far behind to use. */
+  #acceptSequence(sequence: number): boolean {
+    const delta = ((sequence - (this.#highestSequence & 0xffff) + 0x8000) & 0xffff) - 0x8000;
+    if (delta > 0) this.#highestSequence += delta;
+    if (delta >= -this.#options.reorderWindowPackets) {
+      this.#staleInARow = 0;
+      return true;
+    }
+    if (++this.#staleInARow < RESYNC_AFTER_STALE_PACKETS) return false;
+    // A source that restarted with the same SSRC: start over rather than drop it for good.
+    this.#follow(this.#ssrc!, sequence);
+    return true;
+  }
+
+  #complete(frame: FrameInFlight, nowMs: number): ReceivedFrame | null {
+    const offsets = [...frame.fragments.keys()].sort((a, b) => a - b);
+    let next = 0;
+    for (const offset of offsets) {
+      if (offset !== next) {
+        // Bytes add up but do not tile: overlapping fragments, which no sender produces.
+        if (offset < next) this.#discard(frame, "overlap");
+        return null;
+      }
+      next += frame.fragments.get(offset)!.length;
+    }
+    if (next !== frame.endOffset) return null;
+
+    const headers = buildJpegHeaders(frame.params!);
+    const scanBytes = frame.endOffset;
+    const lastFragment = frame.fragments.get(offsets[offsets.length - 1])!;
+    const n = lastFragment.length;
+    // Some senders keep the EOI in the last packet; do not write a second one.
+    const hasEoi = n >= 2 && lastFragment[n - 2] === 0xff && lastFragment[n - 1] === 0xd9;
+    const bytes = new Uint8Array(headers.length + scanBytes + (hasEoi ? 0 : 2));
+    bytes.set(headers, 0);
+    for (const offset of offsets) bytes.set(frame.fragments.get(offset)!, headers.length + offset);
+    if (!hasEoi) bytes.set([0xff, 0xd9], bytes.length - 2);
+
+    this.#remove(frame);
+    this.#lastEmittedTimestamp = frame.timestamp;
+    for (const other of this.#frames.values()) {
+      if (!timestampIsNewer(other.timestamp, frame.timestamp)) this.#discard(other, "superseded");
+    }
+    this.counters.framesComplete++;
+    return {
+      streamId: this.#ssrc!,
+      frameSeq: frame.timestamp,
+      captureUs: null,
+      bytes,
+      completeMs: nowMs,
+    };
+  }
+
+  /** Evicts older frames until a new one fits; false when the new one is the oldest of all. */
+  #makeRoomFor(timestamp: number, bytes: number): boolean {
+    const { maxFramesInFlight, maxBytesInFlight } = this.#options;
+    while (
+      (!this.#frames.has(timestamp) && this.#frames.size >= maxFramesInFlight) ||
+      this.#bytesInFlight + bytes > maxBytesInFlight
+    ) {
+      let oldest: FrameInFlight | null = null;
+      for (const frame of this.#frames.values()) {
+        if (oldest === null || timestampIsNewer(oldest.timestamp, frame.timestamp)) oldest = frame;
+      }
+      if (oldest === null || oldest.timestamp === timestamp) return false;
+      if (timestampIsNewer(oldest.timestamp, timestamp)) return false;
+      this.#discard(oldest, "evicted");
+    }
+    return true;
+  }
+
+  #follow(ssrc: number, sequence: number): void {
+    if (this.#ssrc !== null && this.#ssrc !== ssrc) this.counters.ssrcSwitches++;
+    for (const frame of this.#frames.values()) this.#discard(frame, "ssrcSwitch");
+    this.#ssrc = ssrc;
+    this.#highestSequence = sequence;
+    this.#staleInARow = 0;
+    this.#lastEmittedTimestamp = null;
+  }
+
+  #remove(frame: FrameInFlight): void {
+    this.#frames.delete(frame.timestamp);
+    this.#bytesInFlight -= frame.bytes;
+  }
+
+  #discard(frame: FrameInFlight, reason: RtpFrameDropReason): void {
+    this.#remove(frame);
+    this.counters.frameDrops[reason]++;
+  }
+
+  #drop(reason: RtpDatagramDropReason): null {
+    this.counters.datagramDrops[reason]++;
+    return null;
+  }
+}

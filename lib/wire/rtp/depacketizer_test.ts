@@ -1,0 +1,240 @@
+import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import { RtpJpegPacketizer } from "./packetizer.ts";
+import { buildJpegHeaders } from "./jpeg_rebuild.ts";
+import { RtpJpegDepacketizer, timestampIsNewer } from "./depacketizer.ts";
+import { parseJpeg } from "../../jpeg/mod.ts";
+import { quantTablesForQ } from "./jpeg_payload.ts";
+import type { ReceivedFrame } from "../frames/mod.ts";
+import { testsrcJpegs } from "../../../tests/support/ffmpeg_frames.ts";
+import { Prng } from "../../netsim/mod.ts";
+
+const frames = await testsrcJpegs(4);
+
+function packetsOf(packetizer: RtpJpegPacketizer, index: number): Uint8Array[] {
+  return packetizer.packetize(frames[index % frames.length], index * 33_333);
+}
+
+function pushAll(d: RtpJpegDepacketizer, packets: Uint8Array[], nowMs = 0): ReceivedFrame[] {
+  const out: ReceivedFrame[] = [];
+  for (const packet of packets) {
+    const frame = d.push(packet, nowMs);
+    if (frame) out.push(frame);
+  }
+  return out;
+}
+
+/** The scan data of a JPEG, to compare frames independently of header details. */
+function scanOf(jpeg: Uint8Array): Uint8Array {
+  const parsed = parseJpeg(jpeg);
+  ok(parsed.ok, "rebuilt frame does not parse");
+  return jpeg.subarray(parsed.info.scanStart, parsed.info.scanEnd);
+}
+
+Deno.test("timestampIsNewer uses serial arithmetic across the wrap", () => {
+  equal(timestampIsNewer(1, 0), true);
+  equal(timestampIsNewer(0, 0xffff_ffff), true); // wrapped
+  equal(timestampIsNewer(0xffff_ffff, 0), false);
+  equal(timestampIsNewer(5, 5), false);
+});
+
+Deno.test("sequence numbers wrap; every frame comes out whole, stream id = SSRC", () => {
+  const packetizer = new RtpJpegPacketizer({
+    maxDatagramBytes: 600,
+    ssrc: 42,
+    initialSequence: 0xffe0,
+    initialTimestamp: 0xffff_f000,
+  });
+  const d = new RtpJpegDepacketizer();
+  const out = pushAll(d, [0, 1, 2, 3].flatMap((i) => packetsOf(packetizer, i)));
+  equal(out.length, 4);
+  ok(packetizer.nextSequence < 0xffe0, "the test should cross the 16-bit wrap");
+  out.forEach((frame, i) => {
+    equal(frame.streamId, 42);
+    equal(frame.captureUs, null);
+    deepStrictEqual(scanOf(frame.bytes), scanOf(frames[i]));
+  });
+});
+
+Deno.test("loss drops the frame (superseded), reordering and duplicates within a frame do not", () => {
+  const packetizer = new RtpJpegPacketizer({ maxDatagramBytes: 600 });
+  const [a, b, c] = [0, 1, 2].map((i) => packetsOf(packetizer, i));
+  const d = new RtpJpegDepacketizer();
+  const out = pushAll(d, [
+    ...a.filter((_, i) => i !== 3), // a loses a packet
+    ...[...b].reverse(), // b arrives backwards
+    ...c,
+    c[1], // a late duplicate of an emitted frame
+  ]);
+  equal(out.length, 2);
+  deepStrictEqual(scanOf(out[0].bytes), scanOf(frames[1]));
+  equal(d.counters.frameDrops.superseded, 1);
+  equal(d.counters.datagramDrops.stale, 1);
+  equal(d.framesInFlight, 0);
+  equal(d.bytesInFlight, 0);
+});
+
+Deno.test("interleaved frames both complete when the older finishes first", () => {
+  const packetizer = new RtpJpegPacketizer({ maxDatagramBytes: 600 });
+  const [a, b] = [0, 1].map((i) => packetsOf(packetizer, i));
+  const mixed = [...a.slice(0, -1), ...b.slice(0, 3), a[a.length - 1], ...b.slice(3)];
+  equal(pushAll(new RtpJpegDepacketizer(), mixed).length, 2);
+});
+
+Deno.test("SSRC lock: another source is ignored until the first is silent for 500 ms", () => {
+  const first = new RtpJpegPacketizer({ maxDatagramBytes: 600, ssrc: 1 });
+  const second = new RtpJpegPacketizer({ maxDatagramBytes: 600, ssrc: 2 });
+  const d = new RtpJpegDepacketizer();
+  equal(pushAll(d, packetsOf(first, 0), 0).length, 1);
+  equal(pushAll(d, packetsOf(second, 0), 100).length, 0);
+  ok(d.counters.datagramDrops.otherSsrc > 0);
+  equal(pushAll(d, packetsOf(first, 1), 400).length, 1); // still locked on 1
+  const out = pushAll(d, packetsOf(second, 1), 900); // 1 silent for 500 ms
+  equal(out.length, 1);
+  equal(out[0].streamId, 2);
+  equal(d.counters.ssrcSwitches, 1);
+});
+
+Deno.test("packets far behind the newest sequence number are stale; a restarted source resyncs", () => {
+  const packetizer = new RtpJpegPacketizer({ maxDatagramBytes: 600, ssrc: 7, initialSequence: 0 });
+  const d = new RtpJpegDepacketizer({ reorderWindowPackets: 8 });
+  const old = packetsOf(packetizer, 0);
+  for (let i = 0; i < 40; i++) packetsOf(packetizer, 1); // advance the sequence by far more than 8
+  pushAll(d, packetsOf(packetizer, 2));
+  equal(pushAll(d, old).length, 0);
+  ok(d.counters.datagramDrops.stale > 0);
+  // The same SSRC starting over far behind: after 16 stale packets in a row it is followed again.
+  const restarted = new RtpJpegPacketizer({ maxDatagramBytes: 600, ssrc: 7, initialSequence: 0 });
+  const out = pushAll(d, [0, 1, 2].flatMap((i) => packetsOf(restarted, 100 + i)), 10);
+  ok(out.length >= 1, "a restarted source should be followed again");
+});
+
+Deno.test("Q 1..99 uses the Appendix A tables; Q 128..254 tables are cached for later frames", () => {
+  const packetizer = new RtpJpegPacketizer({ maxDatagramBytes: 600 });
+  const [a, b] = [0, 1].map((i) => packetsOf(packetizer, i));
+  // Rewrite frame a to Q 50 without in-band tables: drop the table header and tables.
+  const a50 = a.map((p, i) => {
+    const copy = i === 0
+      ? Uint8Array.of(...p.subarray(0, 20), ...p.subarray(20 + 4 + 128))
+      : p.slice();
+    copy[17] = 50;
+    return copy;
+  });
+  const d = new RtpJpegDepacketizer();
+  const [out50] = pushAll(d, a50);
+  const parsed = parseJpeg(out50.bytes);
+  ok(parsed.ok);
+  deepStrictEqual(
+    [...parsed.info.quantTables.get(0)!.values, ...parsed.info.quantTables.get(1)!.values],
+    [...quantTablesForQ(50)],
+  );
+  // Frame b with Q 200: the first time with tables, then a frame with an empty table header.
+  const b200 = b.map((p) => {
+    const copy = p.slice();
+    copy[17] = 200;
+    return copy;
+  });
+  equal(pushAll(d, b200).length, 1);
+  const c = packetsOf(packetizer, 2).map((p, i) => {
+    const copy = i === 0 ? Uint8Array.of(...p.subarray(0, 24), ...p.subarray(24 + 128)) : p.slice();
+    copy[17] = 200;
+    if (i === 0) copy[22] = copy[23] = 0; // table length 0: use the cached tables
+    return copy;
+  });
+  const [outC] = pushAll(d, c);
+  ok(outC, "the cached Q 200 tables should rebuild the frame");
+  deepStrictEqual(scanOf(outC.bytes), scanOf(frames[2]));
+  // Q 255 with no tables cannot be rebuilt.
+  const noTables = packetsOf(packetizer, 3).map((p, i) => {
+    const copy = i === 0 ? Uint8Array.of(...p.subarray(0, 24), ...p.subarray(24 + 128)) : p.slice();
+    if (i === 0) copy[22] = copy[23] = 0;
+    return copy;
+  });
+  equal(pushAll(d, noTables).length, 0);
+  equal(d.counters.datagramDrops.noTables, 1);
+});
+
+Deno.test("buildJpegHeaders writes SOF0 with 2x1 or 2x2 luma, DRI only for types 64+", () => {
+  const tables = quantTablesForQ(75);
+  for (const [type, lumaSampling, dri] of [[0, 0x21, 0], [1, 0x22, 0], [65, 0x22, 16]]) {
+    const headers = buildJpegHeaders({
+      type,
+      widthBlocks: 40,
+      heightBlocks: 30,
+      lumaTable: tables.subarray(0, 64),
+      chromaTable: tables.subarray(64),
+      precision: 0,
+      restartInterval: dri,
+    });
+    const jpeg = Uint8Array.of(...headers, 0xff, 0xd9);
+    const parsed = parseJpeg(jpeg);
+    ok(parsed.ok, `type ${type}`);
+    equal(parsed.info.width, 320);
+    equal(parsed.info.height, 240);
+    equal(parsed.info.frameMarker, 0xc0);
+    equal(
+      parsed.info.components[0].horizontalSampling << 4 |
+        parsed.info.components[0].verticalSampling,
+      lumaSampling,
+    );
+    equal(parsed.info.restartInterval, dri);
+    ok(parsed.info.standardHuffmanTables);
+  }
+});
+
+Deno.test("property: random loss, reordering and duplication never emit a wrong frame", () => {
+  let emitted = 0;
+  for (let seed = 1; seed <= 60; seed++) {
+    const prng = new Prng(seed);
+    const packetizer = new RtpJpegPacketizer({ maxDatagramBytes: prng.int(400, 1400) });
+    const sent = Array.from({ length: 8 }, (_, i) => packetsOf(packetizer, i + seed));
+    const expected = new Map(
+      sent.map((packets, i) => [
+        new DataView(packets[0].buffer).getUint32(4),
+        scanOf(frames[(i + seed) % frames.length]).join(","),
+      ]),
+    );
+    const stream: Uint8Array[] = [];
+    for (const packet of sent.flat()) {
+      const roll = prng.next();
+      if (roll < 0.03) continue;
+      stream.push(packet);
+      if (roll > 0.97) stream.push(packet);
+    }
+    // Local reordering: swap random neighbours.
+    for (let i = 0; i + 1 < stream.length; i++) {
+      if (prng.next() < 0.2) [stream[i], stream[i + 1]] = [stream[i + 1], stream[i]];
+    }
+    const d = new RtpJpegDepacketizer();
+    for (const frame of pushAll(d, stream)) {
+      equal(scanOf(frame.bytes).join(","), expected.get(frame.frameSeq), `seed ${seed}`);
+      emitted++;
+    }
+  }
+  ok(emitted > 100, `only ${emitted} frames came out`);
+});
+
+Deno.test("fuzz: garbage, truncation and bit flips never throw and stay within the caps", () => {
+  const packetizer = new RtpJpegPacketizer({ maxDatagramBytes: 500 });
+  const valid = [0, 1, 2, 3].flatMap((i) => packetsOf(packetizer, i));
+  for (let seed = 1; seed <= 40; seed++) {
+    const prng = new Prng(seed);
+    const d = new RtpJpegDepacketizer({ maxBytesInFlight: 20_000, maxFrameBytes: 15_000 });
+    for (let n = 0; n < 300; n++) {
+      const base = valid[prng.int(0, valid.length - 1)];
+      let packet: Uint8Array;
+      const roll = prng.next();
+      if (roll < 0.2) packet = prng.bytes(prng.int(0, 60));
+      else if (roll < 0.4) packet = base.subarray(0, prng.int(0, base.length));
+      else {
+        packet = base.slice();
+        for (let flips = prng.int(1, 4); flips > 0; flips--) {
+          packet[prng.int(0, Math.min(packet.length - 1, 40))] ^= 1 << prng.int(0, 7);
+        }
+      }
+      d.push(packet, n * 5);
+      ok(d.bytesInFlight <= 20_000);
+      ok(d.framesInFlight <= 4);
+    }
+    equal(d.counters.datagramsReceived, 300);
+  }
+});

@@ -1,0 +1,25 @@
+/**
+ * udpcam's own wire format, v1: the 30-byte header, fragments, FEC parity, NACKs, and the sender's
+ * and receiver's halves of loss recovery (retransmit history, NACK tracker). Byte layouts in
+ * docs/protocol.md.
+ *
+ * @module
+ */
+
+export {
+  encodeHeader,
+  Flags,
+  fragmentPayloadBytes,
+  HEADER_BYTES,
+  MAGIC_0,
+  MAGIC_1,
+  PacketType,
+  PARITY_FIELDS_BYTES,
+  WIRE_VERSION,
+} from "./header.ts";
+export { encodeNack, NACK_FIXED_BYTES } from "./nack.ts";
+export { NackTracker } from "./nack_tracker.ts";
+export { fragmentFrame, V1Packetizer } from "./packetizer.ts";
+export { fecParityDatagrams } from "./parity.ts";
+export { Reassembler } from "./reassembler.ts";
+export { RetransmitHistory } from "./retransmit_history.ts";

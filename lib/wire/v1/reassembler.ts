@@ -1,0 +1,463 @@
+/**
+ * Rebuilds JPEG frames from wire-protocol v1 datagrams: a pure state machine fed
+ * `(datagram, nowMs)`.
+ *
+ * Guarantees:
+ * - only complete frames come out, byte-for-byte as the sender cut them;
+ * - latest wins: a frame older than one already emitted is never emitted;
+ * - every dropped datagram and frame is counted by reason;
+ * - memory is bounded by {@linkcode ReassemblerOptions.maxBytesInFlight} (frame bytes plus stored
+ *   parity shards) plus one byte per fragment.
+ *
+ * Forward error correction: parity datagrams (see lib/fec/codes.ts and docs/protocol.md, "Forward error correction") are kept per
+ * frame and group only while the group misses data, and a group is rebuilt the moment it has as
+ * many parities as missing fragments, whether the last piece to arrive is data or parity.
+ *
+ * @module
+ */
+
+import { type FecSetting, groupMembers, groupOf, recoverGroup } from "../../fec/mod.ts";
+import {
+  decodeHeader,
+  FecSchemeId,
+  Flags,
+  fragmentOffset,
+  fragmentPayloadBytes,
+  HEADER_BYTES,
+  PacketType,
+  PARITY_FIELDS_BYTES,
+  type ParityFields,
+  readParityFields,
+  type WireHeader,
+} from "./header.ts";
+import { seqIsNewer } from "../frames/mod.ts";
+import { zeroCounts } from "../../stats/mod.ts";
+
+/** Limits and timeouts of a {@linkcode Reassembler}. */
+export interface ReassemblerOptions {
+  /** Most incomplete frames kept at once; the oldest is evicted past it. */
+  maxFramesInFlight: number;
+  /** Frames announcing more bytes than this are refused. */
+  maxFrameBytes: number;
+  /** Total bytes of incomplete frames kept at once; the oldest are evicted past it. */
+  maxBytesInFlight: number;
+  /** An incomplete frame is given up this long after its first fragment arrived. */
+  frameTimeoutMs: number;
+  /** Another stream may take over after the current one has been silent this long. */
+  streamIdleMs: number;
+  /** Follow only this stream id; others are dropped as `otherStream` (null: the first seen). */
+  lockedStreamId: number | null;
+  /**
+   * Switch at once to a stream id not seen before (a restarted sender takes over without waiting
+   * for `streamIdleMs`). Streams seen before never take over again while another is active, so
+   * an old sender still running cannot flip the receiver back and forth.
+   */
+  followNewest: boolean;
+}
+
+/** Defaults: room for a few 4K frames, a frame given up after 250 ms. */
+export const DEFAULT_REASSEMBLER_OPTIONS: ReassemblerOptions = {
+  maxFramesInFlight: 8,
+  maxFrameBytes: 8 * 1024 * 1024,
+  maxBytesInFlight: 32 * 1024 * 1024,
+  frameTimeoutMs: 250,
+  streamIdleMs: 500,
+  lockedStreamId: null,
+  followNewest: false,
+};
+
+/** Stream ids a `followNewest` reassembler remembers as already seen (oldest forgotten first). */
+export const MAX_REMEMBERED_STREAMS = 16;
+
+/** A frame whose fragments all arrived. */
+export interface CompleteFrame {
+  /** Stream the frame belongs to. */
+  streamId: number;
+  /** Sequence number of the frame. */
+  frameSeq: number;
+  /** Sender's capture time in microseconds since the Unix epoch. */
+  captureUs: number;
+  /** The JPEG, exactly as the sender read it. */
+  bytes: Uint8Array;
+  /** Number of datagrams it came in. */
+  fragmentCount: number;
+  /** `nowMs` of its first fragment. */
+  firstFragmentMs: number;
+  /** `nowMs` of the fragment that completed it. */
+  completeMs: number;
+}
+
+/** Reasons a datagram is dropped. */
+export const DATAGRAM_DROP_REASONS = [
+  "short",
+  "magic",
+  "version",
+  "flags",
+  "fields",
+  "unknownType",
+  "otherStream",
+  "stale",
+  "duplicate",
+  "inconsistent",
+  "tooLarge",
+  "unknownFecScheme",
+  "parityUnneeded",
+] as const;
+
+/** A reason a datagram is dropped. */
+export type DatagramDropReason = typeof DATAGRAM_DROP_REASONS[number];
+
+/** Reasons an incomplete frame is given up. */
+export const FRAME_DROP_REASONS = ["superseded", "expired", "evicted", "streamSwitch"] as const;
+
+/** A reason an incomplete frame is given up. */
+export type FrameDropReason = typeof FRAME_DROP_REASONS[number];
+
+/** Everything a {@linkcode Reassembler} has counted since it was made. */
+export interface ReassemblerCounters {
+  /** Datagrams pushed. */
+  datagramsReceived: number;
+  /** Payload bytes of the datagrams pushed, headers included. */
+  bytesReceived: number;
+  /** Datagrams dropped, by reason. */
+  datagramDrops: Record<DatagramDropReason, number>;
+  /** Frames emitted. */
+  framesComplete: number;
+  /** Frames given up incomplete, by reason. */
+  frameDrops: Record<FrameDropReason, number>;
+  /** Times the reassembler followed a new stream id. */
+  streamSwitches: number;
+  /** Parity datagrams pushed that decoded (including ones later dropped). */
+  parityReceived: number;
+  /** What forward error correction rebuilt: fragments, and frames that needed at least one. */
+  recoveredByFec: { fragments: number; frames: number };
+  /**
+   * Fragments that arrived as retransmissions (flag set) and filled a hole, and complete frames
+   * that needed at least one.
+   */
+  recoveredByRetransmission: { fragments: number; frames: number };
+}
+
+interface FrameInFlight {
+  seq: number;
+  frameBytes: number;
+  fragmentCount: number;
+  captureUs: number;
+  bytes: Uint8Array;
+  received: Uint8Array;
+  receivedCount: number;
+  firstFragmentMs: number;
+  /** FEC state, made by the frame's first parity datagram. */
+  fec: FrameFec | null;
+  recoveredFragments: number;
+  retransmittedFragments: number;
+}
+
+interface FrameFec {
+  setting: FecSetting;
+  /** Parity shards by group, one slot per parity index; a group's entry goes once it is whole. */
+  groups: Map<number, (Uint8Array | null)[]>;
+  /** Bytes of the parity shards held, part of bytesInFlight. */
+  bytes: number;
+}
+
+const SCHEME_NAMES: Record<number, FecSetting["scheme"]> = {
+  [FecSchemeId.Xor]: "xor",
+  [FecSchemeId.ReedSolomon]: "rs",
+};
+
+/** Reassembles frames of one stream at a time; see the module docs for its guarantees. */
+export class Reassembler {
+  readonly #options: ReassemblerOptions;
+  readonly #frames = new Map<number, FrameInFlight>();
+  #bytesInFlight = 0;
+  #streamId: number | null = null;
+  #streamLastSeenMs = 0;
+  readonly #seenStreams = new Set<number>();
+  #lastEmittedSeq: number | null = null;
+  /** Counters since construction; read them, do not write them. */
+  readonly counters: ReassemblerCounters = {
+    datagramsReceived: 0,
+    bytesReceived: 0,
+    datagramDrops: zeroCounts(DATAGRAM_DROP_REASONS),
+    framesComplete: 0,
+    frameDrops: zeroCounts(FRAME_DROP_REASONS),
+    streamSwitches: 0,
+    parityReceived: 0,
+    recoveredByFec: { fragments: 0, frames: 0 },
+    recoveredByRetransmission: { fragments: 0, frames: 0 },
+  };
+
+  /** @param options Overrides of {@linkcode DEFAULT_REASSEMBLER_OPTIONS}. */
+  constructor(options: Partial<ReassemblerOptions> = {}) {
+    this.#options = { ...DEFAULT_REASSEMBLER_OPTIONS, ...options };
+  }
+
+  /** The stream currently followed, or null before the first valid fragment. */
+  get streamId(): number | null {
+    return this.#streamId;
+  }
+
+  /** Bytes held by incomplete frames right now. */
+  get bytesInFlight(): number {
+    return this.#bytesInFlight;
+  }
+
+  /** Number of incomplete frames held right now. */
+  get framesInFlight(): number {
+    return this.#frames.size;
+  }
+
+  /**
+   * Feeds one datagram received at `nowMs`; returns the frame it completes, if any.
+   * Never throws, whatever the bytes.
+   */
+  push(datagram: Uint8Array, nowMs: number): CompleteFrame | null {
+    const counters = this.counters;
+    counters.datagramsReceived++;
+    counters.bytesReceived += datagram.length;
+    this.expire(nowMs);
+
+    const decoded = decodeHeader(datagram);
+    if (!decoded.ok) return this.#drop(decoded.reason);
+    const header = decoded.header;
+    let parity: ParityFields | null = null;
+    if (header.type === PacketType.Parity) {
+      counters.parityReceived++;
+      parity = readParityFields(datagram);
+      if (SCHEME_NAMES[parity.scheme] === undefined) return this.#drop("unknownFecScheme");
+    } else if (header.type !== PacketType.Fragment) return this.#drop("unknownType");
+
+    if (header.streamId !== this.#streamId) {
+      const { lockedStreamId, followNewest } = this.#options;
+      if (lockedStreamId !== null && header.streamId !== lockedStreamId) {
+        return this.#drop("otherStream");
+      }
+      const idle = nowMs - this.#streamLastSeenMs >= this.#options.streamIdleMs;
+      const newcomer = followNewest && !this.#seenStreams.has(header.streamId);
+      if (this.#streamId !== null && !idle && !newcomer) return this.#drop("otherStream");
+      this.#switchStream(header.streamId);
+    }
+    this.#streamLastSeenMs = nowMs;
+
+    const seq = header.frameSeq;
+    if (this.#lastEmittedSeq !== null && !seqIsNewer(seq, this.#lastEmittedSeq)) {
+      // Parity of the frame just emitted is the normal fate of parity on a clean link.
+      return this.#drop(
+        parity !== null && seq === this.#lastEmittedSeq ? "parityUnneeded" : "stale",
+      );
+    }
+    let frame = this.#frames.get(seq);
+    if (frame === undefined) {
+      if (header.frameBytes > this.#options.maxFrameBytes) return this.#drop("tooLarge");
+      if (!this.#makeRoomFor(seq, header.frameBytes, true)) return this.#drop("stale");
+      frame = {
+        seq,
+        frameBytes: header.frameBytes,
+        fragmentCount: header.fragmentCount,
+        captureUs: header.captureUs,
+        bytes: new Uint8Array(header.frameBytes),
+        received: new Uint8Array(header.fragmentCount),
+        receivedCount: 0,
+        firstFragmentMs: nowMs,
+        fec: null,
+        recoveredFragments: 0,
+        retransmittedFragments: 0,
+      };
+      this.#frames.set(seq, frame);
+      this.#bytesInFlight += header.frameBytes;
+    } else if (
+      frame.frameBytes !== header.frameBytes || frame.fragmentCount !== header.fragmentCount ||
+      frame.captureUs !== header.captureUs
+    ) {
+      return this.#drop("inconsistent");
+    }
+    if (parity !== null) return this.#pushParity(frame, header, parity, datagram, nowMs);
+
+    const index = header.fragmentIndex;
+    if (frame.received[index] === 1) return this.#drop("duplicate");
+    // decodeHeader has checked that the payload length matches this index exactly.
+    frame.bytes.set(
+      datagram.subarray(HEADER_BYTES),
+      fragmentOffset(frame.frameBytes, frame.fragmentCount, index),
+    );
+    frame.received[index] = 1;
+    frame.receivedCount++;
+    if ((header.flags & Flags.Retransmission) !== 0) {
+      frame.retransmittedFragments++;
+      counters.recoveredByRetransmission.fragments++;
+    }
+    if (frame.fec !== null) {
+      const { groupData, interleaved } = frame.fec.setting;
+      this.#repair(frame, groupOf(frame.fragmentCount, groupData, interleaved!, index));
+    }
+    if (frame.receivedCount < frame.fragmentCount) return null;
+    return this.#complete(frame, nowMs);
+  }
+
+  #pushParity(
+    frame: FrameInFlight,
+    header: WireHeader,
+    parity: ParityFields,
+    datagram: Uint8Array,
+    nowMs: number,
+  ): CompleteFrame | null {
+    const setting: FecSetting = {
+      scheme: SCHEME_NAMES[parity.scheme],
+      groupData: parity.groupData,
+      groupParity: parity.groupParity,
+      interleaved: parity.interleaved,
+    };
+    if (frame.fec === null) frame.fec = { setting, groups: new Map(), bytes: 0 };
+    const fec = frame.fec;
+    if (
+      fec.setting.scheme !== setting.scheme || fec.setting.groupData !== setting.groupData ||
+      fec.setting.groupParity !== setting.groupParity ||
+      fec.setting.interleaved !== setting.interleaved
+    ) {
+      return this.#drop("inconsistent");
+    }
+    const group = header.fragmentIndex;
+    const members = groupMembers(frame.fragmentCount, setting.groupData, parity.interleaved, group);
+    if (members.every((index) => frame.received[index] === 1)) return this.#drop("parityUnneeded");
+    let slots = fec.groups.get(group);
+    if (slots?.[parity.parityIndex]) return this.#drop("duplicate");
+    const shard = datagram.slice(HEADER_BYTES + PARITY_FIELDS_BYTES);
+    if (!this.#makeRoomFor(frame.seq, shard.length, false)) return this.#drop("tooLarge");
+    if (slots === undefined) {
+      slots = new Array(setting.groupParity).fill(null);
+      fec.groups.set(group, slots);
+    }
+    slots[parity.parityIndex] = shard;
+    fec.bytes += shard.length;
+    this.#bytesInFlight += shard.length;
+    this.#repair(frame, group);
+    if (frame.receivedCount < frame.fragmentCount) return null;
+    return this.#complete(frame, nowMs);
+  }
+
+  /** Rebuilds `group` if enough parity is there; frees its parity once the group is whole. */
+  #repair(frame: FrameInFlight, group: number): void {
+    const fec = frame.fec!;
+    const slots = fec.groups.get(group);
+    if (slots === undefined) return;
+    const { setting } = fec;
+    const members = groupMembers(
+      frame.fragmentCount,
+      setting.groupData,
+      setting.interleaved!,
+      group,
+    );
+    const missing = members.filter((index) => frame.received[index] === 0);
+    const parityCount = slots.filter((slot) => slot !== null).length;
+    if (missing.length > parityCount) return;
+    if (missing.length > 0) {
+      const { frameBytes, fragmentCount } = frame;
+      const data = members.map((index) => {
+        if (frame.received[index] === 0) return null;
+        const at = fragmentOffset(frameBytes, fragmentCount, index);
+        return frame.bytes.subarray(
+          at,
+          at + fragmentPayloadBytes(frameBytes, fragmentCount, index),
+        );
+      });
+      const rebuilt = recoverGroup(
+        setting,
+        data,
+        slots,
+        slots.find((slot) => slot !== null)!.length,
+      );
+      if (rebuilt === null) return; // Unreachable: as many parities as losses always suffice.
+      missing.forEach((index, k) => {
+        const bytes = fragmentPayloadBytes(frameBytes, fragmentCount, index);
+        frame.bytes.set(
+          rebuilt[k].subarray(0, bytes),
+          fragmentOffset(frameBytes, fragmentCount, index),
+        );
+        frame.received[index] = 1;
+      });
+      frame.receivedCount += missing.length;
+      frame.recoveredFragments += missing.length;
+      this.counters.recoveredByFec.fragments += missing.length;
+    }
+    const freedBytes = slots.reduce((sum, slot) => sum + (slot?.length ?? 0), 0);
+    fec.bytes -= freedBytes;
+    this.#bytesInFlight -= freedBytes;
+    fec.groups.delete(group);
+  }
+
+  /** Gives up incomplete frames older than the frame timeout. Call it when idle, too. */
+  expire(nowMs: number): void {
+    for (const frame of this.#frames.values()) {
+      if (nowMs - frame.firstFragmentMs >= this.#options.frameTimeoutMs) {
+        this.#discard(frame, "expired");
+      }
+    }
+  }
+
+  #complete(frame: FrameInFlight, nowMs: number): CompleteFrame {
+    this.#frames.delete(frame.seq);
+    this.#bytesInFlight -= frame.frameBytes + (frame.fec?.bytes ?? 0);
+    if (frame.recoveredFragments > 0) this.counters.recoveredByFec.frames++;
+    if (frame.retransmittedFragments > 0) this.counters.recoveredByRetransmission.frames++;
+    this.#lastEmittedSeq = frame.seq;
+    for (const other of this.#frames.values()) {
+      if (!seqIsNewer(other.seq, frame.seq)) this.#discard(other, "superseded");
+    }
+    this.counters.framesComplete++;
+    return {
+      streamId: this.#streamId!,
+      frameSeq: frame.seq,
+      captureUs: frame.captureUs,
+      bytes: frame.bytes,
+      fragmentCount: frame.fragmentCount,
+      firstFragmentMs: frame.firstFragmentMs,
+      completeMs: nowMs,
+    };
+  }
+
+  /**
+   * Evicts frames older than `seq` until `bytes` more fit (and, for a new frame, one more frame);
+   * false when that would take evicting `seq` itself or newer frames.
+   */
+  #makeRoomFor(seq: number, bytes: number, newFrame: boolean): boolean {
+    const { maxFramesInFlight, maxBytesInFlight } = this.#options;
+    while (
+      (newFrame && this.#frames.size >= maxFramesInFlight) ||
+      this.#bytesInFlight + bytes > maxBytesInFlight
+    ) {
+      let oldest: FrameInFlight | null = null;
+      for (const frame of this.#frames.values()) {
+        if (frame.seq === seq) continue;
+        if (oldest === null || seqIsNewer(oldest.seq, frame.seq)) oldest = frame;
+      }
+      if (oldest === null || seqIsNewer(oldest.seq, seq)) return false;
+      this.#discard(oldest, "evicted");
+    }
+    return true;
+  }
+
+  #switchStream(streamId: number): void {
+    if (this.#streamId !== null) this.counters.streamSwitches++;
+    if (this.#options.followNewest) {
+      if (this.#seenStreams.size >= MAX_REMEMBERED_STREAMS) {
+        this.#seenStreams.delete(this.#seenStreams.values().next().value!);
+      }
+      this.#seenStreams.add(streamId);
+    }
+    for (const frame of this.#frames.values()) this.#discard(frame, "streamSwitch");
+    this.#streamId = streamId;
+    this.#lastEmittedSeq = null;
+  }
+
+  #discard(frame: FrameInFlight, reason: FrameDropReason): void {
+    this.#frames.delete(frame.seq);
+    this.#bytesInFlight -= frame.frameBytes + (frame.fec?.bytes ?? 0);
+    this.counters.frameDrops[reason]++;
+  }
+
+  #drop(reason: DatagramDropReason): null {
+    this.counters.datagramDrops[reason]++;
+    return null;
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * Sender side of retransmission on request: a bounded history of recent frames' data fragments,
+ * and the policy answering NACKs from it. Pure: datagrams and `nowMs` in, datagrams to send out.
+ *
+ * Amplification is capped whatever the requests: retransmitted bytes come out of a token bucket
+ * filled only by the stream's own traffic (`rateShare` of every byte recorded, at most
+ * `burstBytes` banked), so over any interval retransmissions stay within `rateShare` of what the
+ * stream sent plus `burstBytes`; each frame is answered at most `maxRequestsPerFrame` times. A NACK
+ * can only name fragments of frames still in the history, of this stream, in range. See
+ * docs/protocol.md, "Retransmission on request".
+ *
+ * @module
+ */
+
+import { decodeHeader, Flags, PacketType } from "./header.ts";
+import { decodeNack } from "./nack.ts";
+
+/** Limits of a {@linkcode RetransmitHistory}. */
+export interface RetransmitHistoryOptions {
+  /** Most bytes of datagrams kept; the oldest frames go first. */
+  maxBytes: number;
+  /** Frames older than this are forgotten: a retransmission would come too late anyway. */
+  maxAgeMs: number;
+  /** Share of the stream's own bytes that may be spent on retransmissions (0..1). */
+  rateShare: number;
+  /** Most retransmission bytes banked while nothing is asked. */
+  burstBytes: number;
+  /** Most NACKs answered per frame. */
+  maxRequestsPerFrame: number;
+}
+
+/** Defaults: 8 MB and 300 ms of history, retransmissions within 50 % of the stream's rate. */
+export const DEFAULT_RETRANSMIT_HISTORY_OPTIONS: RetransmitHistoryOptions = {
+  maxBytes: 8 * 1024 * 1024,
+  maxAgeMs: 300,
+  rateShare: 0.5,
+  burstBytes: 256 * 1024,
+  maxRequestsPerFrame: 4,
+};
+
+/** What a {@linkcode RetransmitHistory} has done. */
+export interface RetransmitCounters {
+  /** Datagrams given to `answer`. */
+  nacksReceived: number;
+  /** NACKs refused: malformed, another stream, a frame not (or no longer) in the history. */
+  nacksInvalid: number;
+  /** Datagrams returned for sending again. */
+  datagramsRetransmitted: number;
+  /** Bytes of those datagrams. */
+  bytesRetransmitted: number;
+  /** Requested datagrams not sent because of the rate or per-frame cap. */
+  retransmitCapped: number;
+}
+
+interface StoredFrame {
+  seq: number;
+  recordedMs: number;
+  /** Data fragments, index order. */
+  fragments: Uint8Array[];
+  bytes: number;
+  requests: number;
+}
+
+/** Recent frames' fragments and the NACK policy; see the module docs. */
+export class RetransmitHistory {
+  readonly #streamId: number;
+  readonly #options: RetransmitHistoryOptions;
+  /** Oldest first. */
+  readonly #frames: StoredFrame[] = [];
+  readonly #bySeq = new Map<number, StoredFrame>();
+  #bytes = 0;
+  #tokens = 0;
+  /** Counters since construction. */
+  readonly counters: RetransmitCounters = {
+    nacksReceived: 0,
+    nacksInvalid: 0,
+    datagramsRetransmitted: 0,
+    bytesRetransmitted: 0,
+    retransmitCapped: 0,
+  };
+
+  /**
+   * @param streamId The stream id this sender puts in its datagrams.
+   * @param options Overrides of {@linkcode DEFAULT_RETRANSMIT_HISTORY_OPTIONS}.
+   */
+  constructor(streamId: number, options: Partial<RetransmitHistoryOptions> = {}) {
+    this.#streamId = streamId >>> 0;
+    this.#options = { ...DEFAULT_RETRANSMIT_HISTORY_OPTIONS, ...options };
+  }
+
+  /** Bytes of datagrams held right now. */
+  get bytesHeld(): number {
+    return this.#bytes;
+  }
+
+  /** Frames held right now. */
+  get framesHeld(): number {
+    return this.#frames.length;
+  }
+
+  /**
+   * Records the datagrams of one frame as sent at `nowMs` (data fragments are kept, parity is
+   * not; all of them feed the retransmission budget). Ignores anything that is not one frame of
+   * this stream.
+   */
+  record(datagrams: readonly Uint8Array[], nowMs: number): void {
+    const sent = datagrams.reduce((sum, d) => sum + d.length, 0);
+    const { rateShare, burstBytes, maxBytes } = this.#options;
+    this.#tokens = Math.min(burstBytes, this.#tokens + rateShare * sent);
+    const first = datagrams.length > 0 ? decodeHeader(datagrams[0]) : null;
+    if (first === null || !first.ok || first.header.streamId !== this.#streamId) return;
+    const { frameSeq, fragmentCount } = first.header;
+    const fragments = datagrams.slice(0, fragmentCount);
+    if (fragments.length !== fragmentCount) return;
+    const bytes = fragments.reduce((sum, d) => sum + d.length, 0);
+    if (bytes > maxBytes) return;
+    this.#forget(this.#bySeq.get(frameSeq));
+    const frame: StoredFrame = { seq: frameSeq, recordedMs: nowMs, fragments, bytes, requests: 0 };
+    this.#frames.push(frame);
+    this.#bySeq.set(frameSeq, frame);
+    this.#bytes += bytes;
+    this.#expire(nowMs);
+  }
+
+  /**
+   * Answers `datagram`, a NACK received at `nowMs`: returns the datagrams to send again (copies
+   * with the retransmission flag set), or none when the request is invalid or capped.
+   */
+  answer(datagram: Uint8Array, nowMs: number): Uint8Array[] {
+    const counters = this.counters;
+    counters.nacksReceived++;
+    this.#expire(nowMs);
+    const decoded = decodeNack(datagram);
+    if (!decoded.ok) return this.#invalid();
+    const nack = decoded.nack;
+    const frame = this.#bySeq.get(nack.frameSeq);
+    if (
+      nack.streamId !== this.#streamId || frame === undefined ||
+      frame.fragments.length !== nack.fragmentCount
+    ) {
+      return this.#invalid();
+    }
+    const requested = nack.ranges.reduce((sum, range) => sum + range.count, 0);
+    if (frame.requests >= this.#options.maxRequestsPerFrame) {
+      counters.retransmitCapped += requested;
+      return [];
+    }
+    frame.requests++;
+    const out: Uint8Array[] = [];
+    for (const { first, count } of nack.ranges) {
+      for (let index = first; index < first + count; index++) {
+        const original = frame.fragments[index];
+        if (original.length > this.#tokens) {
+          counters.retransmitCapped++;
+          continue;
+        }
+        this.#tokens -= original.length;
+        const copy = original.slice();
+        copy[4] |= Flags.Retransmission;
+        out.push(copy);
+        counters.datagramsRetransmitted++;
+        counters.bytesRetransmitted += copy.length;
+      }
+    }
+    return out;
+  }
+
+  /** Counts a NACK refused because it came from an address that is not one of our destinations. */
+  refuseUnknownSource(): void {
+    this.counters.nacksReceived++;
+    this.counters.nacksInvalid++;
+  }
+
+  /** True when `datagram` looks like a NACK (worth passing to `answer`). */
+  static isNack(datagram: Uint8Array): boolean {
+    return datagram.length >= 4 && datagram[3] === PacketType.Nack;
+  }
+
+  #invalid(): Uint8Array[] {
+    this.counters.nacksInvalid++;
+    return [];
+  }
+
+  #expire(nowMs: number): void {
+    const { maxAgeMs, maxBytes } = this.#options;
+    while (
+      this.#frames.length > 0 &&
+      (this.#bytes > maxBytes || nowMs - this.#frames[0].recordedMs > maxAgeMs)
+    ) {
+      this.#forget(this.#frames[0]);
+    }
+  }
+
+  #forget(frame: StoredFrame | undefined): void {
+    if (frame === undefined) return;
+    const at = this.#frames.indexOf(frame);
+    if (at >= 0) this.#frames.splice(at, 1);
+    this.#bySeq.delete(frame.seq);
+    this.#bytes -= frame.bytes;
+  }
+}

@@ -11,5 +11,6 @@ export {
   createPacketizer,
   RTP_JPEG_MAX_DIMENSION,
   WIRE_MODES,
+  WIRE_TRAITS,
 } from "./modes.ts";
-export type { WireMode } from "./modes.ts";
+export type { WireMode, WireTraits } from "./modes.ts";

@@ -26,6 +26,60 @@ export type WireMode = typeof WIRE_MODES[number];
 /** Largest frame width or height RTP/JPEG can describe (8-pixel units in one byte). */
 export const RTP_JPEG_MAX_DIMENSION = MAX_DIMENSION_PX;
 
+/** What a wire format can do: every "does this mode support X" question is answered here. */
+export interface WireTraits {
+  /** Parity datagrams after each frame (`--fec`). */
+  fec: boolean;
+  /** Retransmission on request (NACKs; `--no-nack` turns it off). */
+  nack: boolean;
+  /** Sealed datagrams (`--key`). */
+  key: boolean;
+  /** A stream id the receiver can lock to or switch by (`--stream`, `--follow-newest`). */
+  streamLock: boolean;
+  /** A session description players open (`--sdp`). */
+  sdp: boolean;
+  /** The sender's capture time travels with each frame, so the receiver measures latency. */
+  captureTime: boolean;
+  /** Frames must use the standard Huffman tables and baseline 4:2:0 or 4:2:2 sampling. */
+  standardJpeg: boolean;
+  /** Largest frame width or height in pixels, or null when the format sets no limit. */
+  maxDimensionPx: number | null;
+}
+
+/** The traits of each wire format. */
+export const WIRE_TRAITS: Readonly<Record<WireMode, Readonly<WireTraits>>> = {
+  v1: {
+    fec: true,
+    nack: true,
+    key: true,
+    streamLock: true,
+    sdp: false,
+    captureTime: true,
+    standardJpeg: false,
+    maxDimensionPx: null,
+  },
+  legacy: {
+    fec: false,
+    nack: false,
+    key: false,
+    streamLock: false,
+    sdp: false,
+    captureTime: false,
+    standardJpeg: false,
+    maxDimensionPx: null,
+  },
+  rtp: {
+    fec: false,
+    nack: false,
+    key: false,
+    streamLock: false,
+    sdp: true,
+    captureTime: false,
+    standardJpeg: true,
+    maxDimensionPx: MAX_DIMENSION_PX,
+  },
+};
+
 /** What the sender's packetizer is built from. */
 export interface SenderWireSettings {
   /** The format. */

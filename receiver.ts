@@ -6,15 +6,8 @@
  */
 
 import { formatHostPort } from "./lib/net/mod.ts";
-import {
-  parseReceiverArgs,
-  RECEIVER_HELP,
-  type ReceiverOptions,
-} from "./lib/cli/receiver_options.ts";
+import { parseReceiverArgs, RECEIVER_HELP } from "./lib/cli/receiver_options.ts";
 import { createOutputFile, onStopSignals, runMain, writeAllSync } from "./lib/cli/run_main.ts";
-import type { JpegDecoder } from "./lib/decode/decoder.ts";
-import { openDecoder } from "./lib/decode/select_decoder.ts";
-import { UserError } from "./lib/errors.ts";
 import { doctorMain } from "./lib/cli/doctor.ts";
 import { HttpViewer } from "./lib/io/http_viewer.ts";
 import { ReceiveThread } from "./lib/io/receive_thread.ts";
@@ -26,51 +19,14 @@ import {
   round2,
   RUN_LATENCY_WARMUP_FRAMES,
 } from "./lib/stats/mod.ts";
-import { SdlError } from "./lib/sdl/library.ts";
+import { openDisplay } from "./lib/sdl/open_display.ts";
 import { StreamDisplay } from "./lib/sdl/stream_display.ts";
-import { VideoWindow } from "./lib/sdl/video_window.ts";
 import { receiveBufferWarning } from "./lib/io/socket_buffer.ts";
 
 import { StatusLine } from "./lib/io/status_line.ts";
 import { parseJpeg } from "./lib/jpeg/mod.ts";
 import { VERSION } from "./lib/version.ts";
 import { HeapCollector } from "./lib/io/heap_collector.ts";
-
-/** The window's size before the first frame; it is resizable and frames are letterboxed. */
-const INITIAL_WINDOW = { width: 960, height: 540 };
-
-/** Opens the decoder and the window, printing which decoder was chosen and why. */
-async function openDisplay(
-  options: ReceiverOptions,
-  status: StatusLine,
-): Promise<{ decoder: JpegDecoder; window: VideoWindow }> {
-  const { decoder, fallbackReason } = await openDecoder(options.decoder);
-  try {
-    const window = VideoWindow.open("udpcam", INITIAL_WINDOW.width, INITIAL_WINDOW.height, {
-      vsync: options.vsync,
-    });
-    // Printed once the window is open, so a missing SDL2 stays the only line of output.
-    status.log(
-      fallbackReason
-        ? `udpcam-recv: decoder wasm (WebAssembly, slower), because libjpeg-turbo is missing: ` +
-          fallbackReason
-        : `udpcam-recv: decoder ${decoder.name}${
-          decoder.name === "turbo" ? " (libjpeg-turbo)" : " (WebAssembly)"
-        }`,
-    );
-    return { decoder, window };
-  } catch (error) {
-    decoder.close();
-    if (error instanceof SdlError) {
-      // No display (no DISPLAY/WAYLAND_DISPLAY, or a driver SDL lacks): say what to do instead.
-      throw new UserError(
-        `Cannot open the video window: ${error.message.replace(/\.$/, "")}. Run in a desktop ` +
-          "session (check DISPLAY or SDL_VIDEODRIVER), or run with --headless.",
-      );
-    }
-    throw error;
-  }
-}
 
 async function main(args: string[]): Promise<number> {
   const command = parseReceiverArgs(args, (name) => Deno.env.get(name));
@@ -93,7 +49,9 @@ async function main(args: string[]): Promise<number> {
   }
   const status = new StatusLine();
   const heap = new HeapCollector({ nowMs: performance.now() });
-  const opened = options.headless ? null : await openDisplay(options, status);
+  const opened = options.headless
+    ? null
+    : await openDisplay(options, (message) => status.log(message));
   let record: Deno.FsFile | null = null;
   let thread: ReceiveThread;
   let display: StreamDisplay | null = null;

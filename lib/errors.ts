@@ -13,11 +13,14 @@ export class UserError extends Error {
   readonly exitCode: number;
 
   /**
+   * A user error; `options.cause` keeps the error it explains (a library's, a system call's).
+   *
    * @param message One or two sentences: what happened and what to do next.
    * @param exitCode 2 for a bad flag or value, 1 otherwise.
+   * @param options Standard error options: `cause`.
    */
-  constructor(message: string, exitCode = 1) {
-    super(message);
+  constructor(message: string, exitCode = 1, options?: ErrorOptions) {
+    super(message, options);
     this.name = "UserError";
     this.exitCode = exitCode;
   }

@@ -110,7 +110,11 @@ export class StreamDisplay {
   /** The window lost the frame on screen (a resize): decode it again when no new one waits. */
   #showAgain = false;
 
-  /** @param options Window, decoder and callbacks. */
+  /**
+   * A display of `options.window`; call {@linkcode StreamDisplay.run} to start it.
+   *
+   * @param options Window, decoder and callbacks.
+   */
   constructor(options: StreamDisplayOptions) {
     this.#options = options;
     this.#decoder = options.decoder;

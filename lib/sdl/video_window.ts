@@ -268,6 +268,15 @@ export class VideoWindow {
     }
   }
 
+  /**
+   * The video driver SDL chose for this window (`x11`, `wayland`, `cocoa`, `windows`, `offscreen`,
+   * `dummy`, ...): SDL_GetCurrentVideoDriver, or "" if SDL names none.
+   */
+  get videoDriver(): string {
+    const pointer = this.#lib.symbols.SDL_GetCurrentVideoDriver();
+    return pointer === null ? "" : Deno.UnsafePointerView.getCString(pointer);
+  }
+
   /** How many IYUV textures were created so far: grows only when the frame size changes. */
   get textureCreations(): number {
     return this.#textureCreations;
@@ -541,8 +550,7 @@ export class VideoWindow {
     const sdl = this.#lib.symbols;
     const window = this.#liveWindow();
     let fitted = { width, height };
-    const driverPointer = sdl.SDL_GetCurrentVideoDriver();
-    const driver = driverPointer === null ? "" : Deno.UnsafePointerView.getCString(driverPointer);
+    const driver = this.videoDriver;
     const display = sdl.SDL_GetWindowDisplayIndex(window);
     if (driver !== "dummy" && driver !== "offscreen" && display >= 0) {
       const bounds = new Int32Array(4);

@@ -181,6 +181,8 @@ Deno.test("window controls work on a live window", () => {
   const window = openWindow(64, 48);
   try {
     window.setTitle("udpcam — 30 fps");
+    // The driver this file asked for at the top (dummy, or the caller's).
+    assert.equal(window.videoDriver, Deno.env.get("SDL_VIDEODRIVER"));
     assert.ok(Array.isArray(window.pollEvents()));
     const before = window.fullscreen;
     assert.equal(window.toggleFullscreen(), !before);

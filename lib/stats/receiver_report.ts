@@ -121,7 +121,11 @@ export class ReceiverReporter {
   #lastDrops: Record<string, number> = {};
   #lastFrames = 0;
 
-  /** @param startMs When the receiver started (performance.now()). */
+  /**
+   * A reporter whose first interval starts at `startMs`.
+   *
+   * @param startMs When the receiver started (performance.now()).
+   */
   constructor(startMs: number) {
     this.#startMs = startMs;
     this.#rates = new RateMeter(startMs);

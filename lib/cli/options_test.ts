@@ -1,6 +1,6 @@
 import { deepStrictEqual, equal, match, throws } from "node:assert/strict";
 import { UserError } from "../errors.ts";
-import { parseReceiverArgs } from "./receiver_options.ts";
+import { parseReceiverArgs, receiveSettings } from "./receiver_options.ts";
 import { parseSenderArgs } from "./sender_options.ts";
 import { withoutLeadingSeparator } from "./run_main.ts";
 
@@ -102,6 +102,48 @@ Deno.test("receiver flags", () => {
   equal(command.options.recordPath, "o.mjpeg");
   throws(() => parseReceiverArgs(["--listen", "x:y"]), /--listen "x:y" has no valid port/);
   throws(() => parseReceiverArgs(["--frame-timeout-ms", "5"]), /from 10 to 5000/);
+});
+
+Deno.test("receiveSettings: what the receive worker gets from the receiver's flags", () => {
+  const plain = {
+    listen: { hostname: "0.0.0.0", port: 12345 },
+    multicastInterface: null,
+    frameTimeoutMs: 250,
+    nack: true,
+    wire: "v1",
+    key: null,
+    lockedStreamId: null,
+    followNewest: false,
+  };
+  const cases: [string[], Record<string, unknown>][] = [
+    [[], plain],
+    [
+      [
+        ...["--listen", "239.1.2.3:5000", "--multicast-if", "eth0", "--frame-timeout-ms", "80"],
+        ...["--no-nack", "--key", "correct horse", "--stream", "0x2a"],
+      ],
+      {
+        ...plain,
+        listen: { hostname: "239.1.2.3", port: 5000 },
+        multicastInterface: "eth0",
+        frameTimeoutMs: 80,
+        nack: false,
+        key: "correct horse",
+        lockedStreamId: 0x2a,
+      },
+    ],
+    [["--follow-newest", "--allow-from", "10.0.0.0/8"], { ...plain, followNewest: true }],
+    // RTP/JPEG has no retransmission requests.
+    [["--wire", "rtp"], { ...plain, wire: "rtp", nack: false }],
+  ];
+  for (const [args, want] of cases) {
+    const command = parseReceiverArgs(args);
+    if (command.kind !== "receive") throw new Error("expected receive");
+    const { allowFrom, ...settings } = receiveSettings(command.options);
+    deepStrictEqual(settings, want, args.join(" "));
+    equal(allowFrom, command.options.allowFrom, args.join(" "));
+    equal(allowFrom.length, args.includes("--allow-from") ? 1 : 0, args.join(" "));
+  }
 });
 
 Deno.test("receiver window flags: decoder, vsync, save folder", () => {

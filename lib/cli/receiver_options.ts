@@ -12,6 +12,7 @@ import {
   parseHostPort,
 } from "../net/mod.ts";
 import type { DecoderChoice } from "../decode/select_decoder.ts";
+import type { ReceiveSettings } from "../io/receive_messages.ts";
 import { validateHttpToken } from "../http/mod.ts";
 import { WIRE_MODES, type WireMode } from "../wire/mod.ts";
 import { intFlag, numberFlag, parseFlags, usageError } from "./flags.ts";
@@ -72,6 +73,21 @@ export interface ReceiverOptions extends ReceiverMulticastOptions {
   followNewest: boolean;
   /** Take datagrams only from these sources (--allow-from); empty: from anyone. */
   allowFrom: AddressRule[];
+}
+
+/** What the receive worker is started with (lib/io/receive_thread.ts), from the options. */
+export function receiveSettings(options: ReceiverOptions): ReceiveSettings {
+  return {
+    listen: options.listen,
+    multicastInterface: options.multicastInterface,
+    frameTimeoutMs: options.frameTimeoutMs,
+    nack: options.nack,
+    wire: options.wire,
+    key: options.key,
+    lockedStreamId: options.streamId,
+    followNewest: options.followNewest,
+    allowFrom: options.allowFrom,
+  };
 }
 
 const DECODER_CHOICES: readonly DecoderChoice[] = ["auto", "turbo", "wasm"];

@@ -1,7 +1,7 @@
 /**
  * The receiver's pure parts: the datagram path from socket to depacketizer (source filter, seal
- * check, opening in order), and the frame sink from whole frame to the outputs (JPEG check,
- * counters, latency, record, serve, show).
+ * check, opening in order), the frame sink from whole frame to the outputs (JPEG check,
+ * counters, latency, record, serve, show), and the lines printed at the start.
  *
  * @module
  */
@@ -16,3 +16,5 @@ export type {
   FrameSinkOptions,
 } from "./frame_sink.ts";
 export { MAX_PENDING_OPENS, ReceivePath } from "./receive_path.ts";
+export { receiverStartLines } from "./start_lines.ts";
+export type { ReceiverStart } from "./start_lines.ts";

@@ -20,6 +20,7 @@ import {
   LatencyWindow,
   round2,
   RUN_LATENCY_WARMUP_FRAMES,
+  type RunLineInput,
 } from "../stats/mod.ts";
 
 /** A whole frame from the receive worker (lib/io/receive_messages.ts's frame message fits). */
@@ -188,10 +189,13 @@ export class FrameSink {
   }
 
   /**
-   * The same latency over the whole run, without the first {@linkcode RUN_LATENCY_WARMUP_FRAMES}
-   * frames (for the final stats line).
+   * The whole run, for the final stats line: the same latency over the run without the first
+   * {@linkcode RUN_LATENCY_WARMUP_FRAMES} frames, and {@linkcode FrameSink.firstFrameCompleteMs}.
    */
-  takeRunLatency(): LatencySummary | null {
-    return this.#runLatency.take();
+  takeRunReport(): RunLineInput {
+    return {
+      latencyMsRun: this.#runLatency.take(),
+      firstFrameCompleteMs: this.#firstFrameCompleteMs,
+    };
   }
 }

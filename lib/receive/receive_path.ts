@@ -85,7 +85,11 @@ export class ReceivePath<S extends DatagramSource = DatagramSource> {
   #pending = 0;
   #tail: Promise<void> = Promise.resolve();
 
-  /** @param options What the path is made of. */
+  /**
+   * A path from socket to `options.depacketizer`.
+   *
+   * @param options What the path is made of.
+   */
   constructor(options: ReceivePathOptions<S>) {
     this.#options = options;
     this.#drops = Object.fromEntries(PATH_DROP_REASONS.map((r) => [r, 0])) as Record<

@@ -17,12 +17,14 @@ import type { JpegDecoder } from "../decode/decoder.ts";
 import { LatestSlot } from "./latest_slot.ts";
 import { epochMicros } from "../io/clock.ts";
 import {
-  type LatencySummary,
+  type DisplayLineInput,
+  type DisplayReport,
   LatencyWindow,
   round2,
   RUN_LATENCY_WARMUP_FRAMES,
+  type WindowTitleStats,
 } from "../stats/mod.ts";
-import { snapshotFileName, WindowTitle, type WindowTitleInput } from "./window_title.ts";
+import { snapshotFileName, WindowTitle } from "./window_title.ts";
 import type { VideoWindow } from "./video_window.ts";
 
 /**
@@ -53,18 +55,6 @@ export interface DisplayFrame {
   captureUs: number | null;
   /** The complete JPEG, as received. */
   bytes: Uint8Array;
-}
-
-/** Display counters for `--stats-json`. */
-export interface DisplayCounters {
-  /** Which decoder decodes frames. */
-  decoder: string;
-  /** Frames decoded and presented. */
-  framesShown: number;
-  /** Frames that failed to decode (skipped, never shown). */
-  framesUndecodable: number;
-  /** Complete frames replaced by a newer one while the display was busy (never decoded). */
-  framesSkipped: number;
 }
 
 /** What {@linkcode StreamDisplay} needs. */
@@ -126,7 +116,7 @@ export class StreamDisplay {
   }
 
   /** Counters since the start. */
-  get counters(): DisplayCounters {
+  get counters(): DisplayReport {
     return {
       decoder: this.#decoder.name,
       framesShown: this.#framesShown,
@@ -135,26 +125,26 @@ export class StreamDisplay {
     };
   }
 
-  /** Capture-to-presented latency since the last call (null without samples or shared clock). */
-  takeLatency(): LatencySummary | null {
-    return this.#latency.take();
-  }
-
-  /** When the first frame was presented, in ms since the process started; null before. */
-  get firstFramePresentedMs(): number | null {
-    return this.#firstPresentedMs;
-  }
-
   /**
-   * Capture-to-presented latency over the whole run so far, without the first
-   * {@linkcode RUN_LATENCY_WARMUP_FRAMES} frames.
+   * The window's part of a stats line: counters, and the capture-to-presented latency since the
+   * last call (null without samples or shared clock). On the `final` line also that latency over
+   * the whole run, without the first {@linkcode RUN_LATENCY_WARMUP_FRAMES} frames, and when the
+   * first frame was presented (ms since the process started; null if none was).
    */
-  takeRunLatency(): LatencySummary | null {
-    return this.#runLatency.take();
+  takeReport(final: boolean): DisplayLineInput {
+    const report: DisplayLineInput = {
+      counters: this.counters,
+      presentedLatencyMs: this.#latency.take(),
+    };
+    if (final) {
+      report.presentedLatencyMsRun = this.#runLatency.take();
+      report.firstFramePresentedMs = this.#firstPresentedMs;
+    }
+    return report;
   }
 
   /** Updates the title with the last interval's stats (call once per second). */
-  updateTitle(stats: Omit<WindowTitleInput, "listen" | "waiting" | "frameSize">): void {
+  updateTitle(stats: WindowTitleStats): void {
     const waiting = this.#waiting(performance.now());
     this.#options.window.setTitle(this.#title.format({
       ...stats,

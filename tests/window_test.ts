@@ -298,6 +298,85 @@ Deno.test("window under X: picture on screen, s saves a sent frame, f fullscreen
   }
 });
 
+/** Environment values that hide every display from SDL, whatever the machine running the tests has. */
+const NO_DISPLAY = { DISPLAY: "", WAYLAND_DISPLAY: "" };
+/** The sentence the receiver prints when SDL fell back to a driver that shows nothing. */
+const INVISIBLE =
+  /^udpcam-recv: the window is invisible: SDL found no display and fell back to its (\w+) video driver \(frames are still received and counted\); set DISPLAY or WAYLAND_DISPLAY to show it, or run with --headless, or with --http to watch in a browser\.$/m;
+
+Deno.test("the start line names SDL's video driver; one that shows nothing, unasked, is said so", async () => {
+  const jpegs = await testsrcJpegs(3);
+  const x = await startXvfb(640, 480);
+  // An empty SDL_VIDEODRIVER is no request: SDL picks a driver itself, as with none set.
+  const cases: { name: string; env: Record<string, string>; driver: string; warns: boolean }[] = [
+    {
+      name: "a display (Xvfb), SDL's choice",
+      env: { ...NO_DISPLAY, DISPLAY: x.display, SDL_VIDEODRIVER: "" },
+      driver: "x11",
+      warns: false,
+    },
+    {
+      name: "no display, dummy asked for",
+      env: { ...NO_DISPLAY, SDL_VIDEODRIVER: "dummy" },
+      driver: "dummy",
+      warns: false,
+    },
+    {
+      name: "no display, SDL's choice",
+      env: { ...NO_DISPLAY, SDL_VIDEODRIVER: "" },
+      driver: "offscreen",
+      warns: true,
+    },
+  ];
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  try {
+    for (const c of cases) {
+      const port = freeUdpPort();
+      const receiver = startProgram("receiver.ts", [
+        ...["--listen", `127.0.0.1:${port}`, "--no-vsync", "--stats-json", "--duration", "30"],
+      ], { env: c.env });
+      try {
+        await receiver.waitForStderr(/listening on .*\n/);
+        // Warn and continue: frames are still received and counted.
+        const target: Deno.NetAddr = { transport: "udp", hostname: "127.0.0.1", port };
+        for (const [frameSeq, jpeg] of jpegs.entries()) {
+          const meta = { streamId: 0x5ee, frameSeq, captureUs: Date.now() * 1000 };
+          for (const datagram of fragmentFrame(jpeg, meta, 1200)) {
+            await socket.send(datagram, target);
+          }
+          await sleep(50);
+        }
+        await sleep(500);
+      } finally {
+        await stopProgram(receiver);
+      }
+      const result = await receiver.done;
+      equal(result.code, 0, `${c.name}: ${result.stderr}`);
+      const lines = result.stderr.split("\n");
+      const start = lines.findIndex((line) => line.includes("listening on"));
+      equal(
+        lines[start],
+        `udpcam-recv: listening on 127.0.0.1:${port} (window, SDL video driver ${c.driver})`,
+        c.name,
+      );
+      const warning = INVISIBLE.exec(result.stderr);
+      equal(warning !== null, c.warns, `${c.name}: ${result.stderr}`);
+      if (warning) {
+        equal(warning[1], c.driver, c.name);
+        equal(lines[start + 1], warning[0], `${c.name}: the sentence follows the start line`);
+      }
+      equal(
+        (lastStats(result.stdout).frames as { complete: number }).complete,
+        jpegs.length,
+        c.name,
+      );
+    }
+  } finally {
+    socket.close();
+    await x.close();
+  }
+});
+
 Deno.test("missing libraries and displays: one sentence saying what to install or do", async () => {
   const cases: [string[], Record<string, string>, RegExp[]][] = [
     [

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { UserError } from "../errors.ts";
+import { forOs, NativeLibrary, type Os, type OsTable } from "../ffi/native_library.ts";
 import { planeHeight, planeWidth, type Subsampling, type YuvImage } from "../image/mod.ts";
 import type { JpegDecoder, XrgbTarget } from "./decoder.ts";
 import {
@@ -37,62 +37,52 @@ export const TURBOJPEG_LIB_ENV = "UDPCAM_TURBOJPEG_LIB";
 /** Largest frame accepted, in pixels (8K UHD); a header claiming more is rejected unallocated. */
 export const DEFAULT_MAX_PIXELS = 7680 * 4320;
 
+const TURBOJPEG_INSTALL_HINT: OsTable<string> = {
+  darwin: "brew install jpeg-turbo",
+  windows:
+    "download libjpeg-turbo from https://github.com/libjpeg-turbo/libjpeg-turbo/releases and put turbojpeg.dll next to udpcam-recv.exe",
+  default: "sudo apt install libturbojpeg0",
+};
+
+/** libturbojpeg: where it is looked for, and the install line its error names. */
+export const TURBOJPEG_LIBRARY: NativeLibrary<typeof TURBOJPEG_SYMBOLS> = new NativeLibrary({
+  name: "libjpeg-turbo",
+  envVar: TURBOJPEG_LIB_ENV,
+  candidates: {
+    darwin: [
+      "libturbojpeg.0.dylib",
+      "/opt/homebrew/opt/jpeg-turbo/lib/libturbojpeg.0.dylib",
+      "/usr/local/opt/jpeg-turbo/lib/libturbojpeg.0.dylib",
+      "/opt/homebrew/lib/libturbojpeg.0.dylib",
+      "/usr/local/lib/libturbojpeg.0.dylib",
+    ],
+    windows: ["turbojpeg.dll"],
+    default: ["libturbojpeg.so.0", "libturbojpeg.so"],
+  },
+  installHint: TURBOJPEG_INSTALL_HINT,
+  otherwise: "run with --decoder wasm",
+  symbols: TURBOJPEG_SYMBOLS,
+});
+
 /** Library file names and paths tried in order on `os`, when no override is set. */
-export function turboJpegLibraryCandidates(os: typeof Deno.build.os = Deno.build.os): string[] {
-  switch (os) {
-    case "darwin":
-      return [
-        "libturbojpeg.0.dylib",
-        "/opt/homebrew/opt/jpeg-turbo/lib/libturbojpeg.0.dylib",
-        "/usr/local/opt/jpeg-turbo/lib/libturbojpeg.0.dylib",
-        "/opt/homebrew/lib/libturbojpeg.0.dylib",
-        "/usr/local/lib/libturbojpeg.0.dylib",
-      ];
-    case "windows":
-      return ["turbojpeg.dll"];
-    default:
-      return ["libturbojpeg.so.0", "libturbojpeg.so"];
-  }
+export function turboJpegLibraryCandidates(os: Os = Deno.build.os): string[] {
+  return [...TURBOJPEG_LIBRARY.candidates(os)];
 }
 
 /** The install hint for libjpeg-turbo on `os`. */
-export function turboJpegInstallHint(os: typeof Deno.build.os = Deno.build.os): string {
-  switch (os) {
-    case "darwin":
-      return "brew install jpeg-turbo";
-    case "windows":
-      return "download libjpeg-turbo from https://github.com/libjpeg-turbo/libjpeg-turbo/releases and put turbojpeg.dll next to udpcam-recv.exe";
-    default:
-      return "sudo apt install libturbojpeg0";
-  }
+export function turboJpegInstallHint(os: Os = Deno.build.os): string {
+  return forOs(TURBOJPEG_INSTALL_HINT, os);
 }
-
-let cached: { path: string; lib: TurboJpegLibrary } | undefined;
 
 /**
  * Opens libturbojpeg (once per path; kept for the life of the process). The override in
  * {@linkcode TURBOJPEG_LIB_ENV} is read on every call.
  *
- * @throws {UserError} when no candidate loads, naming the install command.
+ * @throws {UserError} when no candidate loads, naming the install command; its `cause` keeps
+ * each candidate's error (lib/ffi/native_library.ts).
  */
 export function openTurboJpeg(): TurboJpegLibrary {
-  const override = Deno.env.get(TURBOJPEG_LIB_ENV);
-  const candidates = override ? [override] : turboJpegLibraryCandidates();
-  if (cached && candidates.includes(cached.path)) return cached.lib;
-  for (const path of candidates) {
-    try {
-      const lib = Deno.dlopen(path, TURBOJPEG_SYMBOLS);
-      cached = { path, lib };
-      return lib;
-    } catch {
-      // try the next candidate; the error below names them all
-    }
-  }
-  const where = override ? `${TURBOJPEG_LIB_ENV}=${override}` : candidates.join(", ");
-  throw new UserError(
-    `Cannot load the libjpeg-turbo library (tried ${where}): install it with ` +
-      `${turboJpegInstallHint()}, or run with --decoder wasm.`,
-  );
+  return TURBOJPEG_LIBRARY.open().library;
 }
 
 const SUBSAMPLING: Record<number, Subsampling> = {

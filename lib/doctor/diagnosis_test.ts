@@ -10,6 +10,7 @@ import {
   formatCheck,
   formatDoctorReport,
   type InterfaceAddress,
+  libraryMissingReason,
   libraryPathFromMaps,
   macDatagramCheck,
   MAX_DETAIL_CHARS,
@@ -187,6 +188,46 @@ Deno.test("SDL2: needed unless headless, with its version and path, too old is a
     [[3, 0, 0], true],
   ];
   for (const [version, supported] of table) equal(sdlVersionSupported(version), supported);
+});
+
+Deno.test("libraryMissingReason: what the loader tried, and the first try's own error", () => {
+  const noFile = new Error("Could not open library: a.so: cannot open shared object file");
+  const cases: {
+    name: string;
+    failure: Parameters<typeof libraryMissingReason>[0];
+    want: string;
+  }[] = [
+    {
+      name: "the OS's list",
+      failure: {
+        envVar: null,
+        attempts: [{ path: "a.so", error: noFile }, { path: "b.so", error: new Error("no") }],
+      },
+      want: "not found (tried a.so, b.so): Could not open library: a.so: cannot open shared " +
+        "object file",
+    },
+    {
+      name: "the override",
+      failure: {
+        envVar: "UDPCAM_SDL2_LIB",
+        attempts: [{ path: "/x/libSDL2.so", error: new Error("wrong ELF class: ELFCLASS32") }],
+      },
+      want: "UDPCAM_SDL2_LIB=/x/libSDL2.so cannot be loaded (tried /x/libSDL2.so): wrong ELF " +
+        "class: ELFCLASS32",
+    },
+    {
+      name: "an error with a cause reads with it",
+      failure: {
+        envVar: null,
+        attempts: [{
+          path: "c.so",
+          error: new Error("Cannot bind c.so.", { cause: new Error("symbol f missing") }),
+        }],
+      },
+      want: "not found (tried c.so): Cannot bind c.so: symbol f missing.",
+    },
+  ];
+  for (const { name, failure, want } of cases) equal(libraryMissingReason(failure), want, name);
 });
 
 Deno.test("libjpeg-turbo: needed unless --decoder wasm; the fix names the fallback", () => {

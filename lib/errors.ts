@@ -9,12 +9,16 @@
  * doctor, a test) still reach the original error. The rules, in order:
  *
  * - No cause: the message as it is.
- * - The message already contains the cause's message (a summary such as the library loader's
- *   "tried …" list, whose attempts live in the cause): the message as it is.
+ * - The message gives its own reason: its first sentence has ": " after its "Cannot" ("Cannot
+ *   listen on HOST:PORT: the port is in use. …", the library loader's "Cannot load the SDL2
+ *   library (tried …): install it …"). The message as it is; the cause is there for programs.
+ * - The message already contains the cause's message: as it is (nothing is said twice).
  * - Otherwise the cause's description (itself described by these rules, so a chain reads
- *   "Cannot X: cannot Y: reason. Do Z. Do W.") goes after the first sentence, before its full
- *   stop. That first sentence ("Cannot X") therefore holds no ". ". A nested "Cannot" reads
- *   "cannot" after the colon; any other cause text is kept verbatim (OS messages included).
+ *   "Cannot X: cannot Y: reason. Do Z. Do W.") goes at the end of the first sentence, before its
+ *   full stop. That first sentence ("Cannot X") therefore holds no ". ", and ": " only as the
+ *   reason's mark (an address such as "[::]:5000" has no space after its colons). A nested
+ *   "Cannot" reads "cannot" after the colon; any other cause text is kept verbatim (OS messages
+ *   included).
  *
  * @example Printing an error whose reason is the OS's error
  * ```ts
@@ -94,13 +98,15 @@ function describeAtDepth(error: unknown, depth: number): string {
   const message = error.message;
   const cause = error.cause;
   if (cause === undefined || depth >= MAX_CAUSE_DEPTH) return message;
+  const stop = message.indexOf(". ");
+  const first = stop >= 0 ? message.slice(0, stop) : message;
+  if (first.includes(": ", Math.max(0, first.indexOf("Cannot ")))) return message;
   const causeMessage = cause instanceof Error ? cause.message : String(cause);
   if (causeMessage === "" || message.includes(causeMessage)) return message;
   let reason = describeAtDepth(cause, depth + 1);
   if (reason.endsWith(".")) reason = reason.slice(0, -1);
   if (reason.startsWith("Cannot ")) reason = `c${reason.slice(1)}`;
-  const stop = message.indexOf(". ");
-  if (stop >= 0) return `${message.slice(0, stop)}: ${reason}${message.slice(stop)}`;
+  if (stop >= 0) return `${first}: ${reason}${message.slice(stop)}`;
   if (message.endsWith(".")) return `${message.slice(0, -1)}: ${reason}.`;
   return message === "" ? reason : `${message}: ${reason}`;
 }

@@ -53,7 +53,31 @@ Deno.test("describeError: where a cause's text goes", () => {
         "Stop that program or pick another port.",
     },
     {
+      name: "the message gives its own reason: the cause is kept, not printed",
+      error: new UserError("Cannot listen on [::]:5000: the port is in use. Stop it.", 1, {
+        cause: new Error("Address in use (os error 98)"),
+      }),
+      want: "Cannot listen on [::]:5000: the port is in use. Stop it.",
+    },
+    {
+      name: "a program prefix's colon is not a reason",
+      error: new UserError("udpcam-recv: Cannot open [::]:5000. Stop it.", 1, {
+        cause: new Error("Address in use (os error 98)"),
+      }),
+      want: "udpcam-recv: Cannot open [::]:5000: Address in use (os error 98). Stop it.",
+    },
+    {
+      name: "a colon in the advice is not a reason",
+      error: new Error("Cannot run ffmpeg. Try: ffmpeg -version", { cause: new Error("gone") }),
+      want: "Cannot run ffmpeg: gone. Try: ffmpeg -version",
+    },
+    {
       name: "the message already holds the cause's message: as it is",
+      error: new Error("Cannot run ffmpeg. It said gone", { cause: new Error("gone") }),
+      want: "Cannot run ffmpeg. It said gone",
+    },
+    {
+      name: "the loader's summary: its own reason, the attempts in the cause",
       error: new UserError("Cannot load the SDL2 library (tried a.so, b.so): install it.", 1, {
         cause: new AggregateError(
           [new Error("a.so: no"), new Error("b.so: no")],

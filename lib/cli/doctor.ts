@@ -33,6 +33,7 @@ import {
   turboJpegCheck,
 } from "../doctor/mod.ts";
 import type { CaptureOs } from "../capture/mod.ts";
+import { bindFailureOf } from "../net/mod.ts";
 import type { DecoderChoice } from "../decode/select_decoder.ts";
 import { TURBOJPEG_LIBRARY, turboJpegInstallHint } from "../decode/turbo_decoder.ts";
 import { loadAttemptsOf } from "../ffi/native_library.ts";
@@ -267,8 +268,8 @@ function probePort(hostname: string, port: number): PortProbe {
   try {
     socket = Deno.listenDatagram({ transport: "udp", hostname, port });
   } catch (error) {
-    if (error instanceof Deno.errors.AddrInUse) return { kind: "inUse" };
-    if (error instanceof Deno.errors.PermissionDenied) return { kind: "denied" };
+    const failure = bindFailureOf(error);
+    if (failure === "inUse" || failure === "denied") return { kind: failure };
     return { kind: "failed", reason: reasonOf(error) };
   }
   socket.close();

@@ -6,7 +6,13 @@
  * @module
  */
 
-import { DEFAULT_DATAGRAM_BYTES, formatHostPort, WANTED_RECEIVE_BUFFER_BYTES } from "../net/mod.ts";
+import {
+  DEFAULT_DATAGRAM_BYTES,
+  formatHostPort,
+  UNPRIVILEGED_PORT_START,
+  unprivilegedPortAdvice,
+  WANTED_RECEIVE_BUFFER_BYTES,
+} from "../net/mod.ts";
 import { type CaptureOs, ffmpegInstallHint } from "../capture/mod.ts";
 import { describeError } from "../errors.ts";
 
@@ -334,13 +340,23 @@ export function portCheck(
         })`,
       };
     case "denied":
-      return {
-        name: "port",
-        ok: false,
-        needed: true,
-        detail: `${where}: permission denied (ports below 1024 need privileges)`,
-        fix: "pick a port above 1024 with --listen",
-      };
+      return port < UNPRIVILEGED_PORT_START
+        ? {
+          name: "port",
+          ok: false,
+          needed: true,
+          detail: `${where}: permission denied (ports below ${UNPRIVILEGED_PORT_START} need ` +
+            "privileges)",
+          fix: unprivilegedPortAdvice("--listen"),
+        }
+        : {
+          name: "port",
+          ok: false,
+          needed: true,
+          detail: `${where}: permission denied`,
+          fix: "check what this machine's security policy allows, or pick another port with " +
+            "--listen",
+        };
     case "failed":
       return {
         name: "port",

@@ -272,7 +272,13 @@ Deno.test("port: the receiver needs it free; for the sender it is informational"
   match(busy.detail, /UDP \[::\]:12345 is in use/);
   match(busy.fix ?? "", /--listen 12346/);
   match(portCheck("recv", "0.0.0.0", 65535, { kind: "inUse" }).fix ?? "", /--listen 65534/);
-  match(portCheck("recv", "0.0.0.0", 80, { kind: "denied" }).fix ?? "", /above 1024/);
+  // Ports below 1024 need privileges; 1024 itself does not (ip_unprivileged_port_start).
+  const privileged = portCheck("recv", "0.0.0.0", 80, { kind: "denied" });
+  equal(privileged.detail, "UDP 0.0.0.0:80: permission denied (ports below 1024 need privileges)");
+  equal(privileged.fix, "use a port of 1024 or above with --listen");
+  const policy = portCheck("recv", "0.0.0.0", 1024, { kind: "denied" });
+  equal(policy.detail, "UDP 0.0.0.0:1024: permission denied");
+  match(policy.fix ?? "", /security policy.*--listen/);
   equal(portCheck("recv", "0.0.0.0", 1, { kind: "failed", reason: "r" }).ok, false);
   for (const kind of ["free", "inUse", "denied"] as const) {
     const check = portCheck("send", "0.0.0.0", 12345, { kind });

@@ -11,9 +11,16 @@ import { UserError } from "../errors.ts";
 /** Exit code for a bad flag or value. */
 export const USAGE_EXIT_CODE = 2;
 
-/** Raised for a bad command line; the message says which flag and what is allowed. */
-export function usageError(program: string, message: string): UserError {
-  return new UserError(`${program}: ${message}. Run ${program} --help for usage.`, USAGE_EXIT_CODE);
+/**
+ * Raised for a bad command line; the message says which flag and what is allowed. `options.cause`
+ * keeps the error behind it (lib/errors.ts prints it where the message gives no reason).
+ */
+export function usageError(program: string, message: string, options?: ErrorOptions): UserError {
+  return new UserError(
+    `${program}: ${message}. Run ${program} --help for usage.`,
+    USAGE_EXIT_CODE,
+    options,
+  );
 }
 
 /** Parses `args` strictly; unknown flags and missing values become a {@linkcode UserError}. */
@@ -28,7 +35,8 @@ export function parseFlags<T extends ParseArgsOptionsConfig>(
     const raw = error instanceof Error ? error.message : String(error);
     // node's messages end with advice about "--" that does not apply here; keep the first sentence.
     const first = raw.split(/\.\s/)[0].replace(/^Unknown option/, "unknown flag");
-    throw usageError(program, `Cannot parse the command line: ${first}`);
+    // The words are node's, trimmed; its error stays the cause.
+    throw usageError(program, `Cannot parse the command line: ${first}`, { cause: error });
   }
 }
 

@@ -56,10 +56,7 @@ export function resolveKey(program: string, sources: KeySources): string | null 
     try {
       text = sources.readTextFile(sources.keyFile);
     } catch (error) {
-      throw usageError(
-        program,
-        `Cannot read --key-file ${sources.keyFile}: ${(error as Error).message}`,
-      );
+      throw usageError(program, `Cannot read --key-file ${sources.keyFile}`, { cause: error });
     }
     if (text.length > MAX_KEY_FILE_BYTES) {
       throw usageError(

@@ -74,13 +74,13 @@ export class MultiDestinationSender {
           : (v4 ??= Deno.listenDatagram({ transport: "udp", hostname: local, port: 0 }));
       } catch (error) {
         throw new UserError(
-          `Cannot open a UDP socket for ${formatHostPort(destination)}: ${
-            (error as Error).message
-          }. ${
+          `Cannot open a UDP socket for ${formatHostPort(destination)}. ${
             local === "::" || local === "0.0.0.0"
               ? `Check that ${ipv6 ? "IPv6" : "IPv4"} is enabled on this machine.`
               : `Check that ${local} (--multicast-if) is an address of this machine.`
           }`,
+          1,
+          { cause: error },
         );
       }
       const address: Deno.NetAddr = {

@@ -41,7 +41,7 @@ import { SDL_LIBRARY, sdlInstallHint } from "../sdl/library.ts";
 import { listCameras } from "../io/devices.ts";
 
 /** Longest a child process (ffmpeg, sysctl) may run before the probe gives up on it. */
-export const PROBE_TIMEOUT_MS = 15_000;
+const PROBE_TIMEOUT_MS = 15_000;
 
 /** What the sender's doctor checks. */
 export interface SendDoctorOptions {
@@ -64,7 +64,7 @@ export interface RecvDoctorOptions {
 }
 
 /** The program each profile checks, as named in the report. */
-export const DOCTOR_PROGRAMS: Record<DoctorProfile, string> = {
+const DOCTOR_PROGRAMS: Record<DoctorProfile, string> = {
   send: "udpcam-send",
   recv: "udpcam-recv",
 };

@@ -9,7 +9,7 @@ import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { UserError } from "../errors.ts";
 
 /** Exit code for a bad flag or value. */
-export const USAGE_EXIT_CODE = 2;
+const USAGE_EXIT_CODE = 2;
 
 /**
  * Raised for a bad command line; the message says which flag and what is allowed. `options.cause`

@@ -6,7 +6,7 @@
  */
 
 /** Counters below `newest - size + 1` are refused as too old. */
-export const DEFAULT_REPLAY_WINDOW = 1024;
+const DEFAULT_REPLAY_WINDOW = 1024;
 
 /** Remembers which of the last `size` counters were seen. Memory: `size` bits. */
 export class ReplayWindow {

@@ -64,25 +64,9 @@ export const TURBOJPEG_LIBRARY: NativeLibrary<typeof TURBOJPEG_SYMBOLS> = new Na
   symbols: TURBOJPEG_SYMBOLS,
 });
 
-/** Library file names and paths tried in order on `os`, when no override is set. */
-export function turboJpegLibraryCandidates(os: Os = Deno.build.os): string[] {
-  return [...TURBOJPEG_LIBRARY.candidates(os)];
-}
-
 /** The install hint for libjpeg-turbo on `os`. */
 export function turboJpegInstallHint(os: Os = Deno.build.os): string {
   return forOs(TURBOJPEG_INSTALL_HINT, os);
-}
-
-/**
- * Opens libturbojpeg (once per path; kept for the life of the process). The override in
- * {@linkcode TURBOJPEG_LIB_ENV} is read on every call.
- *
- * @throws {UserError} when no candidate loads, naming the install command; its `cause` keeps
- * each candidate's error (lib/ffi/native_library.ts).
- */
-export function openTurboJpeg(): TurboJpegLibrary {
-  return TURBOJPEG_LIBRARY.open().library;
 }
 
 const SUBSAMPLING: Record<number, Subsampling> = {
@@ -136,12 +120,14 @@ export class TurboDecoder implements JpegDecoder {
   }
 
   /**
-   * Loads libturbojpeg and creates a decompressor.
+   * Loads libturbojpeg (once: {@linkcode TURBOJPEG_LIBRARY} keeps it, reading the override in
+   * {@linkcode TURBOJPEG_LIB_ENV} on every call) and creates a decompressor.
    *
-   * @throws {UserError} when libjpeg-turbo is not installed.
+   * @throws {UserError} when libjpeg-turbo is not installed, naming the install command; its
+   * `cause` keeps each candidate's error (lib/ffi/native_library.ts).
    */
   static open(options: TurboDecoderOptions = {}): TurboDecoder {
-    const lib = openTurboJpeg();
+    const lib = TURBOJPEG_LIBRARY.open().library;
     const handle = lib.symbols.tjInitDecompress();
     if (handle === null) {
       throw new Error("Cannot start libjpeg-turbo: tjInitDecompress failed. Check free memory.");

@@ -23,7 +23,7 @@ import type { JpegDecoder } from "./decoder.ts";
 import { DEFAULT_MAX_PIXELS } from "./turbo_decoder.ts";
 
 /** The npm specifier of the WebAssembly decoder, for deno.json's "imports" if wanted. */
-export const WASM_DECODER_PACKAGE = "npm:@cwasm/jpeg-turbo@0.1.3";
+const WASM_DECODER_PACKAGE = "npm:@cwasm/jpeg-turbo@0.1.3";
 
 interface CwasmModule {
   decode(source: Uint8Array): { width: number; height: number; data: Uint8ClampedArray };

@@ -33,7 +33,7 @@ import { UserError } from "../errors.ts";
 import { MultiDestinationSender } from "./udp.ts";
 
 /** This machine's interface addresses, or none when the OS will not say. */
-export function localInterfaceAddresses(): InterfaceAddress[] {
+function localInterfaceAddresses(): InterfaceAddress[] {
   try {
     return Deno.networkInterfaces().map(({ name, family, address, scopeid }) => ({
       name,
@@ -51,7 +51,7 @@ export function localInterfaceAddresses(): InterfaceAddress[] {
  *
  * @throws {UserError} naming the flag when the text names no usable interface.
  */
-export function resolveInterfaceFor(
+function resolveInterfaceFor(
   group: string,
   text: string,
   interfaces: () => InterfaceAddress[] = localInterfaceAddresses,
@@ -134,7 +134,7 @@ export async function listenMulticast(
  *
  * @throws {UserError} when the OS refuses.
  */
-export async function setMulticastTtlV4(
+async function setMulticastTtlV4(
   conn: Deno.DatagramConn,
   group: string,
   ttl: number,

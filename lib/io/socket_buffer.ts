@@ -64,7 +64,7 @@ export function enlargeReceiveBuffer(
  * Below this receive buffer (as the kernel reports it: Linux counts its bookkeeping too, so this
  * holds ~4 frames of 1080p), the receiver says how to raise the OS's cap.
  */
-export const MIN_GOOD_RECEIVE_BUFFER_BYTES = 1024 * 1024;
+const MIN_GOOD_RECEIVE_BUFFER_BYTES = 1024 * 1024;
 
 /**
  * A warning with the fix when the receive buffer stayed small (bursts of big frames may then be

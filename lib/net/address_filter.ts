@@ -95,7 +95,7 @@ export function parseAddressRule(text: string): AddressRule | string {
 }
 
 /** True when `address` (16 bytes) is inside `rule`. */
-export function ruleMatches(rule: AddressRule, address: Uint8Array): boolean {
+function ruleMatches(rule: AddressRule, address: Uint8Array): boolean {
   const full = rule.prefixBits >> 3;
   for (let i = 0; i < full; i++) if (rule.bytes[i] !== address[i]) return false;
   const rest = rule.prefixBits & 7;

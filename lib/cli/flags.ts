@@ -23,12 +23,17 @@ export function usageError(program: string, message: string, options?: ErrorOpti
   );
 }
 
+/** What {@linkcode parseFlags} returns: node's parsed values for `options`. */
+export type ParsedFlags<T extends ParseArgsOptionsConfig> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: false }>
+>["values"];
+
 /** Parses `args` strictly; unknown flags and missing values become a {@linkcode UserError}. */
 export function parseFlags<T extends ParseArgsOptionsConfig>(
   program: string,
   args: string[],
   options: T,
-) {
+): ParsedFlags<T> {
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
   } catch (error) {

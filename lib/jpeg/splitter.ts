@@ -132,6 +132,8 @@ export class JpegSplitter {
   #resyncs = 0;
 
   /**
+   * Makes a splitter with an empty buffer.
+   *
    * @param options `maxFrameBytes` (default 8 MiB) must be a positive safe integer.
    * @throws {RangeError} if `maxFrameBytes` is not a positive safe integer.
    */

@@ -113,7 +113,12 @@ export class AddressFilter {
   readonly #cache = new Map<string, boolean>();
   readonly #maxCached: number;
 
-  /** @param rules Allowed networks; a source matching any is allowed. */
+  /**
+   * Makes a filter over `rules` that remembers up to `maxCached` verdicts.
+   *
+   * @param rules Allowed networks; a source matching any is allowed.
+   * @param maxCached Most source addresses whose verdict is remembered.
+   */
   constructor(rules: AddressRule[], maxCached = 64) {
     this.#rules = rules;
     this.#maxCached = maxCached;

@@ -72,7 +72,12 @@ export class SdlError extends Error {
   /** The SDL function that failed. */
   readonly functionName: string;
 
-  /** @param functionName The failing SDL function. @param reason Text from SDL_GetError. */
+  /**
+   * Makes the error for a failed SDL call.
+   *
+   * @param functionName The failing SDL function.
+   * @param reason Text from SDL_GetError.
+   */
   constructor(functionName: string, reason: string) {
     super(`Cannot ${functionName}: ${reason || "SDL gave no reason"}.`);
     this.name = "SdlError";

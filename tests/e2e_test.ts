@@ -212,6 +212,13 @@ Deno.test("user mistakes get one clear sentence and a non-zero exit, no stack tr
       ["receiver.ts", ["--listen", `127.0.0.1:${port}`, "--headless"], 1, /port is in use/],
       ["receiver.ts", ["--listen", "203.0.113.9:5000", "--headless"], 1, /not on this machine/],
       ["receiver.ts", ["--bogus"], 2, /unknown flag '--bogus'/],
+      [
+        "receiver.ts",
+        ["--listen", "127.0.0.1:0", "--headless", "--record", "/nonexistent/dir/out.mjpeg"],
+        1,
+        // The OS's reason (the error's cause) sits between what failed and what to do.
+        /Cannot write --record \/nonexistent\/dir\/out\.mjpeg: No such file.*\. Check that the folder/,
+      ],
     ];
     for (const [entry, args, code, expected] of cases) {
       const result = await startProgram(entry, args).done;

@@ -242,14 +242,33 @@ Deno.test("HttpViewer: a port in use is a UserError that says what to do", async
         ok(error instanceof UserError);
         equal(
           error.message,
-          `Cannot serve HTTP on 127.0.0.1:${port}: the port is in use. Pick another with --http.`,
+          `Cannot serve HTTP on 127.0.0.1:${port}: the port is in use. Stop that program or pick ` +
+            "another port with --http.",
         );
+        // The OS's own error stays reachable (lib/net/bind_error.ts).
+        ok(error.cause instanceof Deno.errors.AddrInUse, String(error.cause));
         return true;
       },
     );
   } finally {
     await first.close();
   }
+});
+
+Deno.test("HttpViewer: an address not on this machine names the --http flag", () => {
+  throws(
+    () => HttpViewer.start({ hostname: "203.0.113.9", port: 0 }),
+    (error: unknown) => {
+      ok(error instanceof UserError);
+      equal(
+        error.message,
+        "Cannot serve HTTP on 203.0.113.9:0: that address is not on this machine. Give one of " +
+          "its addresses, or 0.0.0.0 (all IPv4) or [::] (all IPv6), with --http.",
+      );
+      ok(error.cause instanceof Deno.errors.AddrNotAvailable, String(error.cause));
+      return true;
+    },
+  );
 });
 
 /** Launches the system Chromium; fails naming the package when it is missing. */

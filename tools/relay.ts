@@ -12,7 +12,7 @@
 
 import { parseArgs } from "node:util";
 import { formatHostPort, type HostPort, parseHostPort } from "../lib/net/mod.ts";
-import { asError, UserError } from "../lib/errors.ts";
+import { asError, describeError, UserError } from "../lib/errors.ts";
 import { type FaultSettings, faultSettingsProblem, NO_FAULTS } from "../lib/netsim/mod.ts";
 import { formatRelayReport, type RelayOptions, UdpRelay } from "../lib/io/udp_relay.ts";
 
@@ -46,10 +46,11 @@ interface RelayCommand {
   reportMs: number;
 }
 
-function usage(message: string): UserError {
+function usage(message: string, cause?: unknown): UserError {
   return new UserError(
     `Cannot start relay: ${message}. Run deno run -A tools/relay.ts --help for usage.`,
     2,
+    cause === undefined ? undefined : { cause },
   );
 }
 
@@ -100,7 +101,10 @@ function parseCommand(args: string[]): RelayCommand | null {
       },
     }).values;
   } catch (error) {
-    throw usage(asError(error).message.split(/\.\s/)[0].replace(/^Unknown option/, "unknown flag"));
+    throw usage(
+      asError(error).message.split(/\.\s/)[0].replace(/^Unknown option/, "unknown flag"),
+      error,
+    );
   }
   if (values.help) return null;
   const faults: FaultSettings = {
@@ -153,8 +157,8 @@ async function main(args: string[]): Promise<number> {
   try {
     relay = UdpRelay.start(command.options);
   } catch (error) {
-    const reason = asError(error).message;
-    throw new UserError(`Cannot start relay: ${reason[0].toLowerCase()}${reason.slice(1)}`, 2);
+    // The reason is the relay's own error (a socket, the fault model): describeError joins it.
+    throw new UserError("Cannot start relay.", 2, { cause: error });
   }
   const { options } = command;
   console.log(
@@ -183,7 +187,7 @@ if (import.meta.main) {
     code = await main(Deno.args);
   } catch (error) {
     if (error instanceof UserError) {
-      console.error(error.message);
+      console.error(describeError(error));
       code = error.exitCode;
     } else {
       console.error(

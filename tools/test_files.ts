@@ -46,11 +46,14 @@ export const CI_TOOLS: Record<CiOs, readonly Tool[]> = {
   windows: ["ffmpeg", "sdl2", "turbojpeg"],
 };
 
-/** How each tool shows in source: a quoted program name or the FFI symbol table it opens. */
+/**
+ * How each tool shows in source: a quoted program name, or the FFI symbol table it opens (given
+ * to `Deno.dlopen` or, as lib/ffi's loader takes it, as a spec's `symbols:`).
+ */
 export const TOOL_PATTERNS: Record<Tool, RegExp> = {
   ffmpeg: /["'`]ffmpeg["'`]/,
-  sdl2: /Deno\.dlopen\([^)]*SDL_SYMBOLS/,
-  turbojpeg: /Deno\.dlopen\([^)]*TURBOJPEG_SYMBOLS/,
+  sdl2: /(?:Deno\.dlopen\([^)]*|\bsymbols:\s*)SDL_\w*SYMBOLS\b/,
+  turbojpeg: /(?:Deno\.dlopen\([^)]*|\bsymbols:\s*)TURBOJPEG_\w*SYMBOLS\b/,
   imagemagick: /["'`](convert|magick|import)["'`]/,
   gstreamer: /gst-launch-1\.0/,
   xvfb: /["'`]Xvfb["'`]/,

@@ -6,6 +6,7 @@ import {
   REPO_ROOT,
   sourceReader,
   testFilesFor,
+  type Tool,
   toolsNeeded,
 } from "./test_files.ts";
 
@@ -81,4 +82,14 @@ Deno.test("the repository's tests: Linux runs all, the window test is Linux-only
     ok(!files.includes("tests/rtp_interop_test.ts"), os);
   }
   ok(CI_TOOLS.windows.every((tool) => CI_TOOLS.macos.includes(tool)));
+  // The libraries are opened through lib/ffi's loader, whose specs name the symbol tables.
+  const cases: [string, Tool[]][] = [
+    ["lib/ffi/native_library_test.ts", ["sdl2", "turbojpeg"]],
+    ["lib/decode/decoders_test.ts", ["ffmpeg", "turbojpeg"]],
+    ["tests/doctor_test.ts", ["ffmpeg", "sdl2", "turbojpeg"]],
+  ];
+  for (const [file, tools] of cases) {
+    const needed = toolsNeeded(file, read);
+    for (const tool of tools) ok(needed.has(tool), `${file} needs ${tool}: ${[...needed]}`);
+  }
 });

@@ -33,7 +33,7 @@ export interface CaptureSettings {
 }
 
 /** The default camera per OS: a v4l2 node, an avfoundation index; dshow has no default. */
-export function defaultCameraDevice(os: CaptureOs): string | null {
+function defaultCameraDevice(os: CaptureOs): string | null {
   switch (os) {
     case "linux":
       return "/dev/video0";
@@ -54,7 +54,7 @@ export function qualityToQscale(quality: number): number {
  * The drawtext filter that burns the wall clock, with milliseconds, into the test pattern, so
  * latency can be eyeballed by photographing both screens.
  */
-export function clockOverlayFilter(height: number): string {
+function clockOverlayFilter(height: number): string {
   const fontSize = Math.max(12, Math.round(height / 12));
   // Escaping: ':' separates filter options and '\:' inside %{} must survive two parsing passes.
   const clock = "%{localtime\\:%H\\\\\\:%M\\\\\\:%S}.%{eif\\:mod(time(0)*1000\\,1000)\\:d\\:3}";

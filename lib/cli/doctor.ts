@@ -19,6 +19,7 @@ import {
   ffmpegCheck,
   type FfmpegProbe,
   formatDoctorReport,
+  libraryMissingReason,
   libraryPathFromMaps,
   type LibraryProbe,
   macDatagramCheck,
@@ -32,18 +33,15 @@ import {
   turboJpegCheck,
 } from "../doctor/mod.ts";
 import type { CaptureOs } from "../capture/mod.ts";
+import { bindFailureOf } from "../net/mod.ts";
 import type { DecoderChoice } from "../decode/select_decoder.ts";
-import {
-  openTurboJpeg,
-  TURBOJPEG_LIB_ENV,
-  turboJpegInstallHint,
-  turboJpegLibraryCandidates,
-} from "../decode/turbo_decoder.ts";
-import { openSdl, SDL2_LIB_ENV, sdlInstallHint, sdlLibraryCandidates } from "../sdl/library.ts";
+import { TURBOJPEG_LIBRARY, turboJpegInstallHint } from "../decode/turbo_decoder.ts";
+import { loadAttemptsOf } from "../ffi/native_library.ts";
+import { SDL_LIBRARY, sdlInstallHint } from "../sdl/library.ts";
 import { listCameras } from "../io/devices.ts";
 
 /** Longest a child process (ffmpeg, sysctl) may run before the probe gives up on it. */
-export const PROBE_TIMEOUT_MS = 15_000;
+const PROBE_TIMEOUT_MS = 15_000;
 
 /** What the sender's doctor checks. */
 export interface SendDoctorOptions {
@@ -66,7 +64,7 @@ export interface RecvDoctorOptions {
 }
 
 /** The program each profile checks, as named in the report. */
-export const DOCTOR_PROGRAMS: Record<DoctorProfile, string> = {
+const DOCTOR_PROGRAMS: Record<DoctorProfile, string> = {
   send: "udpcam-send",
   recv: "udpcam-recv",
 };
@@ -218,84 +216,50 @@ async function probeCameras(
 }
 
 /**
- * Which file a loaded library came from: the override as given, else (on Linux) the full path
- * the dynamic linker mapped, else the first candidate that loads (the one lib/ opened, as it tries
- * them in the same order).
+ * The file a library loaded from: the path the loader opened when it is one, else (on Linux) the
+ * full path the dynamic linker mapped for that bare name, else the name.
  */
-function loadedLibraryPath(
-  override: string | undefined,
-  candidates: string[],
-  mappedName: RegExp,
-): string {
-  if (override) return override;
+function loadedLibraryPath(opened: string, mappedName: RegExp): string {
+  if (opened.includes("/") || opened.includes("\\")) return opened;
   if (Deno.build.os === "linux") {
     try {
       const mapped = libraryPathFromMaps(Deno.readTextFileSync("/proc/self/maps"), mappedName);
       if (mapped !== null) return mapped;
-    } catch { /* no /proc: fall back to the candidate name */ }
+    } catch { /* no /proc: the name it is */ }
   }
-  for (const candidate of candidates) {
-    try {
-      Deno.dlopen(candidate, {}).close();
-      return candidate;
-    } catch { /* try the next, as lib/ does */ }
-  }
-  return candidates[0];
+  return opened;
 }
 
-/** Why no candidate loads, with the first loader error (a wrong architecture shows there). */
-function loadFailure(envName: string, override: string | undefined, candidates: string[]): string {
-  const tried = override ? [override] : candidates;
-  let first = "";
-  try {
-    Deno.dlopen(tried[0], {}).close();
-  } catch (error) {
-    first = reasonOf(error);
-  }
-  const what = override ? `${envName}=${override} cannot be loaded` : `not found`;
-  return `${what} (tried ${tried.join(", ")})${first ? `: ${first}` : ""}`;
+/** A load failure as the doctor words it, from the error the loader kept (no second dlopen). */
+function missingLibrary(error: unknown): LibraryProbe {
+  const failure = loadAttemptsOf(error);
+  return {
+    kind: "missing",
+    reason: failure === null ? `not checked: ${reasonOf(error)}` : libraryMissingReason(failure),
+  };
 }
 
 function probeSdl(): LibraryProbe {
   try {
-    const override = Deno.env.get(SDL2_LIB_ENV);
-    try {
-      const lib = openSdl();
-      const version = new Uint8Array(3);
-      lib.symbols.SDL_GetVersion(version);
-      return {
-        kind: "loaded",
-        path: loadedLibraryPath(override, sdlLibraryCandidates(), /^libSDL2[-.]/),
-        version: [version[0], version[1], version[2]],
-      };
-    } catch {
-      return {
-        kind: "missing",
-        reason: loadFailure(SDL2_LIB_ENV, override, sdlLibraryCandidates()),
-      };
-    }
+    const { path, library } = SDL_LIBRARY.open();
+    const version = new Uint8Array(3);
+    library.symbols.SDL_GetVersion(version);
+    return {
+      kind: "loaded",
+      path: loadedLibraryPath(path, /^libSDL2[-.]/),
+      version: [version[0], version[1], version[2]],
+    };
   } catch (error) {
-    return { kind: "missing", reason: `not checked: ${reasonOf(error)}` };
+    return missingLibrary(error);
   }
 }
 
 function probeTurboJpeg(): LibraryProbe {
   try {
-    const override = Deno.env.get(TURBOJPEG_LIB_ENV);
-    try {
-      openTurboJpeg();
-      return {
-        kind: "loaded",
-        path: loadedLibraryPath(override, turboJpegLibraryCandidates(), /^libturbojpeg\./),
-      };
-    } catch {
-      return {
-        kind: "missing",
-        reason: loadFailure(TURBOJPEG_LIB_ENV, override, turboJpegLibraryCandidates()),
-      };
-    }
+    const { path } = TURBOJPEG_LIBRARY.open();
+    return { kind: "loaded", path: loadedLibraryPath(path, /^libturbojpeg\./) };
   } catch (error) {
-    return { kind: "missing", reason: `not checked: ${reasonOf(error)}` };
+    return missingLibrary(error);
   }
 }
 
@@ -304,8 +268,8 @@ function probePort(hostname: string, port: number): PortProbe {
   try {
     socket = Deno.listenDatagram({ transport: "udp", hostname, port });
   } catch (error) {
-    if (error instanceof Deno.errors.AddrInUse) return { kind: "inUse" };
-    if (error instanceof Deno.errors.PermissionDenied) return { kind: "denied" };
+    const failure = bindFailureOf(error);
+    if (failure === "inUse" || failure === "denied") return { kind: failure };
     return { kind: "failed", reason: reasonOf(error) };
   }
   socket.close();

@@ -9,26 +9,39 @@ import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { UserError } from "../errors.ts";
 
 /** Exit code for a bad flag or value. */
-export const USAGE_EXIT_CODE = 2;
+const USAGE_EXIT_CODE = 2;
 
-/** Raised for a bad command line; the message says which flag and what is allowed. */
-export function usageError(program: string, message: string): UserError {
-  return new UserError(`${program}: ${message}. Run ${program} --help for usage.`, USAGE_EXIT_CODE);
+/**
+ * Raised for a bad command line; the message says which flag and what is allowed. `options.cause`
+ * keeps the error behind it (lib/errors.ts prints it where the message gives no reason).
+ */
+export function usageError(program: string, message: string, options?: ErrorOptions): UserError {
+  return new UserError(
+    `${program}: ${message}. Run ${program} --help for usage.`,
+    USAGE_EXIT_CODE,
+    options,
+  );
 }
+
+/** What {@linkcode parseFlags} returns: node's parsed values for `options`. */
+export type ParsedFlags<T extends ParseArgsOptionsConfig> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: false }>
+>["values"];
 
 /** Parses `args` strictly; unknown flags and missing values become a {@linkcode UserError}. */
 export function parseFlags<T extends ParseArgsOptionsConfig>(
   program: string,
   args: string[],
   options: T,
-) {
+): ParsedFlags<T> {
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
   } catch (error) {
     const raw = error instanceof Error ? error.message : String(error);
     // node's messages end with advice about "--" that does not apply here; keep the first sentence.
     const first = raw.split(/\.\s/)[0].replace(/^Unknown option/, "unknown flag");
-    throw usageError(program, `Cannot parse the command line: ${first}`);
+    // The words are node's, trimmed; its error stays the cause.
+    throw usageError(program, `Cannot parse the command line: ${first}`, { cause: error });
   }
 }
 

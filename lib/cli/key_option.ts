@@ -11,9 +11,9 @@ import { usageError } from "./flags.ts";
 /** Environment variable read when neither `--key` nor `--key-file` is given. */
 export const KEY_ENV = "UDPCAM_KEY";
 /** Fewest characters a passphrase may have: PBKDF2 slows guessing, it cannot save a short one. */
-export const MIN_KEY_CHARS = 8;
+const MIN_KEY_CHARS = 8;
 /** Most bytes read from `--key-file` (a passphrase, not a document). */
-export const MAX_KEY_FILE_BYTES = 4096;
+const MAX_KEY_FILE_BYTES = 4096;
 
 /** `--help` lines for the key flags, the same on both programs. */
 export const KEY_HELP = `Encryption (--wire v1; both sides need the same passphrase)
@@ -56,10 +56,7 @@ export function resolveKey(program: string, sources: KeySources): string | null 
     try {
       text = sources.readTextFile(sources.keyFile);
     } catch (error) {
-      throw usageError(
-        program,
-        `Cannot read --key-file ${sources.keyFile}: ${(error as Error).message}`,
-      );
+      throw usageError(program, `Cannot read --key-file ${sources.keyFile}`, { cause: error });
     }
     if (text.length > MAX_KEY_FILE_BYTES) {
       throw usageError(

@@ -26,7 +26,7 @@ import {
 const PROGRAM = "udpcam-recv";
 
 /** Default listen address: every IPv4 interface, the Python/OpenCV design's port. */
-export const DEFAULT_LISTEN: HostPort = { hostname: "0.0.0.0", port: 12345 };
+const DEFAULT_LISTEN: HostPort = { hostname: "0.0.0.0", port: 12345 };
 
 /** What the receiver was asked to do. */
 export type ReceiverCommand =

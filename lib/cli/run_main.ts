@@ -5,9 +5,12 @@
  * @module
  */
 
-import { UserError } from "../errors.ts";
+import { causesOf, describeError, UserError } from "../errors.ts";
 
-/** Runs `main(args)` and exits the process with its code; never prints a stack trace for a user error. */
+/**
+ * Runs `main(args)` and exits the process with its code; never prints a stack trace for a user
+ * error, which prints as {@linkcode describeError} words it (message and causes, one sentence).
+ */
 export async function runMain(
   program: string,
   main: (args: string[]) => Promise<number>,
@@ -17,20 +20,23 @@ export async function runMain(
     code = await main(withoutLeadingSeparator(Deno.args));
   } catch (error) {
     if (error instanceof UserError) {
-      console.error(
-        error.message.startsWith(program) ? error.message : `${program}: ${error.message}`,
-      );
+      const text = describeError(error);
+      console.error(text.startsWith(program) ? text : `${program}: ${text}`);
       code = error.exitCode;
     } else {
       console.error(
         `${program}: unexpected error, please report it with the command you ran: ${
-          error instanceof Error ? error.stack ?? error.message : String(error)
+          [error, ...causesOf(error)].map(stackOf).join("\ncaused by: ")
         }`,
       );
       code = 1;
     }
   }
   Deno.exit(code);
+}
+
+function stackOf(error: unknown): string {
+  return error instanceof Error ? error.stack ?? error.message : String(error);
 }
 
 /** Drops the `--` that `deno task NAME -- flags` passes through, so both spellings work. */
@@ -62,8 +68,9 @@ export function createOutputFile(path: string, flag: string): Deno.FsFile {
     return Deno.openSync(path, { write: true, create: true, truncate: true });
   } catch (error) {
     throw new UserError(
-      `Cannot write ${flag} ${path}: ${(error as Error).message}. Check that the folder exists ` +
-        `and is writable.`,
+      `Cannot write ${flag} ${path}. Check that the folder exists and is writable.`,
+      1,
+      { cause: error },
     );
   }
 }

@@ -26,7 +26,7 @@ import {
 const PROGRAM = "udpcam-send";
 
 /** Default destination: the port of the Python/OpenCV design this grew from, on this machine. */
-export const DEFAULT_DESTINATION: HostPort = { hostname: "127.0.0.1", port: 12345 };
+const DEFAULT_DESTINATION: HostPort = { hostname: "127.0.0.1", port: 12345 };
 
 /** What the sender was asked to do. */
 export type SenderCommand =
@@ -37,13 +37,13 @@ export type SenderCommand =
   | { kind: "stream"; options: SenderOptions };
 
 /** Highest `--fps` for a camera or the test pattern (fast webcams do 240). */
-export const MAX_CAPTURE_FPS = 240;
+const MAX_CAPTURE_FPS = 240;
 
 /** Highest `--fps` for a --file (throughput tests on loopback). */
-export const MAX_FILE_FPS = 1000;
+const MAX_FILE_FPS = 1000;
 
 /** The frame rate pacing plans for with `--fps max`. */
-export const MAX_RATE_PACING_FPS = MAX_CAPTURE_FPS;
+const MAX_RATE_PACING_FPS = MAX_CAPTURE_FPS;
 
 /** Everything a streaming sender needs (`--ttl`, `--multicast-if`: see SenderMulticastOptions). */
 export interface SenderOptions extends SenderMulticastOptions {

@@ -25,15 +25,15 @@ import { ReplayWindow } from "./replay_window.ts";
 import { Flags, HEADER_BYTES, NACK_FIXED_BYTES, PacketType } from "../wire/v1/mod.ts";
 
 /** Header flag bit (byte 4) marking a sealed datagram. */
-export const ENCRYPTED_FLAG = Flags.Encrypted;
+export const ENCRYPTED_FLAG: typeof Flags.Encrypted = Flags.Encrypted;
 /** Bytes of the per-session salt carried in every sealed datagram. */
-export const SALT_BYTES = 16;
+const SALT_BYTES = 16;
 /** Bytes of the datagram counter. */
-export const COUNTER_BYTES = 8;
+const COUNTER_BYTES = 8;
 /** Bytes of the AES-GCM authentication tag. */
-export const TAG_BYTES = 16;
+const TAG_BYTES = 16;
 /** How much longer a sealed datagram is than the plain one. */
-export const SEAL_OVERHEAD_BYTES = SALT_BYTES + COUNTER_BYTES + TAG_BYTES;
+export const SEAL_OVERHEAD_BYTES: number = SALT_BYTES + COUNTER_BYTES + TAG_BYTES;
 /** PBKDF2 iterations: slow enough to make guessing passphrases expensive, ~0.1 s once per stream. */
 export const DEFAULT_KDF_ITERATIONS = 210_000;
 
@@ -50,7 +50,7 @@ export function clearHeaderBytes(datagram: Uint8Array): number {
 const TWO_POW_32 = 0x1_0000_0000;
 
 /** Derives the AES-256-GCM key for `salt` from `passphrase`. */
-export async function deriveSessionKey(
+async function deriveSessionKey(
   passphrase: string,
   salt: Uint8Array,
   iterations = DEFAULT_KDF_ITERATIONS,
@@ -191,7 +191,11 @@ export class DatagramOpener {
   #deriving = false;
   #lastDeriveMs = -Infinity;
 
-  /** @param passphrase The shared secret; `options` override the defaults. */
+  /**
+   * Makes an opener for datagrams sealed with `passphrase`; keys are derived as salts arrive.
+   *
+   * @param passphrase The shared secret; `options` override the defaults.
+   */
   constructor(passphrase: string, options: Partial<OpenerOptions> = {}) {
     this.#passphrase = passphrase;
     this.#options = { ...DEFAULT_OPENER_OPTIONS, ...options };

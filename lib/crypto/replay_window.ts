@@ -6,7 +6,7 @@
  */
 
 /** Counters below `newest - size + 1` are refused as too old. */
-export const DEFAULT_REPLAY_WINDOW = 1024;
+const DEFAULT_REPLAY_WINDOW = 1024;
 
 /** Remembers which of the last `size` counters were seen. Memory: `size` bits. */
 export class ReplayWindow {
@@ -14,7 +14,11 @@ export class ReplayWindow {
   readonly #seen: Uint8Array;
   #newest = -1;
 
-  /** @param size How far behind the newest counter a datagram may arrive, e.g. reordered. */
+  /**
+   * Makes an empty window (1024 counters by default).
+   *
+   * @param size How far behind the newest counter a datagram may arrive, e.g. reordered.
+   */
   constructor(size = DEFAULT_REPLAY_WINDOW) {
     if (!Number.isInteger(size) || size < 8 || size % 8 !== 0) {
       throw new RangeError(`Cannot create ReplayWindow: size ${size} must be a multiple of 8`);

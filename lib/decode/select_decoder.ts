@@ -4,7 +4,7 @@
  * @module
  */
 
-import { UserError } from "../errors.ts";
+import { describeError, UserError } from "../errors.ts";
 import type { JpegDecoder } from "./decoder.ts";
 import { TurboDecoder } from "./turbo_decoder.ts";
 import { WasmDecoder } from "./wasm_decoder.ts";
@@ -34,6 +34,6 @@ export async function openDecoder(choice: DecoderChoice): Promise<OpenedDecoder>
     return { decoder: TurboDecoder.open() };
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
-    return { decoder: await WasmDecoder.open(), fallbackReason: error.message };
+    return { decoder: await WasmDecoder.open(), fallbackReason: describeError(error) };
   }
 }

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { UserError } from "../errors.ts";
+import { forOs, NativeLibrary, type Os, type OsTable } from "../ffi/native_library.ts";
 import { planeHeight, planeWidth, type Subsampling, type YuvImage } from "../image/mod.ts";
 import type { JpegDecoder, XrgbTarget } from "./decoder.ts";
 import {
@@ -37,62 +37,36 @@ export const TURBOJPEG_LIB_ENV = "UDPCAM_TURBOJPEG_LIB";
 /** Largest frame accepted, in pixels (8K UHD); a header claiming more is rejected unallocated. */
 export const DEFAULT_MAX_PIXELS = 7680 * 4320;
 
-/** Library file names and paths tried in order on `os`, when no override is set. */
-export function turboJpegLibraryCandidates(os: typeof Deno.build.os = Deno.build.os): string[] {
-  switch (os) {
-    case "darwin":
-      return [
-        "libturbojpeg.0.dylib",
-        "/opt/homebrew/opt/jpeg-turbo/lib/libturbojpeg.0.dylib",
-        "/usr/local/opt/jpeg-turbo/lib/libturbojpeg.0.dylib",
-        "/opt/homebrew/lib/libturbojpeg.0.dylib",
-        "/usr/local/lib/libturbojpeg.0.dylib",
-      ];
-    case "windows":
-      return ["turbojpeg.dll"];
-    default:
-      return ["libturbojpeg.so.0", "libturbojpeg.so"];
-  }
-}
+const TURBOJPEG_INSTALL_HINT: OsTable<string> = {
+  darwin: "brew install jpeg-turbo",
+  windows:
+    "download libjpeg-turbo from https://github.com/libjpeg-turbo/libjpeg-turbo/releases and put turbojpeg.dll next to udpcam-recv.exe",
+  default: "sudo apt install libturbojpeg0",
+};
+
+/** libturbojpeg: where it is looked for, and the install line its error names. */
+export const TURBOJPEG_LIBRARY: NativeLibrary<typeof TURBOJPEG_SYMBOLS> = new NativeLibrary({
+  name: "libjpeg-turbo",
+  envVar: TURBOJPEG_LIB_ENV,
+  candidates: {
+    darwin: [
+      "libturbojpeg.0.dylib",
+      "/opt/homebrew/opt/jpeg-turbo/lib/libturbojpeg.0.dylib",
+      "/usr/local/opt/jpeg-turbo/lib/libturbojpeg.0.dylib",
+      "/opt/homebrew/lib/libturbojpeg.0.dylib",
+      "/usr/local/lib/libturbojpeg.0.dylib",
+    ],
+    windows: ["turbojpeg.dll"],
+    default: ["libturbojpeg.so.0", "libturbojpeg.so"],
+  },
+  installHint: TURBOJPEG_INSTALL_HINT,
+  otherwise: "run with --decoder wasm",
+  symbols: TURBOJPEG_SYMBOLS,
+});
 
 /** The install hint for libjpeg-turbo on `os`. */
-export function turboJpegInstallHint(os: typeof Deno.build.os = Deno.build.os): string {
-  switch (os) {
-    case "darwin":
-      return "brew install jpeg-turbo";
-    case "windows":
-      return "download libjpeg-turbo from https://github.com/libjpeg-turbo/libjpeg-turbo/releases and put turbojpeg.dll next to udpcam-recv.exe";
-    default:
-      return "sudo apt install libturbojpeg0";
-  }
-}
-
-let cached: { path: string; lib: TurboJpegLibrary } | undefined;
-
-/**
- * Opens libturbojpeg (once per path; kept for the life of the process). The override in
- * {@linkcode TURBOJPEG_LIB_ENV} is read on every call.
- *
- * @throws {UserError} when no candidate loads, naming the install command.
- */
-export function openTurboJpeg(): TurboJpegLibrary {
-  const override = Deno.env.get(TURBOJPEG_LIB_ENV);
-  const candidates = override ? [override] : turboJpegLibraryCandidates();
-  if (cached && candidates.includes(cached.path)) return cached.lib;
-  for (const path of candidates) {
-    try {
-      const lib = Deno.dlopen(path, TURBOJPEG_SYMBOLS);
-      cached = { path, lib };
-      return lib;
-    } catch {
-      // try the next candidate; the error below names them all
-    }
-  }
-  const where = override ? `${TURBOJPEG_LIB_ENV}=${override}` : candidates.join(", ");
-  throw new UserError(
-    `Cannot load the libjpeg-turbo library (tried ${where}): install it with ` +
-      `${turboJpegInstallHint()}, or run with --decoder wasm.`,
-  );
+export function turboJpegInstallHint(os: Os = Deno.build.os): string {
+  return forOs(TURBOJPEG_INSTALL_HINT, os);
 }
 
 const SUBSAMPLING: Record<number, Subsampling> = {
@@ -146,12 +120,14 @@ export class TurboDecoder implements JpegDecoder {
   }
 
   /**
-   * Loads libturbojpeg and creates a decompressor.
+   * Loads libturbojpeg (once: {@linkcode TURBOJPEG_LIBRARY} keeps it, reading the override in
+   * {@linkcode TURBOJPEG_LIB_ENV} on every call) and creates a decompressor.
    *
-   * @throws {UserError} when libjpeg-turbo is not installed.
+   * @throws {UserError} when libjpeg-turbo is not installed, naming the install command; its
+   * `cause` keeps each candidate's error (lib/ffi/native_library.ts).
    */
   static open(options: TurboDecoderOptions = {}): TurboDecoder {
-    const lib = openTurboJpeg();
+    const lib = TURBOJPEG_LIBRARY.open().library;
     const handle = lib.symbols.tjInitDecompress();
     if (handle === null) {
       throw new Error("Cannot start libjpeg-turbo: tjInitDecompress failed. Check free memory.");

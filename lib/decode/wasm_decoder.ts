@@ -23,7 +23,7 @@ import type { JpegDecoder } from "./decoder.ts";
 import { DEFAULT_MAX_PIXELS } from "./turbo_decoder.ts";
 
 /** The npm specifier of the WebAssembly decoder, for deno.json's "imports" if wanted. */
-export const WASM_DECODER_PACKAGE = "npm:@cwasm/jpeg-turbo@0.1.3";
+const WASM_DECODER_PACKAGE = "npm:@cwasm/jpeg-turbo@0.1.3";
 
 interface CwasmModule {
   decode(source: Uint8Array): { width: number; height: number; data: Uint8ClampedArray };
@@ -65,9 +65,9 @@ export class WasmDecoder implements JpegDecoder {
       codec = ((mod as { default?: CwasmModule }).default ?? mod) as CwasmModule;
     } catch (error) {
       throw new Error(
-        `Cannot load the WebAssembly JPEG decoder (${WASM_DECODER_PACKAGE}): ` +
-          `${error instanceof Error ? error.message : String(error)}. Check network access ` +
-          "to the npm registry, or install libjpeg-turbo.",
+        `Cannot load the WebAssembly JPEG decoder (${WASM_DECODER_PACKAGE}). Check network ` +
+          "access to the npm registry, or install libjpeg-turbo.",
+        { cause: error },
       );
     }
     return new WasmDecoder(codec, options.maxPixels ?? DEFAULT_MAX_PIXELS);
@@ -130,7 +130,8 @@ export class WasmDecoder implements JpegDecoder {
         throw new Error(
           message === "Failed to decode JPEG data" || message === "Not implemented"
             ? "Cannot decode JPEG: the data is corrupt or truncated"
-            : `Cannot decode JPEG: ${message}`,
+            : "Cannot decode JPEG.",
+          { cause: error },
         );
       }
       return this.#converter.fromRgba(rgba.data, rgba.width, rgba.height);

@@ -6,8 +6,15 @@
  * @module
  */
 
-import { DEFAULT_DATAGRAM_BYTES, formatHostPort, WANTED_RECEIVE_BUFFER_BYTES } from "../net/mod.ts";
+import {
+  DEFAULT_DATAGRAM_BYTES,
+  formatHostPort,
+  UNPRIVILEGED_PORT_START,
+  unprivilegedPortAdvice,
+  WANTED_RECEIVE_BUFFER_BYTES,
+} from "../net/mod.ts";
 import { type CaptureOs, ffmpegInstallHint } from "../capture/mod.ts";
+import { describeError } from "../errors.ts";
 
 /** Which program's needs are checked: the sender's or the receiver's. */
 export type DoctorProfile = "send" | "recv";
@@ -169,6 +176,31 @@ export type LibraryProbe =
   | { kind: "loaded"; path: string; version?: readonly [number, number, number] }
   | { kind: "missing"; reason: string };
 
+/**
+ * What the library loader tried and how each try failed, in order (lib/ffi's LibraryLoadError has
+ * this shape).
+ */
+export interface LibraryLoadFailure {
+  /** The override variable when its value was the one file tried; null: the OS's list. */
+  readonly envVar: string | null;
+  /** Each name or path tried, with what opening it threw. */
+  readonly attempts: readonly { readonly path: string; readonly error: unknown }[];
+}
+
+/**
+ * The detail of a library that did not load: "not found (tried a, b): <first error>", or with
+ * the override "VAR=path cannot be loaded (tried path): <error>". The first error is the one a
+ * wrong architecture or a missing symbol shows in.
+ */
+export function libraryMissingReason(failure: LibraryLoadFailure): string {
+  const tried = failure.attempts.map((attempt) => attempt.path);
+  const first = failure.attempts.length > 0 ? reasonOf(failure.attempts[0].error) : "";
+  const what = failure.envVar === null
+    ? "not found"
+    : `${failure.envVar}=${tried[0]} cannot be loaded`;
+  return `${what} (tried ${tried.join(", ")})${first ? `: ${first}` : ""}`;
+}
+
 /** True when SDL `version` is at least {@linkcode MIN_SDL_VERSION}. */
 export function sdlVersionSupported(version: readonly [number, number, number]): boolean {
   for (let i = 0; i < 3; i++) {
@@ -308,13 +340,23 @@ export function portCheck(
         })`,
       };
     case "denied":
-      return {
-        name: "port",
-        ok: false,
-        needed: true,
-        detail: `${where}: permission denied (ports below 1024 need privileges)`,
-        fix: "pick a port above 1024 with --listen",
-      };
+      return port < UNPRIVILEGED_PORT_START
+        ? {
+          name: "port",
+          ok: false,
+          needed: true,
+          detail: `${where}: permission denied (ports below ${UNPRIVILEGED_PORT_START} need ` +
+            "privileges)",
+          fix: unprivilegedPortAdvice("--listen"),
+        }
+        : {
+          name: "port",
+          ok: false,
+          needed: true,
+          detail: `${where}: permission denied`,
+          fix: "check what this machine's security policy allows, or pick another port with " +
+            "--listen",
+        };
     case "failed":
       return {
         name: "port",
@@ -512,7 +554,7 @@ export function libraryPathFromMaps(maps: string, pattern: RegExp): string | nul
   return null;
 }
 
-/** Text of a thrown value for a detail line. */
+/** Text of a thrown value (with its causes, as lib/errors.ts words them) for a detail line. */
 export function reasonOf(error: unknown): string {
-  return oneLine(error instanceof Error ? error.message : String(error));
+  return oneLine(describeError(error));
 }

@@ -10,6 +10,7 @@ import {
   formatCheck,
   formatDoctorReport,
   type InterfaceAddress,
+  libraryMissingReason,
   libraryPathFromMaps,
   macDatagramCheck,
   MAX_DETAIL_CHARS,
@@ -189,6 +190,46 @@ Deno.test("SDL2: needed unless headless, with its version and path, too old is a
   for (const [version, supported] of table) equal(sdlVersionSupported(version), supported);
 });
 
+Deno.test("libraryMissingReason: what the loader tried, and the first try's own error", () => {
+  const noFile = new Error("Could not open library: a.so: cannot open shared object file");
+  const cases: {
+    name: string;
+    failure: Parameters<typeof libraryMissingReason>[0];
+    want: string;
+  }[] = [
+    {
+      name: "the OS's list",
+      failure: {
+        envVar: null,
+        attempts: [{ path: "a.so", error: noFile }, { path: "b.so", error: new Error("no") }],
+      },
+      want: "not found (tried a.so, b.so): Could not open library: a.so: cannot open shared " +
+        "object file",
+    },
+    {
+      name: "the override",
+      failure: {
+        envVar: "UDPCAM_SDL2_LIB",
+        attempts: [{ path: "/x/libSDL2.so", error: new Error("wrong ELF class: ELFCLASS32") }],
+      },
+      want: "UDPCAM_SDL2_LIB=/x/libSDL2.so cannot be loaded (tried /x/libSDL2.so): wrong ELF " +
+        "class: ELFCLASS32",
+    },
+    {
+      name: "an error with a cause reads with it",
+      failure: {
+        envVar: null,
+        attempts: [{
+          path: "c.so",
+          error: new Error("Cannot bind c.so.", { cause: new Error("symbol f missing") }),
+        }],
+      },
+      want: "not found (tried c.so): Cannot bind c.so: symbol f missing.",
+    },
+  ];
+  for (const { name, failure, want } of cases) equal(libraryMissingReason(failure), want, name);
+});
+
 Deno.test("libjpeg-turbo: needed unless --decoder wasm; the fix names the fallback", () => {
   const missing = { kind: "missing", reason: "not found" } as const;
   const auto = turboJpegCheck(missing, "auto", "sudo apt install libturbojpeg0");
@@ -231,7 +272,13 @@ Deno.test("port: the receiver needs it free; for the sender it is informational"
   match(busy.detail, /UDP \[::\]:12345 is in use/);
   match(busy.fix ?? "", /--listen 12346/);
   match(portCheck("recv", "0.0.0.0", 65535, { kind: "inUse" }).fix ?? "", /--listen 65534/);
-  match(portCheck("recv", "0.0.0.0", 80, { kind: "denied" }).fix ?? "", /above 1024/);
+  // Ports below 1024 need privileges; 1024 itself does not (ip_unprivileged_port_start).
+  const privileged = portCheck("recv", "0.0.0.0", 80, { kind: "denied" });
+  equal(privileged.detail, "UDP 0.0.0.0:80: permission denied (ports below 1024 need privileges)");
+  equal(privileged.fix, "use a port of 1024 or above with --listen");
+  const policy = portCheck("recv", "0.0.0.0", 1024, { kind: "denied" });
+  equal(policy.detail, "UDP 0.0.0.0:1024: permission denied");
+  match(policy.fix ?? "", /security policy.*--listen/);
   equal(portCheck("recv", "0.0.0.0", 1, { kind: "failed", reason: "r" }).ok, false);
   for (const kind of ["free", "inUse", "denied"] as const) {
     const check = portCheck("send", "0.0.0.0", 12345, { kind });

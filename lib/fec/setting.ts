@@ -36,7 +36,7 @@ export const DEFAULT_FEC_SETTING: Readonly<Required<FecSetting>> = {
 };
 
 /** Most data + parity shards a Reed-Solomon group over GF(256) may have. */
-export const MAX_RS_SHARDS = 256;
+const MAX_RS_SHARDS = 256;
 
 /**
  * Returns why `setting` is unusable, phrased for an error message, or null when it is fine.

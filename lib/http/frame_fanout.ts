@@ -125,7 +125,11 @@ export class FrameFanout<T> {
   /** @internal The newest item and its publish index (1-based). */
   _latest: { item: T; index: number } | null = null;
 
-  /** @param maxViewers Most viewers at once; {@linkcode join} refuses past it. */
+  /**
+   * Makes a fanout with no viewers and no item yet.
+   *
+   * @param maxViewers Most viewers at once; {@linkcode join} refuses past it.
+   */
   constructor(maxViewers: number) {
     if (!Number.isInteger(maxViewers) || maxViewers < 1) {
       throw new RangeError(`Cannot make a frame fanout for ${maxViewers} viewers: need 1 or more`);

@@ -86,7 +86,12 @@ export class MjpegReader {
   #headerBytes = 0;
   #bodyBytes = 0;
 
-  /** @param boundary The boundary from the response's Content-Type. */
+  /**
+   * Makes a reader of parts between `boundary` lines, each within `limits`.
+   *
+   * @param boundary The boundary from the response's Content-Type.
+   * @param limits Caps on a part's header and body bytes (defaults 8 KiB and 16 MiB).
+   */
   constructor(boundary: string = MJPEG_BOUNDARY, limits: MjpegReaderLimits = {}) {
     this.#delimiter = `--${boundary}`;
     this.#maxPartBytes = limits.maxPartBytes ?? 16 * 1024 * 1024;

@@ -7,7 +7,7 @@
  */
 
 /** The Content-Security-Policy that fits {@linkcode viewerPageHtml}: nothing beyond this origin. */
-export const VIEWER_PAGE_CSP = "default-src 'none'; img-src 'self'; connect-src 'self'; " +
+export const VIEWER_PAGE_CSP: string = "default-src 'none'; img-src 'self'; connect-src 'self'; " +
   "style-src 'unsafe-inline'; script-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
 
 /** The query string that carries `token` (with its `?`), or "" without a token. */

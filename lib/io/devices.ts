@@ -31,7 +31,7 @@ export async function listCameras(ffmpegPath: string, os: CaptureOs): Promise<Ca
     }).output();
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      throw new UserError(ffmpegMissingMessage(ffmpegPath, os));
+      throw new UserError(ffmpegMissingMessage(ffmpegPath, os), 1, { cause: error });
     }
     throw error;
   }

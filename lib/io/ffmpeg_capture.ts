@@ -51,12 +51,14 @@ export function startFfmpegCapture(
     }).spawn();
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      throw new UserError(ffmpegMissingMessage(ffmpegPath, captureOs()));
+      throw new UserError(ffmpegMissingMessage(ffmpegPath, captureOs()), 1, { cause: error });
     }
     if (error instanceof Deno.errors.PermissionDenied) {
       throw new UserError(
         `Cannot start ffmpeg "${ffmpegPath}": permission denied. Check that it is executable, or ` +
           `run udpcam with --allow-run for it.`,
+        1,
+        { cause: error },
       );
     }
     throw error;

@@ -48,7 +48,11 @@ export class HeapCollector {
   #collections = 0;
   #lastPauseMs: number | null = null;
 
-  /** @param options Start time, interval and collector. */
+  /**
+   * Makes a collector that has not collected yet.
+   *
+   * @param options Start time, interval and collector.
+   */
   constructor(options: HeapCollectorOptions) {
     this.#collect = options.collect === undefined ? exposedGc() : options.collect;
     this.#everyMs = options.everyMs ?? HEAP_COLLECT_EVERY_MS;

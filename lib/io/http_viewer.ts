@@ -13,8 +13,7 @@
  * @module
  */
 
-import { formatHostPort, type HostPort } from "../net/mod.ts";
-import { UserError } from "../errors.ts";
+import { bindError, formatHostPort, type HostPort } from "../net/mod.ts";
 import {
   type FanoutViewer,
   FrameFanout,
@@ -123,7 +122,6 @@ export class HttpViewer {
   private constructor(options: HttpViewerOptions) {
     this.#token = options.token;
     this.#fanout = new FrameFanout(options.maxViewers ?? DEFAULT_MAX_VIEWERS);
-    const where = formatHostPort(options);
     try {
       this.#server = Deno.serve({
         hostname: options.hostname,
@@ -137,24 +135,7 @@ export class HttpViewer {
       }, (request, info) => this.#handle(request, info));
     } catch (error) {
       this.#fanout.close();
-      if (error instanceof Deno.errors.AddrInUse) {
-        throw new UserError(
-          `Cannot serve HTTP on ${where}: the port is in use. Pick another with --http.`,
-        );
-      }
-      if (error instanceof Deno.errors.AddrNotAvailable) {
-        throw new UserError(
-          `Cannot serve HTTP on ${where}: that address is not on this machine. ` +
-            "Give one of its addresses (or 0.0.0.0) with --http.",
-        );
-      }
-      if (error instanceof Deno.errors.PermissionDenied) {
-        throw new UserError(
-          `Cannot serve HTTP on ${where}: permission denied (ports below 1024 need privileges). ` +
-            "Pick a port above 1023 with --http.",
-        );
-      }
-      throw error;
+      throw bindError({ action: "serve HTTP on", address: options, flag: "--http" }, error);
     }
     this.address = { hostname: this.#server.addr.hostname, port: this.#server.addr.port };
   }
@@ -162,7 +143,8 @@ export class HttpViewer {
   /**
    * Starts serving.
    *
-   * @throws {UserError} when the port is in use or the address cannot be bound.
+   * @throws {UserError} when the port is in use or the address cannot be bound (lib/net's
+   * bindError words it; the OS's error is the cause).
    */
   static start(options: HttpViewerOptions): HttpViewer {
     return new HttpViewer(options);

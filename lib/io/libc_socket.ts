@@ -8,6 +8,8 @@
  * @module
  */
 
+import { NativeLibrary } from "../ffi/native_library.ts";
+
 /** Highest file descriptor searched for a socket. */
 const MAX_FD = 4096;
 
@@ -59,7 +61,7 @@ export function socketConstants(os: typeof Deno.build.os = Deno.build.os): Socke
 }
 
 /** Every libc function udpcam calls, with its C prototype. */
-const LIBC_SYMBOLS = {
+export const LIBC_SYMBOLS = {
   /** int getsockname(int sockfd, struct sockaddr *addr, socklen_t *addrlen); */
   getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   /** int getsockopt(int sockfd, int level, int optname, void *optval, socklen_t *optlen); */
@@ -86,18 +88,21 @@ const LIBC_SYMBOLS = {
 /** libc, opened with {@linkcode LIBC_SYMBOLS}. */
 export type Libc = Deno.DynamicLibrary<typeof LIBC_SYMBOLS>;
 
-let libc: Libc | null = null;
+/** libc (libSystem on macOS); loaded once per thread, as each worker has its own modules. */
+const LIBC: NativeLibrary<typeof LIBC_SYMBOLS> = new NativeLibrary({
+  name: "C",
+  candidates: { darwin: ["/usr/lib/libSystem.B.dylib"], default: ["libc.so.6"] },
+  symbols: LIBC_SYMBOLS,
+});
 
 /**
- * Opens libc once per thread (each worker has its own). Throws what `Deno.dlopen` throws: no
- * `--allow-ffi` (which may prompt first, in a terminal), or no libc.
+ * Opens libc once per thread (each worker has its own).
+ *
+ * @throws {UserError} when it cannot be loaded: no `--allow-ffi` (which may prompt first, in a
+ * terminal), or no libc. Its `cause` keeps `Deno.dlopen`'s error ({@linkcode loadAttemptsOf}).
  */
 export function openLibc(os: typeof Deno.build.os = Deno.build.os): Libc {
-  libc ??= Deno.dlopen(
-    os === "darwin" ? "/usr/lib/libSystem.B.dylib" : "libc.so.6",
-    LIBC_SYMBOLS,
-  );
-  return libc;
+  return LIBC.open(os).library;
 }
 
 /** Reads the int socket option `option` (at SOL_SOCKET) of `fd`, or null when that fails. */

@@ -33,7 +33,7 @@ import { UserError } from "../errors.ts";
 import { MultiDestinationSender } from "./udp.ts";
 
 /** This machine's interface addresses, or none when the OS will not say. */
-export function localInterfaceAddresses(): InterfaceAddress[] {
+function localInterfaceAddresses(): InterfaceAddress[] {
   try {
     return Deno.networkInterfaces().map(({ name, family, address, scopeid }) => ({
       name,
@@ -51,7 +51,7 @@ export function localInterfaceAddresses(): InterfaceAddress[] {
  *
  * @throws {UserError} naming the flag when the text names no usable interface.
  */
-export function resolveInterfaceFor(
+function resolveInterfaceFor(
   group: string,
   text: string,
   interfaces: () => InterfaceAddress[] = localInterfaceAddresses,
@@ -95,8 +95,10 @@ export async function listenMulticast(
     });
   } catch (error) {
     throw new UserError(
-      `Cannot listen on ${where}: ${(error as Error).message}. Another program holds port ` +
-        `${listen.port} without sharing it: stop it, or use another group port.`,
+      `Cannot listen on ${where}. Another program holds port ${listen.port} without sharing ` +
+        "it: stop it, or use another group port.",
+      1,
+      { cause: error },
     );
   }
   try {
@@ -114,10 +116,12 @@ export async function listenMulticast(
   } catch (error) {
     conn.close();
     throw new UserError(
-      `Cannot join the multicast group ${listen.hostname}: ${(error as Error).message}. ` +
+      `Cannot join the multicast group ${listen.hostname}. ` +
         (interfaceText === null
           ? "This machine may have no multicast route: pick the interface with --multicast-if."
           : `Check that ${interfaceText} is up and multicast-capable (ip link).`),
+      1,
+      { cause: error },
     );
   }
   return conn;
@@ -130,7 +134,7 @@ export async function listenMulticast(
  *
  * @throws {UserError} when the OS refuses.
  */
-export async function setMulticastTtlV4(
+async function setMulticastTtlV4(
   conn: Deno.DatagramConn,
   group: string,
   ttl: number,
@@ -144,10 +148,12 @@ export async function setMulticastTtlV4(
     await membership.setLoopback(true);
   } catch (error) {
     throw new UserError(
-      `Cannot set the multicast TTL for ${group}: ${(error as Error).message}. ` +
+      `Cannot set the multicast TTL for ${group}. ` +
         (interfaceAddress === null
           ? "This machine may have no multicast route: pick the interface with --multicast-if."
           : `Check that ${interfaceAddress} is an up, multicast-capable interface (ip addr).`),
+      1,
+      { cause: error },
     );
   }
 }

@@ -52,6 +52,8 @@ export class PacedSender {
   };
 
   /**
+   * Makes a sender that spreads each frame's datagrams over part of the frame interval.
+   *
    * @param packetizer Turns a frame into datagrams (the wire mode).
    * @param sink Sends datagrams.
    * @param fps Capture rate; a frame's datagrams are spread over part of its interval.

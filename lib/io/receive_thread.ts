@@ -54,7 +54,10 @@ export class ReceiveThread {
       worker.onerror = (event) => {
         event.preventDefault();
         worker.terminate();
-        reject(new Error(`Cannot receive: the receive worker failed: ${event.message}`));
+        // The worker's own error object stays in that thread; its text is what crosses.
+        reject(
+          new Error("Cannot run the receive worker.", { cause: event.error ?? event.message }),
+        );
       };
       worker.onmessage = (event: MessageEvent<FromReceiveWorker>) => {
         const message = event.data;

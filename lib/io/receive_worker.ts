@@ -15,7 +15,7 @@
 /// <reference no-default-lib="true" />
 /// <reference lib="deno.worker" />
 
-import { UserError } from "../errors.ts";
+import { describeError, UserError } from "../errors.ts";
 import { encodeNack, NackTracker } from "../wire/v1/mod.ts";
 import { createDepacketizer } from "../wire/mod.ts";
 import type { FrameDepacketizer } from "../wire/frames/mod.ts";
@@ -206,7 +206,8 @@ self.onmessage = async (event: MessageEvent<ToReceiveWorker>) => {
     } catch (error) {
       post({
         type: "error",
-        message: (error as Error).message,
+        // The main thread rebuilds a UserError from text alone: send the causes' text along.
+        message: describeError(error),
         exitCode: error instanceof UserError ? error.exitCode : 1,
       });
       return;

@@ -26,7 +26,12 @@ export class SealingSender implements DatagramSockets {
   readonly #sockets: DatagramSockets;
   readonly #sealer: DatagramSealer;
 
-  /** @param sockets Where sealed datagrams go. @param sealer This run's session sealer. */
+  /**
+   * Makes a sender that seals every datagram before it leaves.
+   *
+   * @param sockets Where sealed datagrams go.
+   * @param sealer This run's session sealer.
+   */
   constructor(sockets: DatagramSockets, sealer: DatagramSealer) {
     this.#sockets = sockets;
     this.#sealer = sealer;
@@ -86,7 +91,12 @@ export class NackOpener {
     replay: 0,
   };
 
-  /** @param key The shared passphrase. @param iterations PBKDF2 iterations (tests use fewer). */
+  /**
+   * Makes an opener for NACKs sealed with `key`.
+   *
+   * @param key The shared passphrase.
+   * @param iterations PBKDF2 iterations (tests use fewer).
+   */
   constructor(key: string, iterations?: number) {
     this.#opener = new DatagramOpener(key, iterations === undefined ? {} : { iterations });
   }

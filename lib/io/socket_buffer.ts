@@ -13,6 +13,8 @@
  * @module
  */
 
+import { describeError } from "../errors.ts";
+import { loadAttemptsOf } from "../ffi/native_library.ts";
 import { WANTED_RECEIVE_BUFFER_BYTES } from "../net/mod.ts";
 import {
   findUdpSocketFd,
@@ -43,7 +45,9 @@ export function enlargeReceiveBuffer(
   try {
     lib = openLibc(os);
   } catch (error) {
-    return { ok: false, reason: `cannot load libc: ${(error as Error).message}` };
+    // Deno.dlopen's own words (no --allow-ffi, say) are the useful part.
+    const first = loadAttemptsOf(error)?.attempts[0]?.error ?? error;
+    return { ok: false, reason: `cannot load libc: ${describeError(first)}` };
   }
   const fd = findUdpSocketFd(lib.symbols, constants, port, ipv6);
   if (fd === null) return { ok: false, reason: "the socket's descriptor was not found" };
@@ -60,7 +64,7 @@ export function enlargeReceiveBuffer(
  * Below this receive buffer (as the kernel reports it: Linux counts its bookkeeping too, so this
  * holds ~4 frames of 1080p), the receiver says how to raise the OS's cap.
  */
-export const MIN_GOOD_RECEIVE_BUFFER_BYTES = 1024 * 1024;
+const MIN_GOOD_RECEIVE_BUFFER_BYTES = 1024 * 1024;
 
 /**
  * A warning with the fix when the receive buffer stayed small (bursts of big frames may then be

@@ -15,6 +15,8 @@ export class StatusLine {
   #shown = false;
 
   /**
+   * Makes a status line that has shown nothing yet.
+   *
    * @param plainEveryMs How often to print when stderr is not a terminal.
    * @param isTerminal Override for tests; defaults to whether stderr is a TTY.
    */

@@ -4,39 +4,29 @@
  * @module
  */
 
-import { formatHostPort, type HostPort, isIpv6, isMulticast } from "../net/mod.ts";
+import { bindError, formatHostPort, type HostPort, isIpv6, isMulticast } from "../net/mod.ts";
 import { UserError } from "../errors.ts";
 import { type BatchDestination, BatchSender } from "./datagram_batch.ts";
 
 /**
  * Opens a socket to receive on `listen`.
  *
- * @throws {UserError} when the port is taken or the address is not on this machine.
+ * @throws {UserError} when the port is taken, needs privileges, or the address is not on this
+ * machine (lib/net's bindError words it; the OS's error is the cause).
  */
 export function listenUdp(listen: HostPort): Deno.DatagramConn {
   try {
     return Deno.listenDatagram({ transport: "udp", hostname: listen.hostname, port: listen.port });
   } catch (error) {
-    const where = formatHostPort(listen);
-    if (error instanceof Deno.errors.AddrInUse) {
-      throw new UserError(
-        `Cannot listen on ${where}: the port is in use (another udpcam-recv?). Stop that program ` +
-          `or pick another port with --listen.`,
-      );
-    }
-    if (error instanceof Deno.errors.AddrNotAvailable) {
-      throw new UserError(
-        `Cannot listen on ${where}: that address is not on this machine. Use 0.0.0.0 (all IPv4) ` +
-          `or [::] (all IPv6), or one of this machine's addresses.`,
-      );
-    }
-    if (error instanceof Deno.errors.PermissionDenied) {
-      throw new UserError(
-        `Cannot listen on ${where}: permission denied (ports below 1024 need privileges). Use a ` +
-          `port above 1024.`,
-      );
-    }
-    throw new UserError(`Cannot listen on ${where}: ${(error as Error).message}.`);
+    throw bindError(
+      {
+        action: "listen on",
+        address: listen,
+        flag: "--listen",
+        likelyHolder: "another udpcam-recv?",
+      },
+      error,
+    );
   }
 }
 
@@ -84,13 +74,13 @@ export class MultiDestinationSender {
           : (v4 ??= Deno.listenDatagram({ transport: "udp", hostname: local, port: 0 }));
       } catch (error) {
         throw new UserError(
-          `Cannot open a UDP socket for ${formatHostPort(destination)}: ${
-            (error as Error).message
-          }. ${
+          `Cannot open a UDP socket for ${formatHostPort(destination)}. ${
             local === "::" || local === "0.0.0.0"
               ? `Check that ${ipv6 ? "IPv6" : "IPv4"} is enabled on this machine.`
               : `Check that ${local} (--multicast-if) is an address of this machine.`
           }`,
+          1,
+          { cause: error },
         );
       }
       const address: Deno.NetAddr = {

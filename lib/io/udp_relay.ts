@@ -103,8 +103,10 @@ export class UdpRelay {
     } catch (error) {
       front.close();
       throw new UserError(
-        `Cannot open a UDP socket towards ${formatHostPort(options.to)}: ` +
-          `${(error as Error).message}. Check that the address family is enabled.`,
+        `Cannot open a UDP socket towards ${formatHostPort(options.to)}. Check that the address ` +
+          "family is enabled.",
+        1,
+        { cause: error },
       );
     }
     // Like the receiver: a relay that drops bursts itself would add loss nobody asked for.

@@ -1,5 +1,6 @@
-import { deepEqual, equal, ok } from "node:assert/strict";
-import { MultiDestinationSender } from "./udp.ts";
+import { deepEqual, equal, ok, throws } from "node:assert/strict";
+import { UserError } from "../errors.ts";
+import { listenUdp, MultiDestinationSender } from "./udp.ts";
 import { Prng } from "../netsim/mod.ts";
 import { receiveUpTo } from "../../tests/support/udp.ts";
 
@@ -81,5 +82,36 @@ Deno.test("sendBurst after close sends nothing through the closed descriptor", a
     ok((await receiveUpTo(receiver, 1)).length === 0);
   } finally {
     receiver.close();
+  }
+});
+
+Deno.test("listenUdp: a port another socket holds, and an address not here, say what to do", () => {
+  const holder = listen("127.0.0.1");
+  try {
+    const { port } = holder.addr as Deno.NetAddr;
+    const cases: [{ hostname: string; port: number }, string, typeof Deno.errors.AddrInUse][] = [
+      [
+        { hostname: "127.0.0.1", port },
+        `Cannot listen on 127.0.0.1:${port}: the port is in use (another udpcam-recv?). Stop ` +
+        "that program or pick another port with --listen.",
+        Deno.errors.AddrInUse,
+      ],
+      [
+        { hostname: "203.0.113.9", port: 5000 },
+        "Cannot listen on 203.0.113.9:5000: that address is not on this machine. Give one of " +
+        "its addresses, or 0.0.0.0 (all IPv4) or [::] (all IPv6), with --listen.",
+        Deno.errors.AddrNotAvailable,
+      ],
+    ];
+    for (const [address, message, osError] of cases) {
+      throws(() => listenUdp(address), (error: unknown) => {
+        ok(error instanceof UserError);
+        equal(error.message, message);
+        ok(error.cause instanceof osError, String(error.cause));
+        return true;
+      });
+    }
+  } finally {
+    holder.close();
   }
 });

@@ -63,7 +63,7 @@ export interface JpegSplitterStats {
 }
 
 /** Default {@linkcode JpegSplitterOptions.maxFrameBytes}: 8 MiB. */
-export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024;
+const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024;
 
 /** Smallest accumulation buffer worth allocating; bounded above by maxFrameBytes. */
 const MIN_BUFFER_BYTES = 64 * 1024;
@@ -132,6 +132,8 @@ export class JpegSplitter {
   #resyncs = 0;
 
   /**
+   * Makes a splitter with an empty buffer.
+   *
    * @param options `maxFrameBytes` (default 8 MiB) must be a positive safe integer.
    * @throws {RangeError} if `maxFrameBytes` is not a positive safe integer.
    */

@@ -95,7 +95,7 @@ export function parseAddressRule(text: string): AddressRule | string {
 }
 
 /** True when `address` (16 bytes) is inside `rule`. */
-export function ruleMatches(rule: AddressRule, address: Uint8Array): boolean {
+function ruleMatches(rule: AddressRule, address: Uint8Array): boolean {
   const full = rule.prefixBits >> 3;
   for (let i = 0; i < full; i++) if (rule.bytes[i] !== address[i]) return false;
   const rest = rule.prefixBits & 7;
@@ -113,7 +113,12 @@ export class AddressFilter {
   readonly #cache = new Map<string, boolean>();
   readonly #maxCached: number;
 
-  /** @param rules Allowed networks; a source matching any is allowed. */
+  /**
+   * Makes a filter over `rules` that remembers up to `maxCached` verdicts.
+   *
+   * @param rules Allowed networks; a source matching any is allowed.
+   * @param maxCached Most source addresses whose verdict is remembered.
+   */
   constructor(rules: AddressRule[], maxCached = 64) {
     this.#rules = rules;
     this.#maxCached = maxCached;

@@ -1,6 +1,6 @@
 /**
- * Network values: host:port parsing, `--allow-from` address rules, multicast addresses and
- * interfaces, and the size limits of UDP datagrams and sockets.
+ * Network values: host:port parsing, `--allow-from` address rules, the wording of a failed bind,
+ * multicast addresses and interfaces, and the size limits of UDP datagrams and sockets.
  *
  * @module
  */
@@ -9,6 +9,13 @@ export { formatHostPort, isIpv6, parseHostPort } from "./address.ts";
 export type { HostPort } from "./address.ts";
 export { AddressFilter, parseAddressBytes, parseAddressRule } from "./address_filter.ts";
 export type { AddressRule } from "./address_filter.ts";
+export {
+  bindError,
+  bindFailureOf,
+  UNPRIVILEGED_PORT_START,
+  unprivilegedPortAdvice,
+} from "./bind_error.ts";
+export type { BindFailure, BindTarget } from "./bind_error.ts";
 export {
   DEFAULT_DATAGRAM_BYTES,
   MACOS_MAX_DATAGRAM_BYTES,

@@ -133,6 +133,8 @@ export class FaultModel {
   };
 
   /**
+   * Makes a fault model from `settings`.
+   *
    * @param settings Overrides of {@linkcode NO_FAULTS}.
    * @throws {RangeError} when {@linkcode faultSettingsProblem} finds a problem.
    */
@@ -246,6 +248,8 @@ export class FaultyLink<T> {
   queueDrops = 0;
 
   /**
+   * Makes a link that holds, drops or copies items as `model` decides.
+   *
    * @param model Decides each item's fate.
    * @param options Defaults: 10 000 items queued, held items out after 200 ms.
    */

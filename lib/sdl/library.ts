@@ -1,73 +1,64 @@
 /**
  * Finding and opening libSDL2 lazily, and turning SDL failures into exceptions.
  *
- * Nothing is loaded at import time: {@linkcode openSdl} opens the library on first use and keeps
- * it for the life of the process (SDL may run helper threads, so it is never unloaded).
+ * Nothing is loaded at import time: {@linkcode openSdl} opens the library on first use, through
+ * lib/ffi's one loader, and keeps it for the life of the process (SDL may run helper threads, so
+ * it is never unloaded).
  *
  * @module
  */
 
-import { UserError } from "../errors.ts";
+import { forOs, NativeLibrary, type Os, type OsTable } from "../ffi/native_library.ts";
 import { SDL_SYMBOLS, type SdlLibrary } from "./ffi.ts";
 
 /** Environment variable naming the SDL2 library file to load instead of searching for one. */
 export const SDL2_LIB_ENV = "UDPCAM_SDL2_LIB";
 
+const SDL_INSTALL_HINT: OsTable<string> = {
+  darwin: "brew install sdl2",
+  windows:
+    "download SDL2.dll from the SDL releases page (https://github.com/libsdl-org/SDL/releases) and put it next to udpcam-recv.exe",
+  default: "sudo apt install libsdl2-2.0-0",
+};
+
+/** libSDL2: where it is looked for, and the install line its error names. */
+export const SDL_LIBRARY: NativeLibrary<typeof SDL_SYMBOLS> = new NativeLibrary({
+  name: "SDL2",
+  envVar: SDL2_LIB_ENV,
+  candidates: {
+    darwin: [
+      "libSDL2-2.0.0.dylib",
+      "/opt/homebrew/lib/libSDL2-2.0.0.dylib",
+      "/usr/local/lib/libSDL2-2.0.0.dylib",
+      "libSDL2.dylib",
+    ],
+    windows: ["SDL2.dll"],
+    default: ["libSDL2-2.0.so.0", "libSDL2.so"],
+  },
+  installHint: SDL_INSTALL_HINT,
+  otherwise: "run with --headless",
+  symbols: SDL_SYMBOLS,
+});
+
 /** Library file names and paths tried in order on `os`, when no override is set. */
-export function sdlLibraryCandidates(os: typeof Deno.build.os = Deno.build.os): string[] {
-  switch (os) {
-    case "darwin":
-      return [
-        "libSDL2-2.0.0.dylib",
-        "/opt/homebrew/lib/libSDL2-2.0.0.dylib",
-        "/usr/local/lib/libSDL2-2.0.0.dylib",
-        "libSDL2.dylib",
-      ];
-    case "windows":
-      return ["SDL2.dll"];
-    default:
-      return ["libSDL2-2.0.so.0", "libSDL2.so"];
-  }
+export function sdlLibraryCandidates(os: Os = Deno.build.os): string[] {
+  return [...SDL_LIBRARY.candidates(os)];
 }
 
 /** The one-sentence install hint for SDL2 on `os`. */
-export function sdlInstallHint(os: typeof Deno.build.os = Deno.build.os): string {
-  switch (os) {
-    case "darwin":
-      return "brew install sdl2";
-    case "windows":
-      return "download SDL2.dll from the SDL releases page (https://github.com/libsdl-org/SDL/releases) and put it next to udpcam-recv.exe";
-    default:
-      return "sudo apt install libsdl2-2.0-0";
-  }
+export function sdlInstallHint(os: Os = Deno.build.os): string {
+  return forOs(SDL_INSTALL_HINT, os);
 }
-
-let cached: { path: string; lib: SdlLibrary } | undefined;
 
 /**
  * Opens libSDL2 (once per path; later calls reuse it). The override in {@linkcode SDL2_LIB_ENV} is
  * read on every call, so it can be changed at run time.
  *
- * @throws {UserError} when no candidate can be loaded, naming the install command.
+ * @throws {UserError} when no candidate can be loaded, naming the install command; its `cause`
+ * keeps each candidate's error (lib/ffi/native_library.ts).
  */
 export function openSdl(): SdlLibrary {
-  const override = Deno.env.get(SDL2_LIB_ENV);
-  const candidates = override ? [override] : sdlLibraryCandidates();
-  if (cached && candidates.includes(cached.path)) return cached.lib;
-  for (const path of candidates) {
-    try {
-      const lib = Deno.dlopen(path, SDL_SYMBOLS);
-      cached = { path, lib };
-      return lib;
-    } catch {
-      // try the next candidate; the error below names them all
-    }
-  }
-  const where = override ? `${SDL2_LIB_ENV}=${override}` : candidates.join(", ");
-  throw new UserError(
-    `Cannot load the SDL2 library (tried ${where}): install it with ` +
-      `${sdlInstallHint()}, or run with --headless.`,
-  );
+  return SDL_LIBRARY.open().library;
 }
 
 /** Reads SDL's thread-local error string (empty when SDL set none). */
@@ -82,7 +73,7 @@ export class SdlError extends Error {
   readonly functionName: string;
 
   /**
-   * An error for a failed call of `functionName`.
+   * Makes the error for a failed SDL call.
    *
    * @param functionName The failing SDL function.
    * @param reason Text from SDL_GetError.

@@ -61,8 +61,8 @@ export async function openDisplay(
     if (error instanceof SdlError) {
       // No display (no DISPLAY/WAYLAND_DISPLAY, or a driver SDL lacks): say what to do instead.
       throw new UserError(
-        `Cannot open the video window: ${error.message.replace(/\.$/, "")}. Run in a desktop ` +
-          "session (check DISPLAY or SDL_VIDEODRIVER), or run with --headless.",
+        "Cannot open the video window. Run in a desktop session (check DISPLAY or " +
+          "SDL_VIDEODRIVER), or run with --headless.",
         1,
         { cause: error },
       );

@@ -9,6 +9,7 @@ import { childEnv, repoPath } from "../../tests/support/programs.ts";
 async function openDisplayIn(env: Record<string, string>): Promise<Record<string, unknown>> {
   const code = `
     import { openDisplay } from ${JSON.stringify(repoPath("lib/sdl/open_display.ts"))};
+    import { describeError } from ${JSON.stringify(repoPath("lib/errors.ts"))};
     const logged = [];
     try {
       const opened = await openDisplay({ decoder: "auto", vsync: false }, (m) => logged.push(m));
@@ -18,7 +19,7 @@ async function openDisplayIn(env: Record<string, string>): Promise<Record<string
       console.log(JSON.stringify({ logged, videoDriver, driverWarning }));
     } catch (e) {
       console.log(JSON.stringify({
-        logged, name: e.name, message: e.message, exitCode: e.exitCode,
+        logged, name: e.name, message: describeError(e), exitCode: e.exitCode,
         cause: e.cause?.name, causeMessage: e.cause?.message,
       }));
     }`;
@@ -46,11 +47,11 @@ Deno.test("openDisplay names the decoder and the video driver it opened the wind
   });
 });
 
-Deno.test("a window SDL cannot open is a UserError with SDL's error as its cause", async () => {
+Deno.test("a window SDL cannot open is a UserError with SDL's error as its cause, printed after it", async () => {
   deepStrictEqual(await openDisplayIn({ SDL_VIDEODRIVER: "nosuchdriver" }), {
     logged: [],
     name: "UserError",
-    message: "Cannot open the video window: Cannot SDL_InitSubSystem: nosuchdriver not " +
+    message: "Cannot open the video window: cannot SDL_InitSubSystem: nosuchdriver not " +
       "available. Run in a desktop session (check DISPLAY or SDL_VIDEODRIVER), or run with " +
       "--headless.",
     exitCode: 1,

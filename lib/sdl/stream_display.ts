@@ -14,6 +14,7 @@
 
 import { resolve } from "node:path";
 import type { JpegDecoder } from "../decode/decoder.ts";
+import { describeError } from "../errors.ts";
 import { LatestSlot } from "./latest_slot.ts";
 import { epochMicros } from "../io/clock.ts";
 import {
@@ -233,7 +234,7 @@ export class StreamDisplay {
         this.#lastUndecodableLogMs = nowMs;
         this.#options.log(
           `udpcam-recv: skipped frame ${frame.frameSeq >>> 0} (${this.#framesUndecodable} so ` +
-            `far): ${error instanceof Error ? error.message : String(error)}`,
+            `far): ${describeError(error)}`,
         );
       }
       return;
@@ -330,8 +331,12 @@ export class StreamDisplay {
       } catch (error) {
         if (error instanceof Deno.errors.AlreadyExists) continue;
         this.#options.log(
-          `udpcam-recv: Cannot save the frame to ${path}: ${(error as Error).message}. ` +
-            "Check that --save-dir names a writable folder.",
+          "udpcam-recv: " + describeError(
+            new Error(
+              `Cannot save the frame to ${path}. Check that --save-dir names a writable folder.`,
+              { cause: error },
+            ),
+          ),
         );
         return;
       }

@@ -22,7 +22,14 @@ import { openSenderSockets } from "./lib/io/multicast_socket.ts";
 import { RetransmitHistory } from "./lib/wire/v1/mod.ts";
 import { formatSenderStatus, SenderReporter } from "./lib/stats/mod.ts";
 import { epochMicros } from "./lib/io/clock.ts";
-import { FrameClock } from "./lib/send/mod.ts";
+import {
+  ffmpegTiming,
+  FrameClock,
+  pacingFps,
+  rateText,
+  releaseFps,
+  sdpFramesPerSecond,
+} from "./lib/send/mod.ts";
 import { StatusLine } from "./lib/io/status_line.ts";
 import { VERSION } from "./lib/version.ts";
 import { createPacketizer } from "./lib/wire/mod.ts";
@@ -70,9 +77,7 @@ async function stream(options: SenderOptions): Promise<number> {
   const ffmpegArgs = buildFfmpegArgs({
     source,
     size: options.size,
-    fps: options.fps,
-    // Released by the sender's clock (--fps with a pass-through file): ffmpeg reads ahead.
-    maxRate: options.maxRate || options.releaseFps !== null,
+    ...ffmpegTiming(options.rate),
     quality: options.quality,
     passthrough: options.passthrough,
     standardHuffmanTables: rtp,
@@ -98,7 +103,7 @@ async function stream(options: SenderOptions): Promise<number> {
   });
   if (options.sdpPath !== null) writeSdpFile(options.sdpPath, options);
   if (options.wire === "legacy") status.log(legacyNote(options.maxDatagramBytes));
-  const sender = new PacedSender(packetizer, link, options.fps);
+  const sender = new PacedSender(packetizer, link, pacingFps(options.rate));
   let refusalsLogged = 0;
   sender.onRefused((error) => {
     // The first few reasons are enough to act on; the count stays in the stats.
@@ -133,7 +138,8 @@ async function stream(options: SenderOptions): Promise<number> {
   // Before the banner: whoever reads "streaming" may send SIGTERM right away.
   const removeSignals = onStopSignals(requestStop);
 
-  const clock = options.releaseFps === null ? null : new FrameClock(options.releaseFps);
+  const clockFps = releaseFps(options.rate);
+  const clock = clockFps === null ? null : new FrameClock(clockFps);
   const release = (frame: Uint8Array) => {
     const captureUs = epochMicros();
     if (save) writeAllSync(save, frame);
@@ -151,7 +157,7 @@ async function stream(options: SenderOptions): Promise<number> {
     }
     release(frame);
     // --fps max: no frame is skipped; reading waits until this one is on the wire.
-    return options.maxRate ? sender.idle() : undefined;
+    return options.rate.kind === "max" ? sender.idle() : undefined;
   };
   let failure: string | null = null;
   const capture = new SupervisedCapture({
@@ -228,7 +234,7 @@ function writeSdpFile(path: string, options: SenderOptions): void {
   const sdp = writeSdp({
     host: destination.hostname,
     port: destination.port,
-    framesPerSecond: options.fps,
+    framesPerSecond: sdpFramesPerSecond(options.rate),
   });
   try {
     Deno.writeTextFileSync(path, sdp);
@@ -257,11 +263,7 @@ function describe(options: SenderOptions, device: string | null): string {
     : options.source.kind === "file"
     ? `file ${options.source.path}`
     : "test pattern";
-  const rate = options.maxRate
-    ? "as fast as possible"
-    : options.source.kind === "file" && options.passthrough && options.releaseFps === null
-    ? "the file's own frame rate"
-    : `${options.fps} fps`;
+  const rate = rateText(options.rate);
   return `${what} at ${size} ${rate}${options.passthrough ? " (pass-through)" : ""}`;
 }
 

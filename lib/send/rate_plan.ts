@@ -56,6 +56,7 @@ export interface RateRequest {
  * const own = planRate({ sourceKind: "file", passthrough: true, fps: null });
  * const released = planRate({ sourceKind: "file", passthrough: true, fps: 12 });
  * if (rateText(own) !== "the file's own frame rate") throw new Error(rateText(own));
+ * if (sdpFramesPerSecond(own) !== undefined) throw new Error("an unknown rate was announced");
  * if (sdpFramesPerSecond(released) !== 12) throw new Error("the released rate was not announced");
  * ```
  */
@@ -109,9 +110,13 @@ export function releaseFps(plan: RatePlan): number | null {
   return plan.kind === "released" ? plan.fps : null;
 }
 
-/** The SDP's `a=framerate`, or undefined to leave it out. */
+/**
+ * The SDP's `a=framerate`, or undefined to leave it out: when the rate is not known (a file at its
+ * own rate, `--fps max`). Players take the rate from the RTP timestamps without it, while a wrong
+ * one is believed: GStreamer's rtpjpegdepay puts it in its caps, and a muxer records it.
+ */
 export function sdpFramesPerSecond(plan: RatePlan): number | undefined {
-  return pacingFps(plan);
+  return plan.kind === "capture" || plan.kind === "released" ? plan.fps : undefined;
 }
 
 /** The rate in the "streaming ..." banner: "30 fps", "the file's own frame rate", ... */

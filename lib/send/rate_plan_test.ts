@@ -72,12 +72,13 @@ Deno.test("each plan's ffmpeg timing, pacing, release clock, SDP framerate and b
       sdp: 25,
       text: "25 fps",
     },
+    // Plays at its own rate, which is not known here: no a=framerate rather than a wrong one.
     {
       plan: { kind: "fileOwnRate" },
       realtime: true,
       pacing: 30,
       release: null,
-      sdp: 30,
+      sdp: undefined,
       text: "the file's own frame rate",
     },
     {
@@ -88,12 +89,13 @@ Deno.test("each plan's ffmpeg timing, pacing, release clock, SDP framerate and b
       sdp: 300,
       text: "300 fps",
     },
+    // As fast as it can be sent: the 240 pacing plans for is no frame rate to announce.
     {
       plan: { kind: "max" },
       realtime: false,
       pacing: 240,
       release: null,
-      sdp: 240,
+      sdp: undefined,
       text: "as fast as possible",
     },
   ];

@@ -16,7 +16,7 @@ import { doctorMain } from "./lib/cli/doctor.ts";
 import { captureOs } from "./lib/io/ffmpeg_capture.ts";
 import { SupervisedCapture } from "./lib/io/supervised_capture.ts";
 import { PacedSender } from "./lib/io/paced_sender.ts";
-import { NackOpener, SealingSender } from "./lib/io/sealing_sender.ts";
+import { SealingSender } from "./lib/io/sealing_sender.ts";
 import { DatagramSealer, SEAL_OVERHEAD_BYTES } from "./lib/crypto/mod.ts";
 import { openSenderSockets } from "./lib/io/multicast_socket.ts";
 import { RetransmitHistory } from "./lib/wire/v1/mod.ts";
@@ -25,6 +25,8 @@ import { epochMicros } from "./lib/io/clock.ts";
 import {
   ffmpegTiming,
   FrameClock,
+  NackOpener,
+  NackResponder,
   pacingFps,
   rateText,
   releaseFps,
@@ -114,19 +116,14 @@ async function stream(options: SenderOptions): Promise<number> {
       : "";
     status.log(`udpcam-send: skipped frame ${sender.counters.framesRead}: ${reason}${hint}`);
   });
-  const answerNack = (nack: Uint8Array, destination: number) => {
-    const again = history!.answer(nack, performance.now());
-    for (const copy of again) link.sendTo(copy, destination);
-  };
-  // Replies on the sending sockets: NACKs get answered at once, outside the frame pacing.
-  const receiving = sockets.receive((datagram, destination) => {
-    if (history === null || !RetransmitHistory.isNack(datagram)) return;
-    if (destination < 0) return history.refuseUnknownSource();
-    if (nackOpener === null) return answerNack(datagram, destination);
-    nackOpener.open(datagram, performance.now()).then((nack) => {
-      if (nack !== null) answerNack(nack, destination);
-    });
+  const nacks = new NackResponder({
+    history,
+    opener: nackOpener,
+    nowMs: () => performance.now(),
+    sendTo: (copy, destination) => link.sendTo(copy, destination),
   });
+  // Replies on the sending sockets: NACKs get answered at once, outside the frame pacing.
+  const receiving = sockets.receive((datagram, from) => nacks.receive(datagram, from));
   const save = options.savePath ? createOutputFile(options.savePath, "--save") : null;
   let stopRequested = false;
   let stop = () => {};

@@ -1,11 +1,16 @@
 /**
  * The sender's pure parts: the rate plan (who sets the pace of frames), how a frame's datagrams are
- * spread into paced bursts, and the clock that releases frames at `--fps`.
+ * spread into paced bursts, the clock that releases frames at `--fps`, and the answers to NACKs
+ * (opened first under `--key`).
  *
  * @module
  */
 
 export { FrameClock } from "./frame_clock.ts";
+export { NackOpener } from "./nack_opener.ts";
+export type { NackOpenCounters } from "./nack_opener.ts";
+export { NackResponder } from "./nack_responder.ts";
+export type { NackResponderOptions, SealedNackOpener } from "./nack_responder.ts";
 export { DEFAULT_PACING, planBursts } from "./pacing.ts";
 export type { PacingOptions } from "./pacing.ts";
 export {

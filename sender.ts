@@ -21,15 +21,14 @@ import { DatagramSealer, SEAL_OVERHEAD_BYTES } from "./lib/crypto/mod.ts";
 import { openSenderSockets } from "./lib/io/multicast_socket.ts";
 import { RetransmitHistory } from "./lib/wire/v1/mod.ts";
 import { formatSenderStatus, SenderReporter } from "./lib/stats/mod.ts";
-import { epochMicros } from "./lib/io/clock.ts";
+import { frameReleaser } from "./lib/io/frame_releaser.ts";
 import {
   ffmpegTiming,
-  FrameClock,
   NackOpener,
   NackResponder,
   pacingFps,
   rateText,
-  releaseFps,
+  ReleasePolicy,
   sdpFramesPerSecond,
 } from "./lib/send/mod.ts";
 import { StatusLine } from "./lib/io/status_line.ts";
@@ -125,37 +124,21 @@ async function stream(options: SenderOptions): Promise<number> {
   // Replies on the sending sockets: NACKs get answered at once, outside the frame pacing.
   const receiving = sockets.receive((datagram, from) => nacks.receive(datagram, from));
   const save = options.savePath ? createOutputFile(options.savePath, "--save") : null;
-  let stopRequested = false;
+  const policy = new ReleasePolicy(options.rate, options.maxFrames);
   let stop = () => {};
   const stopped = new Promise<void>((resolve) => stop = resolve);
   const requestStop = () => {
-    stopRequested = true;
+    policy.stop();
     stop();
   };
   // Before the banner: whoever reads "streaming" may send SIGTERM right away.
   const removeSignals = onStopSignals(requestStop);
-
-  const clockFps = releaseFps(options.rate);
-  const clock = clockFps === null ? null : new FrameClock(clockFps);
-  const release = (frame: Uint8Array) => {
-    const captureUs = epochMicros();
-    if (save) writeAllSync(save, frame);
-    sender.offer(frame, captureUs);
-    if (options.maxFrames > 0 && sender.counters.framesRead >= options.maxFrames) requestStop();
-  };
-  const onFrame = (frame: Uint8Array): Promise<void> | undefined => {
-    if (stopRequested) return undefined;
-    if (clock !== null) {
-      // --fps N on a pass-through file: each frame waits for its slot; reading waits for both.
-      return sleep(clock.delayMs(performance.now())).then(() => {
-        if (!stopRequested) release(frame);
-        return sender.idle();
-      });
-    }
-    release(frame);
-    // --fps max: no frame is skipped; reading waits until this one is on the wire.
-    return options.rate.kind === "max" ? sender.idle() : undefined;
-  };
+  const onFrame = frameReleaser({
+    policy,
+    sender,
+    save: save === null ? null : (frame) => writeAllSync(save, frame),
+    onLastFrame: requestStop,
+  });
   let failure: string | null = null;
   const capture = new SupervisedCapture({
     ffmpegPath: options.ffmpegPath,
@@ -219,10 +202,6 @@ async function stream(options: SenderOptions): Promise<number> {
     exitCode = 1;
   }
   return exitCode;
-}
-
-function sleep(ms: number): Promise<void> {
-  return ms <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Writes the SDP that players open to receive the RTP stream (first destination). */

@@ -1,7 +1,7 @@
 /**
  * The sender's pure parts: the rate plan (who sets the pace of frames), how a frame's datagrams are
- * spread into paced bursts, the clock that releases frames at `--fps`, and the answers to NACKs
- * (opened first under `--key`).
+ * spread into paced bursts, when each frame is released (the clock for `--fps`, `--frames`), and
+ * the answers to NACKs (opened first under `--key`).
  *
  * @module
  */
@@ -24,3 +24,5 @@ export {
   sdpFramesPerSecond,
 } from "./rate_plan.ts";
 export type { FfmpegTiming, RatePlan, RateRequest } from "./rate_plan.ts";
+export { ReleasePolicy } from "./release_policy.ts";
+export type { ArrivalStep } from "./release_policy.ts";

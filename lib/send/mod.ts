@@ -1,7 +1,8 @@
 /**
  * The sender's pure parts: the rate plan (who sets the pace of frames), how a frame's datagrams are
  * spread into paced bursts, when each frame is released (the clock for `--fps`, `--frames`), and
- * the answers to NACKs (opened first under `--key`).
+ * the answers to NACKs (opened first under `--key`), and what the sender prints (banner, notes,
+ * `--stats-json`).
  *
  * @module
  */
@@ -26,3 +27,7 @@ export {
 export type { FfmpegTiming, RatePlan, RateRequest } from "./rate_plan.ts";
 export { ReleasePolicy } from "./release_policy.ts";
 export type { ArrivalStep } from "./release_policy.ts";
+export { MAX_REFUSALS_LOGGED, refusalLine, streamingLine, wireNote } from "./sender_lines.ts";
+export type { FrameRefusal, StreamingBanner } from "./sender_lines.ts";
+export { senderStatsRecord } from "./stats_record.ts";
+export type { ParityCounters, SenderRecovery, SenderStatsRecord } from "./stats_record.ts";

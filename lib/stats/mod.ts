@@ -10,4 +10,4 @@ export { LatencyWindow, percentile, round2, RUN_LATENCY_WARMUP_FRAMES } from "./
 export type { LatencySummary } from "./latency_window.ts";
 export { AUTH_FAILED_PROBLEM, formatReceiverStatus, ReceiverReporter } from "./receiver_report.ts";
 export { formatSenderStatus, SenderReporter } from "./sender_report.ts";
-export type { SenderCounters } from "./sender_report.ts";
+export type { SenderCounters, SenderReport } from "./sender_report.ts";

@@ -25,7 +25,11 @@ export class Backoff {
   /** Restarts asked for so far. */
   attempts = 0;
 
-  /** @param options Overrides of {@linkcode DEFAULT_BACKOFF}. */
+  /**
+   * A backoff with no restart yet.
+   *
+   * @param options Overrides of {@linkcode DEFAULT_BACKOFF}.
+   */
   constructor(options: Partial<BackoffOptions> = {}) {
     this.#options = { ...DEFAULT_BACKOFF, ...options };
     this.#nextMs = this.#options.initialMs;

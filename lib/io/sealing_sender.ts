@@ -25,7 +25,12 @@ export class SealingSender implements DatagramSockets {
   readonly #sockets: DatagramSockets;
   readonly #sealer: DatagramSealer;
 
-  /** @param sockets Where sealed datagrams go. @param sealer This run's session sealer. */
+  /**
+   * Wraps `sockets` so every datagram is sealed first.
+   *
+   * @param sockets Where sealed datagrams go.
+   * @param sealer This run's session sealer.
+   */
   constructor(sockets: DatagramSockets, sealer: DatagramSealer) {
     this.#sockets = sockets;
     this.#sealer = sealer;

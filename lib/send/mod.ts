@@ -13,7 +13,7 @@ export type { NackOpenCounters } from "./nack_opener.ts";
 export { NackResponder } from "./nack_responder.ts";
 export type { NackResponderOptions, SealedNackOpener } from "./nack_responder.ts";
 export { DEFAULT_PACING, planBursts } from "./pacing.ts";
-export type { PacingOptions } from "./pacing.ts";
+export type { BurstPlan, PacingOptions } from "./pacing.ts";
 export {
   DEFAULT_FPS,
   ffmpegTiming,

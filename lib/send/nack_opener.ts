@@ -44,7 +44,12 @@ export class NackOpener {
     replay: 0,
   };
 
-  /** @param key The shared passphrase. @param iterations PBKDF2 iterations (tests use fewer). */
+  /**
+   * An opener for NACKs sealed with `key`; session keys are derived as their salts show up.
+   *
+   * @param key The shared passphrase.
+   * @param iterations PBKDF2 iterations (tests use fewer).
+   */
   constructor(key: string, iterations?: number) {
     this.#opener = new DatagramOpener(key, iterations === undefined ? {} : { iterations });
   }

@@ -60,7 +60,11 @@ export interface NackResponderOptions {
 export class NackResponder {
   readonly #options: NackResponderOptions;
 
-  /** @param options The history, the opener under `--key`, the clock and the send. */
+  /**
+   * A responder for one sender run.
+   *
+   * @param options The history, the opener under `--key`, the clock and the send.
+   */
   constructor(options: NackResponderOptions) {
     this.#options = options;
   }

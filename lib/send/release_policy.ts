@@ -55,6 +55,8 @@ export class ReleasePolicy {
   #stopping = false;
 
   /**
+   * A policy for one run, releasing from its first frame.
+   *
    * @param plan The run's rate plan.
    * @param maxFrames `--frames`: stop after this many frames are released; 0: never.
    */

@@ -1,87 +1,67 @@
 /**
  * udpcam-send: captures a camera (or test pattern, or file) with ffmpeg and streams its JPEG
- * frames over UDP.
+ * frames over UDP. This file only constructs and wires: the decisions live in lib/send (rate plan,
+ * release policy, NACK responder, the lines printed), the world's edges in lib/io.
  *
  * @module
  */
 
-import { formatHostPort, MACOS_MAX_DATAGRAM_BYTES } from "./lib/net/mod.ts";
+import { formatHostPort } from "./lib/net/mod.ts";
 import { createOutputFile, onStopSignals, runMain, writeAllSync } from "./lib/cli/run_main.ts";
 import { parseSenderArgs, SENDER_HELP, type SenderOptions } from "./lib/cli/sender_options.ts";
-import { UserError } from "./lib/errors.ts";
-import { buildFfmpegArgs, type CaptureOs, explainFfmpegExit } from "./lib/capture/mod.ts";
-import { describeFecSetting } from "./lib/fec/mod.ts";
-import { listCameras } from "./lib/io/devices.ts";
 import { doctorMain } from "./lib/cli/doctor.ts";
+import { listDevicesMain } from "./lib/cli/list_devices.ts";
+import { buildFfmpegArgs, explainFfmpegExit } from "./lib/capture/mod.ts";
+import { resolveCameraDevice } from "./lib/io/devices.ts";
 import { captureOs } from "./lib/io/ffmpeg_capture.ts";
 import { SupervisedCapture } from "./lib/io/supervised_capture.ts";
 import { PacedSender } from "./lib/io/paced_sender.ts";
-import { NackOpener, SealingSender } from "./lib/io/sealing_sender.ts";
-import { DatagramSealer, SEAL_OVERHEAD_BYTES } from "./lib/crypto/mod.ts";
+import { SealingSender } from "./lib/io/sealing_sender.ts";
 import { openSenderSockets } from "./lib/io/multicast_socket.ts";
-import { RetransmitHistory } from "./lib/wire/v1/mod.ts";
-import { formatSenderStatus, SenderReporter } from "./lib/stats/mod.ts";
-import { epochMicros } from "./lib/io/clock.ts";
-import { FrameClock } from "./lib/send/mod.ts";
+import { frameReleaser } from "./lib/io/frame_releaser.ts";
 import { StatusLine } from "./lib/io/status_line.ts";
-import { VERSION } from "./lib/version.ts";
-import { createPacketizer } from "./lib/wire/mod.ts";
-import { LEGACY_MAX_SEGMENTS, legacySegmentBytes } from "./lib/wire/legacy/mod.ts";
+import { writeSdpFile } from "./lib/io/sdp_file.ts";
+import { DatagramSealer, SEAL_OVERHEAD_BYTES } from "./lib/crypto/mod.ts";
+import { formatSenderStatus, SenderReporter } from "./lib/stats/mod.ts";
+import {
+  ffmpegTiming,
+  MAX_REFUSALS_LOGGED,
+  NackOpener,
+  NackResponder,
+  pacingFps,
+  refusalLine,
+  ReleasePolicy,
+  sdpFramesPerSecond,
+  senderStatsRecord,
+  streamingLine,
+  wireNote,
+} from "./lib/send/mod.ts";
+import { createPacketizer, WIRE_TRAITS } from "./lib/wire/mod.ts";
+import { RetransmitHistory } from "./lib/wire/v1/mod.ts";
 import { writeSdp } from "./lib/wire/rtp/mod.ts";
-
-async function printCameras(ffmpegPath: string, os: CaptureOs): Promise<number> {
-  const cameras = await listCameras(ffmpegPath, os);
-  if (cameras.length === 0) {
-    console.log(
-      "No cameras found. Plug one in (and check it works in another app), or stream without a " +
-        "camera: udpcam-send --test-pattern",
-    );
-    return 1;
-  }
-  console.log("Cameras (use the first column with --device):");
-  for (const camera of cameras) console.log(`  ${camera.device.padEnd(16)} ${camera.name}`);
-  return 0;
-}
-
-/** On Windows dshow has no default camera: take the first one ffmpeg lists. */
-async function resolveDevice(options: SenderOptions, os: CaptureOs): Promise<string | null> {
-  if (options.source.kind !== "camera") return null;
-  if (options.source.device !== null || os !== "windows") return options.source.device;
-  const cameras = await listCameras(options.ffmpegPath, os);
-  if (cameras.length === 0) {
-    throw new UserError(
-      "Cannot open the default camera: no camera found. Plug one in, or stream without a camera " +
-        "with --test-pattern.",
-    );
-  }
-  return cameras[0].device;
-}
+import { VERSION } from "./lib/version.ts";
 
 async function stream(options: SenderOptions): Promise<number> {
   const os = captureOs();
-  const device = await resolveDevice(options, os);
+  const device = await resolveCameraDevice(options.source, options.ffmpegPath, os);
   const source = options.source.kind === "camera"
     ? { kind: "camera" as const, device }
     : options.source;
   const status = new StatusLine();
-  // RTP/JPEG needs baseline 4:2:0 frames with the standard Huffman tables: re-encoding makes them
-  // so; --passthrough forwards the frames that already are (most webcams, files made for it).
-  const rtp = options.wire === "rtp";
   const ffmpegArgs = buildFfmpegArgs({
     source,
     size: options.size,
-    fps: options.fps,
-    // Released by the sender's clock (--fps with a pass-through file): ffmpeg reads ahead.
-    maxRate: options.maxRate || options.releaseFps !== null,
+    ...ffmpegTiming(options.rate),
     quality: options.quality,
     passthrough: options.passthrough,
-    standardHuffmanTables: rtp,
+    // RTP/JPEG needs baseline 4:2:0 frames with the standard Huffman tables: re-encoding makes them
+    // so; --passthrough forwards the frames that already are (most webcams, files made for it).
+    standardHuffmanTables: WIRE_TRAITS[options.wire].standardJpeg,
   }, os);
 
   // Multicast groups: bound to --multicast-if's address, with --ttl set (lib/io/multicast_socket.ts).
   const sockets = await openSenderSockets(options);
   const streamId = crypto.getRandomValues(new Uint32Array(1))[0];
-  const fec = options.fec;
   const history = options.nack ? new RetransmitHistory(streamId) : null;
   // --key: seal at the socket layer, so retransmitted copies get fresh nonces too.
   const sealer = options.key === null ? null : await DatagramSealer.create(options.key);
@@ -91,68 +71,51 @@ async function stream(options: SenderOptions): Promise<number> {
     mode: options.wire,
     streamId,
     maxDatagramBytes: options.maxDatagramBytes,
-    fec,
+    fec: options.fec,
     history,
     nowMs: () => performance.now(),
     reserveBytes: sealer === null ? 0 : SEAL_OVERHEAD_BYTES,
   });
-  if (options.sdpPath !== null) writeSdpFile(options.sdpPath, options);
-  if (options.wire === "legacy") status.log(legacyNote(options.maxDatagramBytes));
-  const sender = new PacedSender(packetizer, link, options.fps);
+  if (options.sdpPath !== null) {
+    // Players open it to receive the stream: it describes the first destination.
+    const [{ hostname: host, port }] = options.destinations;
+    const framesPerSecond = sdpFramesPerSecond(options.rate);
+    writeSdpFile(options.sdpPath, writeSdp({ host, port, framesPerSecond }));
+  }
+  const note = wireNote(options.wire, options.maxDatagramBytes);
+  if (note !== null) status.log(note);
+  const sender = new PacedSender(packetizer, link, pacingFps(options.rate));
   let refusalsLogged = 0;
   sender.onRefused((error) => {
     // The first few reasons are enough to act on; the count stays in the stats.
-    if (refusalsLogged++ >= 3) return;
-    const reason = error instanceof Error ? error.message : String(error);
-    const hint = rtp && options.passthrough
-      ? " Or drop --passthrough to have udpcam re-encode."
-      : "";
-    status.log(`udpcam-send: skipped frame ${sender.counters.framesRead}: ${reason}${hint}`);
+    if (refusalsLogged++ >= MAX_REFUSALS_LOGGED) return;
+    const { wire, passthrough } = options;
+    status.log(refusalLine({ frameNumber: sender.counters.framesRead, error, wire, passthrough }));
   });
-  const answerNack = (nack: Uint8Array, destination: number) => {
-    const again = history!.answer(nack, performance.now());
-    for (const copy of again) link.sendTo(copy, destination);
-  };
+  const nacks = new NackResponder({
+    history,
+    opener: nackOpener,
+    nowMs: () => performance.now(),
+    sendTo: (copy, destination) => link.sendTo(copy, destination),
+  });
   // Replies on the sending sockets: NACKs get answered at once, outside the frame pacing.
-  const receiving = sockets.receive((datagram, destination) => {
-    if (history === null || !RetransmitHistory.isNack(datagram)) return;
-    if (destination < 0) return history.refuseUnknownSource();
-    if (nackOpener === null) return answerNack(datagram, destination);
-    nackOpener.open(datagram, performance.now()).then((nack) => {
-      if (nack !== null) answerNack(nack, destination);
-    });
-  });
+  const receiving = sockets.receive((datagram, from) => nacks.receive(datagram, from));
   const save = options.savePath ? createOutputFile(options.savePath, "--save") : null;
-  let stopRequested = false;
+  const policy = new ReleasePolicy(options.rate, options.maxFrames);
   let stop = () => {};
   const stopped = new Promise<void>((resolve) => stop = resolve);
   const requestStop = () => {
-    stopRequested = true;
+    policy.stop();
     stop();
   };
   // Before the banner: whoever reads "streaming" may send SIGTERM right away.
   const removeSignals = onStopSignals(requestStop);
-
-  const clock = options.releaseFps === null ? null : new FrameClock(options.releaseFps);
-  const release = (frame: Uint8Array) => {
-    const captureUs = epochMicros();
-    if (save) writeAllSync(save, frame);
-    sender.offer(frame, captureUs);
-    if (options.maxFrames > 0 && sender.counters.framesRead >= options.maxFrames) requestStop();
-  };
-  const onFrame = (frame: Uint8Array): Promise<void> | undefined => {
-    if (stopRequested) return undefined;
-    if (clock !== null) {
-      // --fps N on a pass-through file: each frame waits for its slot; reading waits for both.
-      return sleep(clock.delayMs(performance.now())).then(() => {
-        if (!stopRequested) release(frame);
-        return sender.idle();
-      });
-    }
-    release(frame);
-    // --fps max: no frame is skipped; reading waits until this one is on the wire.
-    return options.maxRate ? sender.idle() : undefined;
-  };
+  const onFrame = frameReleaser({
+    policy,
+    sender,
+    save: save === null ? null : (frame) => writeAllSync(save, frame),
+    onLastFrame: requestStop,
+  });
   let failure: string | null = null;
   const capture = new SupervisedCapture({
     ffmpegPath: options.ffmpegPath,
@@ -168,28 +131,24 @@ async function stream(options: SenderOptions): Promise<number> {
     },
   });
   const destinations = options.destinations.map(formatHostPort).join(", ");
-  status.log(
-    `udpcam-send: streaming ${describe(options, device)} to ${destinations} ` +
-      `(stream id 0x${
-        streamId.toString(16).padStart(8, "0")
-      }, ${options.wire} wire, datagrams <= ${options.maxDatagramBytes} bytes, FEC ${
-        fec ? describeFecSetting(fec) : "off"
-      }, NACK ${options.nack ? "answered" : "off"}, ${
-        sealer ? "sealed with AES-256-GCM" : "not encrypted"
-      })`,
-  );
+  status.log(streamingLine({
+    ...options,
+    source,
+    destinations,
+    streamId,
+    sealed: sealer !== null,
+  }));
 
   const reporter = new SenderReporter(performance.now());
   const report = () => {
     const summary = reporter.report(performance.now(), sender.counters);
     if (options.statsJson) {
-      const recovery = {
-        fec: fec ? fecCounters : null,
-        retransmit: history ? { ...history.counters } : null,
-        nacksRefused: nackOpener ? { ...nackOpener.counters } : null,
+      console.log(JSON.stringify(senderStatsRecord(summary, {
+        fec: options.fec ? fecCounters : null,
+        retransmit: history?.counters ?? null,
+        nacksRefused: nackOpener?.counters ?? null,
         captureRestarts: capture.restarts,
-      };
-      console.log(JSON.stringify({ ...summary, ...recovery }));
+      })));
     }
     status.update(formatSenderStatus(destinations, summary));
   };
@@ -218,53 +177,6 @@ async function stream(options: SenderOptions): Promise<number> {
   return exitCode;
 }
 
-function sleep(ms: number): Promise<void> {
-  return ms <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Writes the SDP that players open to receive the RTP stream (first destination). */
-function writeSdpFile(path: string, options: SenderOptions): void {
-  const destination = options.destinations[0];
-  const sdp = writeSdp({
-    host: destination.hostname,
-    port: destination.port,
-    framesPerSecond: options.fps,
-  });
-  try {
-    Deno.writeTextFileSync(path, sdp);
-  } catch (error) {
-    throw new UserError(
-      `Cannot write --sdp ${path}: ${(error as Error).message}. Check that the folder exists.`,
-    );
-  }
-}
-
-/** What legacy mode can carry, and the macOS limit its original 64 KB datagrams run into. */
-function legacyNote(maxDatagramBytes: number): string {
-  const maxFrameBytes = LEGACY_MAX_SEGMENTS * legacySegmentBytes(maxDatagramBytes);
-  const mac = maxDatagramBytes > MACOS_MAX_DATAGRAM_BYTES
-    ? ` Note: macOS refuses datagrams over ${MACOS_MAX_DATAGRAM_BYTES} bytes (net.inet.udp.maxdgram).`
-    : "";
-  return `udpcam-send: legacy wire format: frames up to ${maxFrameBytes} bytes ` +
-    `(255 datagrams of ${maxDatagramBytes}); raise --max-datagram for bigger frames ` +
-    `(the original design uses 65473).${mac}`;
-}
-
-function describe(options: SenderOptions, device: string | null): string {
-  const size = options.size ? `${options.size.width}x${options.size.height}` : "source size";
-  const what = options.source.kind === "camera"
-    ? `camera ${device ?? "(default)"}`
-    : options.source.kind === "file"
-    ? `file ${options.source.path}`
-    : "test pattern";
-  const rate = options.maxRate
-    ? "as fast as possible"
-    : options.source.kind === "file" && options.passthrough && options.releaseFps === null
-    ? "the file's own frame rate"
-    : `${options.fps} fps`;
-  return `${what} at ${size} ${rate}${options.passthrough ? " (pass-through)" : ""}`;
-}
-
 async function main(args: string[]): Promise<number> {
   const command = parseSenderArgs(args, (name) => Deno.env.get(name));
   switch (command.kind) {
@@ -275,7 +187,7 @@ async function main(args: string[]): Promise<number> {
       console.log(`udpcam-send ${VERSION}`);
       return 0;
     case "listDevices":
-      return await printCameras(command.ffmpegPath, captureOs());
+      return await listDevicesMain(command.ffmpegPath, captureOs());
     case "doctor":
       return await doctorMain("send", { ffmpegPath: command.ffmpegPath, port: command.port });
     case "stream":

@@ -20,10 +20,13 @@ export interface CaptureSettings {
   source: Source;
   /** Frame width and height in pixels, or null to keep the source's size. */
   size: { width: number; height: number } | null;
-  /** Frames per second. */
+  /** Frames per second: a camera's `-framerate`, the test pattern's rate, a re-encoded file's. */
   fps: number;
-  /** A file source is read as fast as ffmpeg can (no `-re`, no rate filter). */
-  maxRate?: boolean;
+  /**
+   * A file source is read in real time (`-re`) and, re-encoded, resampled to `fps`; false: as
+   * fast as ffmpeg can, with no rate filter (the sender then sets the pace, lib/send/rate_plan.ts).
+   */
+  realtime: boolean;
   /** JPEG quality 1..100 (higher is better and bigger). */
   quality: number;
   /** Forward the camera's own MJPEG without re-encoding. */
@@ -128,7 +131,7 @@ export function buildFfmpegArgs(settings: CaptureSettings, os: CaptureOs): strin
     }
     case "file":
       args.push(
-        ...(settings.maxRate ? [] : ["-re"]),
+        ...(settings.realtime ? ["-re"] : []),
         ...(source.loop ? ["-stream_loop", "-1"] : []),
         "-i",
         source.path,
@@ -141,7 +144,7 @@ export function buildFfmpegArgs(settings: CaptureSettings, os: CaptureOs): strin
   } else {
     if (source.kind === "file") {
       if (settings.size) filters.push(`scale=${settings.size.width}:${settings.size.height}`);
-      if (!settings.maxRate) filters.push(`fps=${settings.fps}`);
+      if (settings.realtime) filters.push(`fps=${settings.fps}`);
     } else if (source.kind === "camera" && settings.size) {
       // Cameras may round to a size they support; scale so the stream is what was asked for.
       filters.push(`scale=${settings.size.width}:${settings.size.height}`);

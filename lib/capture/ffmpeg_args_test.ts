@@ -10,6 +10,7 @@ const base: CaptureSettings = {
   source: { kind: "camera", device: null },
   size: { width: 640, height: 480 },
   fps: 30,
+  realtime: true,
   quality: 80,
   passthrough: false,
   standardHuffmanTables: false,
@@ -82,10 +83,10 @@ Deno.test("test pattern and looped file", () => {
 
 Deno.test("a file at max rate: no -re and no rate filter, re-encoded or copied", () => {
   const source = { kind: "file" as const, path: "a.mkv", loop: false };
-  const encoded = buildFfmpegArgs({ ...base, source, maxRate: true }, "linux");
+  const encoded = buildFfmpegArgs({ ...base, source, realtime: false }, "linux");
   deepStrictEqual(inputOf(encoded), ["-i", "a.mkv"]);
   ok(encoded.includes("scale=640:480,format=yuvj420p"));
-  const copied = buildFfmpegArgs({ ...base, source, maxRate: true, passthrough: true }, "linux");
+  const copied = buildFfmpegArgs({ ...base, source, realtime: false, passthrough: true }, "linux");
   deepStrictEqual(inputOf(copied), ["-i", "a.mkv"]);
   ok(copied.includes("copy"));
 });

@@ -15,7 +15,7 @@ Deno.test("sender defaults: camera to 127.0.0.1:12345, 640x480@30, 1200-byte dat
   deepStrictEqual(options.destinations, [{ hostname: "127.0.0.1", port: 12345 }]);
   deepStrictEqual(options.source, { kind: "camera", device: null });
   deepStrictEqual(options.size, { width: 640, height: 480 });
-  equal(options.fps, 30);
+  deepStrictEqual(options.rate, { kind: "capture", fps: 30 });
   equal(options.maxDatagramBytes, 1200);
   equal(options.ffmpegPath, "ffmpeg");
 });
@@ -47,18 +47,26 @@ Deno.test("sender flags", () => {
     loop: false,
   });
   equal(streamOptions(["--test-pattern"]).size?.width, 1280);
-  const maxRate = streamOptions(["--file", "a.mkv", "--fps", "max"]);
-  equal(maxRate.maxRate, true);
-  equal(maxRate.fps, 240, "pacing plans for the highest rate");
-  equal(streamOptions(["--file", "a.mkv"]).maxRate, false);
+  // The rate plan: lib/send/rate_plan_test.ts has every case; these are the flags reaching it.
+  deepStrictEqual(streamOptions(["--file", "a.mkv", "--fps", "max"]).rate, { kind: "max" });
+  deepStrictEqual(streamOptions(["--file", "a.mkv"]).rate, { kind: "capture", fps: 30 });
   // A pass-through file follows its own timing unless --fps is given; then the sender's clock.
-  equal(streamOptions(["--file", "a.mkv", "--passthrough"]).releaseFps, null);
-  equal(streamOptions(["--file", "a.mkv", "--passthrough", "--fps", "600"]).releaseFps, 600);
-  equal(
-    streamOptions(["--file", "a.mkv", "--fps", "600"]).releaseFps,
-    null,
+  deepStrictEqual(streamOptions(["--file", "a.mkv", "--passthrough"]).rate, {
+    kind: "fileOwnRate",
+  });
+  deepStrictEqual(streamOptions(["--file", "a.mkv", "--passthrough", "--fps", "600"]).rate, {
+    kind: "released",
+    fps: 600,
+  });
+  deepStrictEqual(
+    streamOptions(["--file", "a.mkv", "--fps", "600"]).rate,
+    { kind: "capture", fps: 600 },
     "ffmpeg re-encodes at 600",
   );
+  deepStrictEqual(streamOptions(["--test-pattern", "--fps", "15"]).rate, {
+    kind: "capture",
+    fps: 15,
+  });
   equal(parseSenderArgs(["--list-devices"], () => "/opt/ffmpeg").kind, "listDevices");
 });
 

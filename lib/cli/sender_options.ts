@@ -15,6 +15,7 @@ import {
 import { RTP_JPEG_MAX_DIMENSION, WIRE_MODES, type WireMode } from "../wire/mod.ts";
 import { DEFAULT_FEC_SETTING, type FecSetting, fecSettingProblem } from "../fec/mod.ts";
 import type { Source } from "../capture/mod.ts";
+import { DEFAULT_FPS, planRate, type RatePlan } from "../send/mod.ts";
 import { intFlag, numberFlag, parseFlags, sizeFlag, usageError } from "./flags.ts";
 import { KEY_HELP, resolveKey } from "./key_option.ts";
 import {
@@ -42,9 +43,6 @@ const MAX_CAPTURE_FPS = 240;
 /** Highest `--fps` for a --file (throughput tests on loopback). */
 const MAX_FILE_FPS = 1000;
 
-/** The frame rate pacing plans for with `--fps max`. */
-const MAX_RATE_PACING_FPS = MAX_CAPTURE_FPS;
-
 /** Everything a streaming sender needs (`--ttl`, `--multicast-if`: see SenderMulticastOptions). */
 export interface SenderOptions extends SenderMulticastOptions {
   /** Where to send; every datagram goes to each. */
@@ -53,15 +51,8 @@ export interface SenderOptions extends SenderMulticastOptions {
   source: Source;
   /** Frame size, or null for the source's own. */
   size: { width: number; height: number } | null;
-  /** Frames per second (with {@linkcode SenderOptions.maxRate}, only what pacing plans for). */
-  fps: number;
-  /** `--fps max`: read a --file as fast as possible, each frame waiting until the last is sent. */
-  maxRate: boolean;
-  /**
-   * A pass-through --file with an explicit `--fps`: frames are released at this rate by the
-   * sender's clock (lib/send/frame_clock.ts), not at the file's own; null otherwise.
-   */
-  releaseFps: number | null;
+  /** Who sets the pace of frames: `--fps`, the source and `--passthrough`, combined once. */
+  rate: RatePlan;
   /** JPEG quality 1..100. */
   quality: number;
   /** Forward the camera's MJPEG without re-encoding. */
@@ -238,11 +229,11 @@ export function parseSenderArgs(
   if (maxRate && source.kind !== "file") {
     throw usageError(PROGRAM, "--fps max only applies to --file; give a camera a number of fps");
   }
-  const fps = maxRate ? MAX_RATE_PACING_FPS : intFlag(
+  const fps = maxRate ? "max" : flags.fps === undefined ? null : intFlag(
     PROGRAM,
     "fps",
     flags.fps,
-    30,
+    DEFAULT_FPS,
     1,
     source.kind === "file" ? MAX_FILE_FPS : MAX_CAPTURE_FPS,
   );
@@ -269,12 +260,7 @@ export function parseSenderArgs(
       size,
       wire,
       sdpPath: flags.sdp ?? null,
-      fps,
-      maxRate,
-      releaseFps: source.kind === "file" && flags.passthrough && flags.fps !== undefined &&
-          !maxRate
-        ? fps
-        : null,
+      rate: planRate({ sourceKind: source.kind, passthrough: flags.passthrough ?? false, fps }),
       quality: intFlag(PROGRAM, "quality", flags.quality, 80, 1, 100),
       passthrough: flags.passthrough ?? false,
       maxDatagramBytes: intFlag(

@@ -1,5 +1,6 @@
 /**
- * Lists cameras: Video4Linux nodes from sysfs on Linux, ffmpeg's own listing elsewhere.
+ * Lists cameras: Video4Linux nodes from sysfs on Linux, ffmpeg's own listing elsewhere; and picks
+ * the camera a default `--device` means.
  *
  * @module
  */
@@ -9,6 +10,7 @@ import {
   ffmpegMissingMessage,
   listDevicesArgs,
   parseDeviceList,
+  type Source,
 } from "../capture/mod.ts";
 import { UserError } from "../errors.ts";
 
@@ -43,6 +45,30 @@ export async function listCameras(ffmpegPath: string, os: CaptureOs): Promise<Ca
     return split ? { device: split[1], name: split[2] } : { device: entry, name: entry };
   });
   return cameras.length > 0 || os !== "linux" ? cameras : listVideoNodes();
+}
+
+/**
+ * The camera device `source` opens: its `--device`, or null for the OS default (null too for
+ * sources that are not cameras). On Windows dshow has no default camera: the first one ffmpeg
+ * lists is taken.
+ *
+ * @throws {UserError} on Windows when no camera is found.
+ */
+export async function resolveCameraDevice(
+  source: Source,
+  ffmpegPath: string,
+  os: CaptureOs,
+): Promise<string | null> {
+  if (source.kind !== "camera") return null;
+  if (source.device !== null || os !== "windows") return source.device;
+  const cameras = await listCameras(ffmpegPath, os);
+  if (cameras.length === 0) {
+    throw new UserError(
+      "Cannot open the default camera: no camera found. Plug one in, or stream without a camera " +
+        "with --test-pattern.",
+    );
+  }
+  return cameras[0].device;
 }
 
 /** Fallback on Linux when ffmpeg lists nothing (old ffmpeg without -sources): /dev/video* nodes. */

@@ -1,13 +1,12 @@
 /**
  * `--key` on the sender's sockets: every datagram is sealed just before it is sent, so each copy
- * (first sends and NACK retransmissions alike) gets a fresh counter, hence a fresh nonce; and
- * NACKs coming back must be sealed by a receiver that knows the key.
+ * (first sends and NACK retransmissions alike) gets a fresh counter, hence a fresh nonce. NACKs
+ * coming back are opened by lib/send/nack_opener.ts.
  *
  * @module
  */
 
-import { DatagramOpener, DatagramSealer } from "../crypto/mod.ts";
-import { Flags } from "../wire/v1/mod.ts";
+import type { DatagramSealer } from "../crypto/mod.ts";
 
 /** What the sealing wrapper sends through: {@linkcode MultiDestinationSender} fits. */
 export interface DatagramSockets {
@@ -65,53 +64,5 @@ export class SealingSender implements DatagramSockets {
   /** Seals `datagram` and sends it to destination `index`. */
   async sendTo(datagram: Uint8Array, index: number): Promise<void> {
     await this.#sockets.sendTo(await this.#sealer.seal(datagram), index);
-  }
-}
-
-/** Why the sender refused a NACK under `--key`; each is a counter. */
-export interface NackOpenCounters {
-  /** NACKs sent in the clear to a keyed sender. */
-  unauthenticated: number;
-  /** Sealed NACKs whose receiver session key was still being derived. */
-  keyPending: number;
-  /** Sealed NACKs that failed authentication. */
-  authFailed: number;
-  /** Sealed NACKs seen before. */
-  replay: number;
-}
-
-/** Opens sealed NACKs for a keyed sender; plain ones are refused (and counted). */
-export class NackOpener {
-  readonly #opener: DatagramOpener;
-  /** Refused NACKs by reason. */
-  readonly counters: NackOpenCounters = {
-    unauthenticated: 0,
-    keyPending: 0,
-    authFailed: 0,
-    replay: 0,
-  };
-
-  /**
-   * Makes an opener for NACKs sealed with `key`.
-   *
-   * @param key The shared passphrase.
-   * @param iterations PBKDF2 iterations (tests use fewer).
-   */
-  constructor(key: string, iterations?: number) {
-    this.#opener = new DatagramOpener(key, iterations === undefined ? {} : { iterations });
-  }
-
-  /** The plain NACK inside `datagram`, or null (counted) when it cannot be trusted. */
-  async open(datagram: Uint8Array, nowMs: number): Promise<Uint8Array | null> {
-    if (datagram.length < 5 || (datagram[4] & Flags.Encrypted) === 0) {
-      this.counters.unauthenticated++;
-      return null;
-    }
-    const result = await this.#opener.open(datagram.slice(), nowMs);
-    if (result.ok) return result.datagram;
-    if (result.reason === "keyPending" || result.reason === "replay") {
-      this.counters[result.reason]++;
-    } else this.counters.authFailed++;
-    return null;
   }
 }

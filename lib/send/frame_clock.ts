@@ -15,7 +15,11 @@ export class FrameClock {
   readonly #intervalMs: number;
   #nextDueMs: number | null = null;
 
-  /** @param fps Frames per second, > 0. */
+  /**
+   * A clock whose first frame goes at once.
+   *
+   * @param fps Frames per second, > 0.
+   */
   constructor(fps: number) {
     if (!(fps > 0)) throw new RangeError(`Cannot pace frames: fps must be above 0, got ${fps}`);
     this.#intervalMs = 1000 / fps;

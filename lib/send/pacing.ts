@@ -1,9 +1,10 @@
 /**
  * Plans how a frame's datagrams are spread in time, so one frame never lands on the receiver as a
- * burst bigger than its socket buffer. Linux's default receive buffer (212,992 bytes) held 92
- * datagrams of 1200 bytes on loopback when nobody read it: each costs its payload plus ~1 KB of
- * kernel bookkeeping. A burst that fits even when the receiver reads nothing meanwhile is sent at
- * once; only bigger frames are split, with gaps that cost latency.
+ * burst bigger than its socket buffer: each datagram there costs its payload plus the kernel's
+ * bookkeeping, so Linux's default receive buffer holds far fewer datagrams than its size suggests
+ * (how many, measured: docs/protocol.md, "Sending rules"). A burst that fits even when the
+ * receiver reads nothing meanwhile is sent at once; only bigger frames are split, with gaps that
+ * cost latency.
  *
  * @module
  */

@@ -21,4 +21,4 @@ export type {
 export { AUTH_FAILED_PROBLEM, formatReceiverStatus, ReceiverReporter } from "./receiver_report.ts";
 export type { ReceiverReport, RecoveryReport } from "./receiver_report.ts";
 export { formatSenderStatus, SenderReporter } from "./sender_report.ts";
-export type { SenderCounters } from "./sender_report.ts";
+export type { SenderCounters, SenderReport } from "./sender_report.ts";

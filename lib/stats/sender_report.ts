@@ -40,7 +40,11 @@ export class SenderReporter {
   readonly #startMs: number;
   readonly #rates: RateMeter;
 
-  /** @param startMs When the sender started (performance.now()). */
+  /**
+   * A reporter whose first interval starts at `startMs`.
+   *
+   * @param startMs When the sender started (performance.now()).
+   */
   constructor(startMs: number) {
     this.#startMs = startMs;
     this.#rates = new RateMeter(startMs);

@@ -1,0 +1,73 @@
+/**
+ * `--key` on the sender's NACK path: NACKs coming back must be sealed by a receiver that knows the
+ * key; this opens them, and counts each one refused by reason. Pure but for WebCrypto (async):
+ * the caller passes `nowMs`.
+ *
+ * @module
+ */
+
+import { DatagramOpener } from "../crypto/mod.ts";
+import { Flags } from "../wire/v1/mod.ts";
+
+/** Why the sender refused a NACK under `--key`; each is a counter. */
+export interface NackOpenCounters {
+  /** NACKs sent in the clear to a keyed sender. */
+  unauthenticated: number;
+  /** Sealed NACKs whose receiver session key was still being derived. */
+  keyPending: number;
+  /** Sealed NACKs that failed authentication. */
+  authFailed: number;
+  /** Sealed NACKs seen before. */
+  replay: number;
+}
+
+/**
+ * Opens sealed NACKs for a keyed sender; plain ones are refused (and counted).
+ *
+ * @example A plain NACK is refused under --key
+ * ```ts
+ * import { NackOpener } from "./nack_opener.ts";
+ *
+ * const opener = new NackOpener("correct horse battery staple", 1000);
+ * const plain = new Uint8Array([0x55, 0x43, 1, 2, 0, 0, 0, 1, 0, 0, 0, 5, 0, 0, 0, 9]);
+ * if (await opener.open(plain, 0) !== null) throw new Error("a plain NACK was let through");
+ * if (opener.counters.unauthenticated !== 1) throw new Error("the refusal was not counted");
+ * ```
+ */
+export class NackOpener {
+  readonly #opener: DatagramOpener;
+  /** Refused NACKs by reason. */
+  readonly counters: NackOpenCounters = {
+    unauthenticated: 0,
+    keyPending: 0,
+    authFailed: 0,
+    replay: 0,
+  };
+
+  /**
+   * An opener for NACKs sealed with `key`; session keys are derived as their salts show up.
+   *
+   * @param key The shared passphrase.
+   * @param iterations PBKDF2 iterations (tests use fewer).
+   */
+  constructor(key: string, iterations?: number) {
+    this.#opener = new DatagramOpener(key, iterations === undefined ? {} : { iterations });
+  }
+
+  /**
+   * The plain NACK inside `datagram`, or null (counted) when it cannot be trusted. `datagram` is
+   * copied before the first await, so the caller may reuse its buffer at once.
+   */
+  async open(datagram: Uint8Array, nowMs: number): Promise<Uint8Array | null> {
+    if (datagram.length < 5 || (datagram[4] & Flags.Encrypted) === 0) {
+      this.counters.unauthenticated++;
+      return null;
+    }
+    const result = await this.#opener.open(datagram.slice(), nowMs);
+    if (result.ok) return result.datagram;
+    if (result.reason === "keyPending" || result.reason === "replay") {
+      this.counters[result.reason]++;
+    } else this.counters.authFailed++;
+    return null;
+  }
+}

@@ -104,6 +104,7 @@ function parseCommand(args: string[]): RelayCommand | null {
   }
   if (values.help) return null;
   const faults: FaultSettings = {
+    ...NO_FAULTS,
     lossPercent: numberOf("loss", values.loss, 0, 100),
     burstLength: numberOf("burst", values.burst, 1, 10_000),
     duplicatePercent: numberOf("dup", values.dup, 0, 100),

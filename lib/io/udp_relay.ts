@@ -45,8 +45,11 @@ export interface RelayReport {
   replied: number;
   /** Replies dropped because no source had sent anything yet. */
   repliesWithoutSource: number;
-  /** Datagrams dropped because a queue was full, both directions. */
-  queueDrops: number;
+  /**
+   * Datagrams dropped because the relay already held its most (`maxQueued`) in one direction:
+   * its memory cap, not a modelled fault (those are in `forward` and `reply`), both directions.
+   */
+  overflowDrops: number;
   /** Sends the OS refused, both directions. */
   sendErrors: number;
 }
@@ -136,7 +139,7 @@ export class UdpRelay {
       reply: { ...this.#reply.counts },
       replied: this.#replied,
       repliesWithoutSource: this.#repliesWithoutSource,
-      queueDrops: this.#forward.queueDrops + this.#reply.queueDrops,
+      overflowDrops: this.#forward.overflowDrops + this.#reply.overflowDrops,
       sendErrors: this.#sendErrors,
     };
   }
@@ -246,7 +249,7 @@ export function formatRelayReport(report: RelayReport): string {
   const f = report.forward;
   return `${(report.elapsedMs / 1000).toFixed(1)} s: in ${f.datagrams}, out ${report.forwarded}, ` +
     `lost ${f.lost} (${f.lossBursts} bursts), over rate ${f.overRate}, duplicated ${f.duplicated}, ` +
-    `reordered ${f.reordered}, delayed ${f.delayed}, queue drops ${report.queueDrops}, ` +
+    `reordered ${f.reordered}, delayed ${f.delayed}, overflow drops ${report.overflowDrops}, ` +
     `send errors ${report.sendErrors}; replies in ${report.reply.datagrams}, ` +
     `back ${report.replied}, lost ${report.reply.lost}`;
 }

@@ -9,7 +9,11 @@
 export class Prng {
   #state: number;
 
-  /** @param seed Any 32-bit integer; the same seed gives the same sequence. */
+  /**
+   * A generator at the start of the sequence of `seed`.
+   *
+   * @param seed Any 32-bit integer; the same seed gives the same sequence.
+   */
   constructor(seed: number) {
     this.#state = seed >>> 0;
   }

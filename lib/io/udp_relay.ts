@@ -4,6 +4,9 @@
  * the destination go back to the last source (retransmission requests need that path), through a
  * second link with its own faults.
  *
+ * The links run on a clock that starts at 0 when the relay starts, so the offsets of a
+ * `rateSchedule` count from then.
+ *
  * @module
  */
 
@@ -133,7 +136,7 @@ export class UdpRelay {
   /** What the relay has done so far. */
   report(): RelayReport {
     return {
-      elapsedMs: performance.now() - this.#startMs,
+      elapsedMs: this.#nowMs(),
       forward: { ...this.#forward.counts },
       forwarded: this.#forwarded,
       reply: { ...this.#reply.counts },
@@ -175,7 +178,7 @@ export class UdpRelay {
       const datagram = received[0].slice();
       const source = received[1];
       this.#lastSource = source as Deno.NetAddr;
-      this.#forward.send(datagram, datagram.length, performance.now());
+      this.#forward.send(datagram, datagram.length, this.#nowMs());
       this.#pump();
       if (limit !== null && this.#forward.counts.datagrams >= limit) this.stop();
     }
@@ -196,22 +199,27 @@ export class UdpRelay {
         continue;
       }
       const datagram = received[0].slice();
-      this.#reply.send(datagram, datagram.length, performance.now());
+      this.#reply.send(datagram, datagram.length, this.#nowMs());
       this.#pump();
     }
+  }
+
+  /** Milliseconds since the relay started: the links' clock. */
+  #nowMs(): number {
+    return performance.now() - this.#startMs;
   }
 
   /** Sends what is due now and sets a timer for the next item that will be. */
   #pump(): void {
     if (this.#stopping) return;
-    const nowMs = performance.now();
+    const nowMs = this.#nowMs();
     this.#enqueueSends(this.#forward.due(nowMs), this.#reply.due(nowMs));
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
     const next = [this.#forward.nextDueMs(), this.#reply.nextDueMs()]
       .filter((at): at is number => at !== null);
     if (next.length > 0) {
-      const waitMs = Math.max(0, Math.min(...next) - performance.now());
+      const waitMs = Math.max(0, Math.min(...next) - this.#nowMs());
       this.#timer = setTimeout(() => {
         this.#timer = null;
         this.#pump();
@@ -244,11 +252,17 @@ export class UdpRelay {
   }
 }
 
-/** One line summing up `report`, for the periodic and final output of tools/relay.ts. */
+/**
+ * One line summing up `report`, for the periodic and final output of tools/relay.ts. The queueing
+ * delay is the forward path's wait in the rate cap's queue (max, and mean over what it queued).
+ */
 export function formatRelayReport(report: RelayReport): string {
   const f = report.forward;
+  const meanQueueMs = f.enqueued > 0 ? f.queueDelayTotalMs / f.enqueued : 0;
   return `${(report.elapsedMs / 1000).toFixed(1)} s: in ${f.datagrams}, out ${report.forwarded}, ` +
-    `lost ${f.lost} (${f.lossBursts} bursts), over rate ${f.overRate}, duplicated ${f.duplicated}, ` +
+    `lost ${f.lost} (${f.lossBursts} bursts), over rate ${f.overRate}, ` +
+    `queue drops ${f.queueDrops}, queueing delay max ${f.queueDelayMaxMs.toFixed(1)} ms ` +
+    `mean ${meanQueueMs.toFixed(1)} ms, duplicated ${f.duplicated}, ` +
     `reordered ${f.reordered}, delayed ${f.delayed}, overflow drops ${report.overflowDrops}, ` +
     `send errors ${report.sendErrors}; replies in ${report.reply.datagrams}, ` +
     `back ${report.replied}, lost ${report.reply.lost}`;

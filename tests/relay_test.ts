@@ -1,4 +1,5 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import { lookup } from "node:dns/promises";
 
 const RELAY = new URL("../tools/relay.ts", import.meta.url).pathname;
 
@@ -173,6 +174,7 @@ Deno.test("tools/relay.ts refuses bad flags with one sentence and exit code 2", 
     [["--listen=127.0.0.1:0", "--to=127.0.0.1:1", "--frobnicate"], /unknown flag/],
     [["--listen=127.0.0.1:0", "--to=127.0.0.1:1", "--loss=60", "--burst=1.1"], /burstLength/],
     [["--listen=203.0.113.9:9", "--to=127.0.0.1:1"], /not on this machine/],
+    [["--listen=127.0.0.1:0", "--to=0.0.0.0:9"], /to 0\.0\.0\.0:9, which is no one address/],
     [
       ["--listen=127.0.0.1:0", "--to=127.0.0.1:1", "--rate-schedule=4000@0,2000"],
       /--rate-schedule step 2 "2000" is not KBPS@SECONDS \(e\.g\. 20000@0,4000@10,20000@20\)/,
@@ -220,10 +222,43 @@ Deno.test("tools/relay.ts refuses bad flags with one sentence and exit code 2", 
     ok(message.test(text), `${args}: ${text}`);
     ok(!/\n\s+at /.test(text), `stack trace in: ${text}`);
     // A bad flag points at --help; a bind failure says what to use instead (checked above).
-    const bindFailure = message.source.includes("not on this machine");
+    const bindFailure = /not on this machine|no one address/.test(message.source);
     if (!bindFailure) {
       ok(/\. Run deno run -A tools\/relay\.ts --help for usage\.$/.test(text), text);
     }
     equal(text.split("\n").length, 1, `more than one line: ${text}`);
   }
+});
+
+Deno.test("tools/relay.ts resolves a --to name once and relays to that address", async () => {
+  // Wherever this machine's resolver puts localhost, the destination listens there.
+  const { address } = await lookup("localhost");
+  const destination = Deno.listenDatagram({ transport: "udp", hostname: address, port: 0 });
+  const source = Deno.listenDatagram({ transport: "udp", hostname: address, port: 0 });
+  const toPort = (destination.addr as Deno.NetAddr).port;
+  const child = relayCommand([
+    `--listen=${address.includes(":") ? `[${address}]` : address}:0`,
+    `--to=localhost:${toPort}`,
+    "--max-datagrams=3",
+    "--duration-s=20",
+    "--report-s=0",
+  ]).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  const first = await readLine(lines);
+  const shown = address.includes(":") ? `[${address}]` : address;
+  ok(first.includes(`-> ${shown}:${toPort} (localhost),`), first);
+  const port = Number(/:(\d+) ->/.exec(first)?.[1]);
+  for (let i = 0; i < 3; i++) {
+    await source.send(new Uint8Array([i]), { transport: "udp", hostname: address, port });
+  }
+  const got: number[] = [];
+  for (let i = 0; i < 3; i++) got.push((await destination.receive())[0][0]);
+  deepStrictEqual(got, [0, 1, 2]);
+  await readAll(lines);
+  equal((await child.status).code, 0);
+  clearTimeout(killer);
+  await child.stderr.cancel();
+  destination.close();
+  source.close();
 });

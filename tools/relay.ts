@@ -27,12 +27,20 @@ import {
   parseRateSchedule,
   type RateStep,
 } from "../lib/netsim/mod.ts";
-import { formatRelayReport, type RelayOptions, UdpRelay } from "../lib/io/udp_relay.ts";
+import {
+  formatRelayReport,
+  type RelayOptions,
+  resolveRelayDestination,
+  UdpRelay,
+} from "../lib/io/udp_relay.ts";
 
 const USAGE = `Usage: deno run -A tools/relay.ts --listen HOST:PORT --to HOST:PORT [faults] [limits]
 
-Forwards UDP datagrams from --listen to --to, applying seeded faults. Replies from --to go back
-to the last sender (through --reply-loss).
+Forwards UDP datagrams from --listen to --to, applying seeded faults. Replies go back to the
+sender (through --reply-loss): the relay takes them only from the --to address and port, and
+sends them to the first source it heard from, which keeps the reply path while it sends (another
+source takes over after 2 s of its silence, as a restarted sender does). Datagrams from other
+sources are forwarded too, and counted.
 
 Faults (all default to 0, a perfect link):
   --loss PCT             datagrams lost, percent
@@ -194,19 +202,23 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   let relay: UdpRelay;
+  // Replies are accepted from the destination's address alone, so a name is resolved once, here.
+  let to: HostPort;
   try {
-    relay = UdpRelay.start(command.options);
+    to = await resolveRelayDestination(command.options.to);
+    relay = UdpRelay.start({ ...command.options, to });
   } catch (error) {
     const reason = asError(error).message;
     throw new UserError(`Cannot start relay: ${reason[0].toLowerCase()}${reason.slice(1)}`, 2);
   }
   const { options } = command;
+  const named = to.hostname === options.to.hostname ? "" : ` (${options.to.hostname})`;
   const { rateSchedule, ...faults } = options.faults as FaultSettings;
   const schedule = rateSchedule.length > 0
     ? `, rate schedule ${formatRateSchedule(rateSchedule)}`
     : "";
   console.log(
-    `relay: ${formatHostPort(relay.listenAddress)} -> ${formatHostPort(options.to)}, ` +
+    `relay: ${formatHostPort(relay.listenAddress)} -> ${formatHostPort(to)}${named}, ` +
       `faults ${JSON.stringify(faults)}${schedule}`,
   );
   // Say when the rate changes, so what the receiver shows can be lined up with the schedule.

@@ -24,6 +24,10 @@ import { type FaultCounts, FaultModel, type FaultSettings, FaultyLink } from "..
 import { listenUdp } from "./udp.ts";
 import { enlargeReceiveBuffer } from "./socket_buffer.ts";
 
+// The types this module's API speaks in, so its documentation can name them.
+export type { HostPort } from "../net/mod.ts";
+export type { FaultCounts, FaultSettings, RateStep } from "../netsim/mod.ts";
+
 /** What a {@linkcode UdpRelay} does and when it stops. */
 export interface RelayOptions {
   /** Where senders send to. Port 0 picks a free port (see {@linkcode UdpRelay.listenAddress}). */
@@ -74,8 +78,8 @@ export interface RelayReport {
   /** Times another source took the reply path after the established one fell silent. */
   sourceChanges: number;
   /**
-   * Datagrams dropped because the relay already held its most (`maxQueued`) in one direction:
-   * its memory cap, not a modelled fault (those are in `forward` and `reply`), both directions.
+   * Datagrams dropped, both directions, because their direction already held `maxQueued`: the
+   * relay's memory cap, not a modelled fault (those are counted in `forward` and `reply`).
    */
   overflowDrops: number;
   /** Sends the OS refused, both directions. */

@@ -1,4 +1,5 @@
-import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import { deepStrictEqual, equal, ok, throws } from "node:assert/strict";
+import { enlargeReceiveBuffer } from "./socket_buffer.ts";
 import { UdpRelay } from "./udp_relay.ts";
 
 const LOCAL = "127.0.0.1";
@@ -29,6 +30,10 @@ async function receiveSome(conn: Deno.DatagramConn, count: number, timeoutMs: nu
 
 Deno.test("relay forwards through the fault model over real sockets, counting every fault", async () => {
   const destination = open();
+  // The test counts exactly, and this process also sends: while it does, the relay's output
+  // piles up at the destination, more than Linux's default 208 KiB buffer holds on a busy machine.
+  const enlarged = enlargeReceiveBuffer(portOf(destination), false, 4 * 1024 * 1024);
+  ok(enlarged.ok && enlarged.bytes >= 1024 * 1024, JSON.stringify(enlarged));
   const source = open();
   const relay = UdpRelay.start({
     listen: { hostname: LOCAL, port: 0 },
@@ -60,7 +65,7 @@ Deno.test("relay forwards through the fault model over real sockets, counting ev
   source.close();
 });
 
-Deno.test("relay sends replies from the destination back to the last source", async () => {
+Deno.test("relay sends replies from the destination back to the source", async () => {
   const destination = open();
   const source = open();
   const relay = UdpRelay.start({
@@ -82,4 +87,106 @@ Deno.test("relay sends replies from the destination back to the last source", as
   equal(relay.report().forward.delayed, 1);
   destination.close();
   source.close();
+});
+
+Deno.test("relay refuses datagrams on its back socket from anyone but the destination", async () => {
+  const destination = open();
+  const source = open();
+  const stranger = open();
+  const relay = UdpRelay.start({
+    listen: { hostname: LOCAL, port: 0 },
+    to: { hostname: LOCAL, port: portOf(destination) },
+    faults: {},
+    durationMs: 5000,
+  });
+  const relayAddr: Deno.NetAddr = { transport: "udp", ...relay.listenAddress };
+  await source.send(new Uint8Array([1]), relayAddr);
+  const [, back] = await destination.receive();
+  // Loopback delivers at send time: the stranger's datagram is queued at the back socket first.
+  await stranger.send(new Uint8Array([66]), back);
+  await destination.send(new Uint8Array([9]), back);
+  const [reply] = await receiveSome(source, 1, 2000);
+  deepStrictEqual([...(reply ?? [])], [9]);
+  relay.stop();
+  await relay.done;
+  const report = relay.report();
+  deepStrictEqual([report.strangerReplies, report.reply.datagrams, report.replied], [1, 1, 1]);
+  for (const conn of [destination, source, stranger]) conn.close();
+});
+
+Deno.test("a second sender does not take the reply path from the established source", async () => {
+  const destination = open();
+  const first = open();
+  const second = open();
+  const relay = UdpRelay.start({
+    listen: { hostname: LOCAL, port: 0 },
+    to: { hostname: LOCAL, port: portOf(destination) },
+    faults: {},
+    durationMs: 5000,
+  });
+  const relayAddr: Deno.NetAddr = { transport: "udp", ...relay.listenAddress };
+  await first.send(new Uint8Array([1]), relayAddr);
+  const [, back] = await destination.receive();
+  await second.send(new Uint8Array([2]), relayAddr);
+  // The second sender's datagrams still go through (a link carries what it is given)...
+  const [other] = await destination.receive();
+  deepStrictEqual([...other], [2]);
+  // ...but replies keep going to the first.
+  await destination.send(new Uint8Array([9]), back);
+  await destination.send(new Uint8Array([10]), back);
+  const replies = await receiveSome(first, 2, 2000);
+  deepStrictEqual(replies.map((reply) => reply[0]), [9, 10]);
+  relay.stop();
+  await relay.done;
+  const report = relay.report();
+  // Every reply the relay sent went to the first sender, so none went to the second.
+  deepStrictEqual([report.replied, report.fromOtherSources, report.sourceChanges], [2, 1, 0]);
+  for (const conn of [destination, first, second]) conn.close();
+});
+
+Deno.test("another sender takes the reply path once the established one has been silent", async () => {
+  const destination = open();
+  const first = open();
+  const second = open();
+  // sourceIdleMs 0: any silence is long enough, so the handover happens without waiting.
+  const relay = UdpRelay.start({
+    listen: { hostname: LOCAL, port: 0 },
+    to: { hostname: LOCAL, port: portOf(destination) },
+    faults: {},
+    durationMs: 5000,
+    sourceIdleMs: 0,
+  });
+  const relayAddr: Deno.NetAddr = { transport: "udp", ...relay.listenAddress };
+  await first.send(new Uint8Array([1]), relayAddr);
+  const [, back] = await destination.receive();
+  await second.send(new Uint8Array([2]), relayAddr);
+  await destination.receive();
+  await destination.send(new Uint8Array([9]), back);
+  const [reply] = await receiveSome(second, 1, 2000);
+  deepStrictEqual([...(reply ?? [])], [9]);
+  relay.stop();
+  await relay.done;
+  const report = relay.report();
+  deepStrictEqual([report.replied, report.fromOtherSources, report.sourceChanges], [1, 0, 1]);
+  for (const conn of [destination, first, second]) conn.close();
+});
+
+Deno.test("relay refuses a destination it could not tell replies from strangers by", () => {
+  const table: [string, RegExp][] = [
+    ["cam.local", /needs the IP address of --to, not the name "cam\.local"/],
+    ["0.0.0.0", /Cannot relay to 0\.0\.0\.0:9, which is no one address/],
+    ["::", /Cannot relay to \[::\]:9, which is no one address/],
+  ];
+  for (const [hostname, message] of table) {
+    throws(
+      () =>
+        UdpRelay.start({
+          listen: { hostname: LOCAL, port: 0 },
+          to: { hostname, port: 9 },
+          faults: {},
+        }),
+      message,
+      hostname,
+    );
+  }
 });

@@ -6,6 +6,7 @@ import {
   FaultyLink,
   NO_FAULTS,
 } from "./fault_model.ts";
+import { Prng } from "./prng.ts";
 
 const N = 100_000;
 
@@ -129,6 +130,13 @@ Deno.test("settings outside what can be modelled are refused", () => {
     [{ lossPercent: 60, burstLength: 1.2 }, /raise burstLength/],
     [{ reorderDistance: 0 }, /reorderDistance/],
     [{ delayMs: -1 }, /delayMs/],
+    [{ queueMs: 50 }, /queueMs 50 needs a rate cap to queue for/],
+    [{ queueMs: -1, rateKbps: 100 }, /queueMs must be ≥ 0/],
+    [{ queueMs: 50, rateKbps: 100, bucketBytes: 9000 }, /bucketBytes sizes the policer/],
+    [{ rateKbps: 100, rateSchedule: [{ atMs: 0, rateKbps: 50 }] }, /not both/],
+    [{ rateSchedule: [{ atMs: 5, rateKbps: 50 }] }, /rateSchedule: the first step must start/],
+    [{ rateKbps: 1e12 }, /rateKbps must be at most/],
+    [{ rateKbps: 100, queueMs: 10, queueMaxDatagrams: 0 }, /queueMaxDatagrams/],
   ];
   for (const [settings, problem] of table) {
     throws(() => new FaultModel(settings), problem, JSON.stringify(settings));
@@ -160,8 +168,148 @@ Deno.test("FaultyLink: delay orders by release time and the queue is bounded", (
   const link = new FaultyLink<number>(new FaultModel({ delayMs: 10 }), { maxQueued: 5 });
   for (let i = 0; i < 8; i++) link.send(i, 100, i);
   equal(link.queued, 5);
-  equal(link.queueDrops, 3);
+  equal(link.overflowDrops, 3);
   deepStrictEqual(link.due(11), [0, 1]);
   equal(link.nextDueMs(), 12);
   deepStrictEqual(link.due(100), [2, 3, 4]);
+});
+
+Deno.test("the cap's queue delays a burst instead of dropping it, up to queueMs; the policer drops", () => {
+  // [rate kbit/s, queue ms, datagram bytes, burst size]: all arrive at the same instant.
+  const table: [number, number, number, number][] = [
+    [4000, 60, 1000, 100],
+    [20_000, 20, 1200, 200],
+    [800, 500, 100, 1000],
+  ];
+  for (const [rateKbps, queueMs, bytes, burst] of table) {
+    const label = `${rateKbps} kbit/s, ${queueMs} ms, ${burst} x ${bytes} B`;
+    const serializationMs = bytes * 8 / rateKbps;
+    const queued = new FaultModel({ rateKbps, queueMs });
+    const policed = new FaultModel({ rateKbps });
+    const releases: number[] = [];
+    let policedThrough = 0;
+    for (let i = 0; i < burst; i++) {
+      for (const { releaseMs } of queued.decide(bytes, 0)) releases.push(releaseMs);
+      policedThrough += policed.decide(bytes, 0).length;
+    }
+    // The queue holds queueMs of serialization plus the datagram on the link.
+    equal(releases.length, Math.floor(queueMs / serializationMs) + 1, label);
+    releases.forEach((releaseMs, i) => {
+      ok(Math.abs(releaseMs - (i + 1) * serializationMs) < 1e-9, `${label}: ${i} at ${releaseMs}`);
+    });
+    equal(queued.counts.queueDrops, burst - releases.length);
+    equal(queued.counts.overRate, 0);
+    ok(queued.counts.queueDelayMaxMs <= queueMs);
+    // The policer lets through only its bucket (50 ms of rate, at least 3000 bytes), at once.
+    equal(policedThrough, Math.floor(Math.max(3000, rateKbps / 8 * 50) / bytes), label);
+    equal(policed.counts.queueDrops, 0);
+  }
+});
+
+Deno.test("queueing delay adds to the fixed delay; the mean and max queueing delay are counted", () => {
+  const model = new FaultModel({ rateKbps: 8000, queueMs: 10, delayMs: 30 });
+  // Three 1000-byte datagrams at once: on the link 1 ms each, waits 0, 1, 2 ms.
+  const releases = [0, 0, 0].map((nowMs) => model.decide(1000, nowMs)[0].releaseMs);
+  deepStrictEqual(releases, [31, 32, 33]);
+  deepStrictEqual(
+    [model.counts.enqueued, model.counts.queueDelayMaxMs, model.counts.queueDelayTotalMs],
+    [3, 2, 3],
+  );
+  equal(model.counts.delayed, 3);
+  equal(model.queuedAt(1.5), 2);
+  equal(model.queueWaitMsAt(1.5), 1.5);
+});
+
+Deno.test("a rate schedule drives the policer's refill as well as the queue", () => {
+  // 1200-byte datagrams every 0.6 ms (16 000 kbit/s offered) for 3 s through 8000 → 2000 → 8000.
+  const rateSchedule = [
+    { atMs: 0, rateKbps: 8000 },
+    { atMs: 1000, rateKbps: 2000 },
+    { atMs: 2000, rateKbps: 8000 },
+  ];
+  for (const queueMs of [0, 40]) {
+    const model = new FaultModel({ rateSchedule, queueMs });
+    const bytesPerSecond = [0, 0, 0];
+    for (let nowMs = 0; nowMs < 3000; nowMs += 0.6) {
+      for (const { releaseMs } of model.decide(1200, nowMs)) {
+        if (releaseMs < 3000) bytesPerSecond[Math.floor(releaseMs / 1000)] += 1200;
+      }
+    }
+    // Each second carries its rate (bytes = kbit/s * 1000 / 8), within the bucket or queue.
+    rateSchedule.forEach(({ rateKbps }, second) => {
+      const share = bytesPerSecond[second] / (rateKbps * 125);
+      ok(share > 0.95 && share < 1.06, `queueMs ${queueMs}, second ${second}: ${share}`);
+    });
+    ok(queueMs > 0 ? model.counts.queueDrops > 0 : model.counts.overRate > 0);
+  }
+});
+
+/** Every copy that came in is delivered, dropped for one counted reason, or still queued. */
+function assertAccounted(link: FaultyLink<number>, label: string): void {
+  const c = link.counts;
+  equal(
+    c.datagrams + c.duplicated,
+    link.delivered + c.lost + c.overRate + c.queueDrops + link.overflowDrops + link.queued,
+    label,
+  );
+  equal(c.datagrams, c.overRate + c.queueDrops + c.lost + c.deliveries - c.duplicated, label);
+}
+
+Deno.test("fuzz: arrived = delivered + dropped (by reason) + queued, at every step", () => {
+  const prng = new Prng(17);
+  for (let round = 0; round < 60; round++) {
+    const scheduled = prng.next() < 0.5;
+    const settings: Partial<FaultSettings> = {
+      lossPercent: prng.int(0, 20),
+      burstLength: prng.int(1, 4),
+      duplicatePercent: prng.int(0, 10),
+      reorderPercent: prng.int(0, 10),
+      delayMs: prng.int(0, 30),
+      jitterMs: prng.int(0, 5),
+      queueMs: prng.next() < 0.7 ? prng.int(1, 200) : 0,
+      queueMaxDatagrams: prng.int(1, 300),
+      seed: round,
+      ...(scheduled
+        ? {
+          rateSchedule: [
+            { atMs: 0, rateKbps: prng.int(100, 20_000) },
+            { atMs: prng.int(1, 500), rateKbps: prng.int(100, 20_000) },
+          ],
+        }
+        : { rateKbps: prng.int(100, 20_000) }),
+    };
+    const link = new FaultyLink<number>(new FaultModel(settings), {
+      maxQueued: prng.int(1, 500),
+      maxHoldMs: 50,
+    });
+    const label = `round ${round}: ${JSON.stringify(settings)}`;
+    let nowMs = 0;
+    const seen: number[] = [];
+    for (let i = 0; i < 3000; i++) {
+      nowMs += prng.next() < 0.3 ? 0 : prng.next() * 2;
+      link.send(i, prng.int(20, 1500), nowMs);
+      assertAccounted(link, label);
+      seen.push(...link.due(nowMs));
+      assertAccounted(link, label);
+      const s = { ...NO_FAULTS, ...settings };
+      ok(link.counts.queueDelayMaxMs <= s.queueMs, label);
+    }
+    seen.push(...link.flush());
+    equal(link.queued, 0);
+    assertAccounted(link, label);
+    equal(seen.length, link.delivered);
+  }
+});
+
+Deno.test("without jitter or reordering the queue keeps arrival order", () => {
+  const link = new FaultyLink<number>(new FaultModel({ rateKbps: 2000, queueMs: 30, seed: 4 }));
+  const out: number[] = [];
+  for (let i = 0; i < 5000; i++) {
+    link.send(i, 200 + (i % 7) * 150, i * 0.5);
+    out.push(...link.due(i * 0.5));
+  }
+  out.push(...link.flush());
+  ok(link.counts.queueDrops > 0 && out.length > 0);
+  deepStrictEqual(out, [...out].sort((a, b) => a - b));
+  equal(out.length + link.counts.queueDrops, 5000);
 });

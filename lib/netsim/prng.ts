@@ -10,7 +10,7 @@ export class Prng {
   #state: number;
 
   /**
-   * Seeds the generator.
+   * A generator at the start of the sequence of `seed`.
    *
    * @param seed Any 32-bit integer; the same seed gives the same sequence.
    */

@@ -48,6 +48,8 @@ function serve(frames: Uint8Array[]): Served {
   });
   const connections = new Map<number, { conn: Deno.Conn; queue: Promise<unknown> }>();
   const playing = new Map<string, SessionTransport>();
+  const readers: Promise<void>[] = [];
+  const udpSends = new Set<Promise<number>>();
   const write = (connectionId: number, bytes: Uint8Array) => {
     const entry = connections.get(connectionId);
     if (entry) entry.queue = entry.queue.then(() => entry.conn.write(bytes)).catch(() => {});
@@ -70,11 +72,12 @@ function serve(frames: Uint8Array[]): Served {
         writeInterleavedFrame(rtcp ? transport.rtcpChannel : transport.rtpChannel, packet),
       );
     } else {
-      (rtcp ? rtcpSocket : rtpSocket).send(packet, {
+      const sending = (rtcp ? rtcpSocket : rtpSocket).send(packet, {
         transport: "udp",
         hostname: transport.host,
         port: rtcp ? transport.rtcpPort : transport.rtpPort,
-      }).catch(() => {});
+      }).catch(() => 0).finally(() => udpSends.delete(sending));
+      udpSends.add(sending);
     }
   };
   const accepting = (async () => {
@@ -85,7 +88,7 @@ function serve(frames: Uint8Array[]): Served {
       );
       connections.set(connectionId, { conn, queue: Promise.resolve() });
       apply(actions);
-      (async () => {
+      readers.push((async () => {
         const buffer = new Uint8Array(4096);
         try {
           for (;;) {
@@ -96,7 +99,7 @@ function serve(frames: Uint8Array[]): Served {
         } catch { /* reset by the peer */ }
         apply(server.closed(connectionId));
         connections.delete(connectionId);
-      })();
+      })());
     }
   })().catch(() => {});
   const rtcpReading = (async () => {
@@ -145,15 +148,19 @@ function serve(frames: Uint8Array[]): Served {
     server,
     stop: async () => {
       clearInterval(timer);
+      await Promise.all(udpSends);
       listener.close();
       rtpSocket.close();
       rtcpSocket.close();
-      for (const { conn } of connections.values()) {
+      for (const { conn, queue } of connections.values()) {
+        await queue;
         try {
           conn.close();
         } catch { /* already closed */ }
       }
-      await Promise.all([accepting, rtcpReading, rtpReading]);
+      // Every read and write has settled before the test ends.
+      await Promise.all([accepting, rtcpReading, rtpReading, ...readers]);
+      await Promise.all([...connections.values()].map((entry) => entry.queue));
     },
   };
 }

@@ -15,8 +15,8 @@ import {
   CAPTURE_NONCE,
   CAPTURE_STALE_NONCE,
   CAPTURES,
-} from "./testdata/captured_clients.ts";
-import { Prng } from "../prng.ts";
+} from "../../tests/support/captured_rtsp_clients.ts";
+import { Prng } from "../netsim/mod.ts";
 
 const USER = { username: "udpcam", password: "s3cret" };
 const HOST = "127.0.0.1";

@@ -23,7 +23,7 @@
  * @module
  */
 
-import { RTP_JPEG_PAYLOAD_TYPE, RTP_VIDEO_CLOCK_HZ } from "../rtp_jpeg.ts";
+import { RTP_JPEG_PAYLOAD_TYPE, RTP_VIDEO_CLOCK_HZ } from "../wire/rtp/mod.ts";
 
 /** The media-level control attribute: the track URL relative to Content-Base. */
 export const TRACK_CONTROL = "stream=0";

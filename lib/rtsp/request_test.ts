@@ -9,8 +9,8 @@ import {
   RtspRequestParser,
   type RtspStreamItem,
 } from "./request.ts";
-import { type CapturedSegment, CAPTURES } from "./testdata/captured_clients.ts";
-import { Prng } from "../prng.ts";
+import { type CapturedSegment, CAPTURES } from "../../tests/support/captured_rtsp_clients.ts";
+import { Prng } from "../netsim/mod.ts";
 
 const text = new TextEncoder();
 

@@ -82,7 +82,7 @@ import {
   ntpMiddle32,
   type ReceptionSummary,
   ReceptionTracker,
-} from "../wire/rtp/rtcp.ts";
+} from "../wire/rtp/mod.ts";
 
 /** Where a session's RTP goes. */
 export type SessionTransport =

@@ -11,8 +11,8 @@ import { equal, ok } from "node:assert/strict";
 import { RtspAuthenticator } from "./auth.ts";
 import { writeInterleavedFrame } from "./response.ts";
 import { type RtspAction, RtspServerState, type SessionTransport } from "./server_state.ts";
-import { RTP_HEADER_BYTES, RtpJpegPacketizer } from "../rtp_jpeg.ts";
-import { ntpFromUnixMs, writeSenderReport } from "../wire/rtp/rtcp.ts";
+import { RTP_HEADER_BYTES, RtpJpegPacketizer } from "../wire/rtp/mod.ts";
+import { ntpFromUnixMs, writeSenderReport } from "../wire/rtp/mod.ts";
 import { requireCommand, testsrcJpegs } from "../../tests/support/ffmpeg_frames.ts";
 
 const HOST = "127.0.0.1";

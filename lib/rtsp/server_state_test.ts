@@ -14,8 +14,8 @@ import {
   CAPTURE_SSRC,
   CAPTURE_STALE_NONCE,
   CAPTURES,
-} from "./testdata/captured_clients.ts";
-import { Prng } from "../prng.ts";
+} from "../../tests/support/captured_rtsp_clients.ts";
+import { Prng } from "../netsim/mod.ts";
 
 const HOST = "127.0.0.1";
 const text = new TextEncoder();

@@ -7,7 +7,7 @@ import {
   parseTransportHeader,
   type TransportChoice,
 } from "./transport.ts";
-import { CAPTURES } from "./testdata/captured_clients.ts";
+import { CAPTURES } from "../../tests/support/captured_rtsp_clients.ts";
 
 const udp = (clientRtpPort: number, clientRtcpPort: number): TransportChoice => ({
   ok: true,

@@ -12,8 +12,8 @@ import {
   summarizeReportBlock,
   writeSenderReport,
 } from "./rtcp.ts";
-import { CAPTURE_SSRC, CAPTURES } from "../../rtsp/testdata/captured_clients.ts";
-import { Prng } from "../../prng.ts";
+import { CAPTURE_SSRC, CAPTURES } from "../../../tests/support/captured_rtsp_clients.ts";
+import { Prng } from "../../netsim/mod.ts";
 
 function fromHex(hex: string): Uint8Array {
   return Uint8Array.from(hex.match(/../g) ?? [], (byte) => parseInt(byte, 16));

@@ -236,6 +236,14 @@ function problemOf(report: LinkReport): Problem | null {
   return null;
 }
 
+/**
+ * Returns the reason {@linkcode decodeLinkReport} would refuse `report` for, or null when it is
+ * valid: for a report that did not come through the decoder.
+ */
+export function linkReportRefusal(report: LinkReport): LinkReportDecodeFailure | null {
+  return problemOf(report)?.reason ?? null;
+}
+
 /** Returns why `report` cannot be sent (phrased for an error message), or null when it is valid. */
 export function linkReportProblem(report: LinkReport): string | null {
   return problemOf(report)?.detail ?? null;

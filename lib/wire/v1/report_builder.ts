@@ -7,8 +7,12 @@
  * parity (p, g) at N + pG + g, as in lib/nack_tracker.ts): a frame closes `reorderWaitMs` after
  * a datagram of a newer frame arrived (the sender sends a frame's datagrams before the next
  * frame's), or `frameTimeoutMs` after its own last datagram; then every position not received
- * is lost. Frames of which nothing arrived (sequence gaps) are lost too, and their datagrams
- * estimated from the recent frames' sizes. Retransmissions and duplicates are not counted as
+ * is lost. A frame's parity positions come from its own parity headers (each carries K and M);
+ * a frame none of whose parity came is expected to have the stream's fixed parity only when each
+ * of the last 8 frames showed parity with the same K, and then the smallest M among them, so the
+ * extra parity a probing sender pads some frames with is never expected of others. Frames of
+ * which nothing arrived (sequence gaps) are lost too, and their datagrams estimated from the
+ * recent frames' sizes. Retransmissions and duplicates are not counted as
  * received, so received + lost = the original datagrams of the frames seen.
  *
  * When: every `intervalMs`, and early (not before `minGapMs`, nor `1000 / maxReportsPerSecond`
@@ -72,7 +76,7 @@ export interface ReportBuilderOptions {
   delay: Partial<DelayTrendOptions>;
 }
 
-/** Defaults: a report every 200 ms, early ones on loss 100 ms apart at least, at most 10 a second. */
+/** Defaults: a report every 200 ms, early ones on loss ≥ 100 ms apart, at most 10 a second. */
 export const DEFAULT_REPORT_BUILDER_OPTIONS: ReportBuilderOptions = {
   intervalMs: 200,
   minGapMs: 50,
@@ -143,11 +147,14 @@ interface TrackedFrame {
   seq: number;
   /** Data fragments N; 0 while nothing of the frame has arrived (a gap placeholder). */
   fragmentCount: number;
-  /** FEC groups G and parities per group M counted as expected, or 0 and 0. */
+  /** FEC data per group K, groups G and parities per group M counted as expected, or 0s. */
+  groupData: number;
   groups: number;
   perGroup: number;
   received: Uint8Array;
   receivedCount: number;
+  /** Parity positions received. */
+  parityReceived: number;
   lastMs: number;
   /** When a newer frame made this one due to close, or null. */
   closeAtMs: number | null;
@@ -155,6 +162,8 @@ interface TrackedFrame {
 
 /** Most parity positions (groups × M) tracked for one frame. */
 const MAX_PARITY_POSITIONS = 65_536;
+/** Closed frames whose parity shapes decide what a frame without parity yet expects. */
+const PARITY_HISTORY = 8;
 /** Smoothing of the mean datagrams per frame, used to estimate wholly lost frames. */
 const MEAN_FRAME_SMOOTHING = 0.1;
 const U16 = 0xffff;
@@ -178,7 +187,8 @@ export class ReportBuilder {
   #reportSeq = 0;
   readonly #recentReportsMs: number[] = [];
   #lossPending = false;
-  #streamParity: { groupData: number; groupParity: number } | null = null;
+  /** The parity shape (K, M) each of the last closed frames showed, or null: none seen. */
+  readonly #recentParity: ({ groupData: number; groupParity: number } | null)[] = [];
   #meanFrameDatagrams = 0;
   #silent = false;
   readonly #total = { received: 0, lost: 0, completed: 0, framesLost: 0 };
@@ -198,7 +208,11 @@ export class ReportBuilder {
     framesEvicted: 0,
   };
 
-  /** @param options Overrides of {@linkcode DEFAULT_REPORT_BUILDER_OPTIONS}. */
+  /**
+   * A builder following no stream yet (the first datagram picks it).
+   *
+   * @param options Overrides of {@linkcode DEFAULT_REPORT_BUILDER_OPTIONS}.
+   */
   constructor(options: Partial<ReportBuilderOptions> = {}) {
     this.#options = { ...DEFAULT_REPORT_BUILDER_OPTIONS, ...options };
     this.#delay = new DelayTrend(this.#options.delay);
@@ -262,6 +276,7 @@ export class ReportBuilder {
     }
     frame.received[position] = 1;
     frame.receivedCount++;
+    if (header.type === 1) frame.parityReceived++;
     this.#total.received++;
     this.#interval.received++;
     if (isFirst && seq === this.#highestSeq) {
@@ -364,7 +379,7 @@ export class ReportBuilder {
     this.#intervalStartMs = nowMs;
     this.#reportSeq = 0;
     this.#lossPending = false;
-    this.#streamParity = null;
+    this.#recentParity.length = 0;
     this.#meanFrameDatagrams = 0;
     this.#silent = false;
     Object.assign(this.#total, { received: 0, lost: 0, completed: 0, framesLost: 0 });
@@ -404,10 +419,12 @@ export class ReportBuilder {
     const frame: TrackedFrame = {
       seq,
       fragmentCount: 0,
+      groupData: 0,
       groups: 0,
       perGroup: 0,
       received: new Uint8Array(0),
       receivedCount: 0,
+      parityReceived: 0,
       lastMs: nowMs,
       closeAtMs: null,
     };
@@ -420,18 +437,10 @@ export class ReportBuilder {
     return frame;
   }
 
-  /** Sizes a frame's positions when its first datagram arrives. */
+  /** Sizes a frame's data positions when its first datagram arrives; parity adds its own. */
   #shape(frame: TrackedFrame, fragmentCount: number): void {
     frame.fragmentCount = fragmentCount;
-    const fec = this.#streamParity;
-    if (fec !== null) {
-      const groups = Math.ceil(fragmentCount / fec.groupData);
-      if (groups * fec.groupParity <= MAX_PARITY_POSITIONS) {
-        frame.groups = groups;
-        frame.perGroup = fec.groupParity;
-      }
-    }
-    frame.received = new Uint8Array(fragmentCount + frame.groups * frame.perGroup);
+    frame.received = new Uint8Array(fragmentCount);
   }
 
   #position(
@@ -441,20 +450,33 @@ export class ReportBuilder {
   ): number | null {
     if (header.type === 0) return header.fragmentIndex;
     if (parity === null) return null;
-    this.#streamParity = { groupData: parity.groupData, groupParity: parity.groupParity };
     const groups = Math.ceil(frame.fragmentCount / parity.groupData);
     if (groups * parity.groupParity > MAX_PARITY_POSITIONS) return null;
-    if (frame.groups === 0) {
-      // The frame's first datagrams came before the stream's first parity: make room for it.
+    if (frame.parityReceived === 0) {
+      // The frame's first parity: its own header says the shape, whatever was expected.
       const grown = new Uint8Array(frame.fragmentCount + groups * parity.groupParity);
-      grown.set(frame.received);
+      grown.set(frame.received.subarray(0, frame.fragmentCount));
       frame.received = grown;
+      frame.groupData = parity.groupData;
       frame.groups = groups;
       frame.perGroup = parity.groupParity;
-    } else if (frame.groups !== groups || frame.perGroup !== parity.groupParity) {
+    } else if (frame.groupData !== parity.groupData || frame.perGroup !== parity.groupParity) {
       return null; // Disagrees with the frame's parity shape: not a datagram of this frame.
     }
     return frame.fragmentCount + parity.parityIndex * groups + header.fragmentIndex;
+  }
+
+  /**
+   * The parity a frame whose parity has not come yet is expected to have: only when each of the
+   * last frames showed parity with the same K, and then the smallest M among them — the stream's
+   * fixed FEC, never the extra parity a probing sender pads some frames with.
+   */
+  #inferredParity(): { groupData: number; groupParity: number } | null {
+    const recent = this.#recentParity;
+    if (recent.length < PARITY_HISTORY || recent.some((p) => p === null)) return null;
+    const k = recent[0]!.groupData;
+    if (recent.some((p) => p!.groupData !== k)) return null;
+    return { groupData: k, groupParity: Math.min(...recent.map((p) => p!.groupParity)) };
   }
 
   #closeTime(frame: TrackedFrame): number {
@@ -474,7 +496,19 @@ export class ReportBuilder {
       this.#countWhollyLost(1);
       return;
     }
-    const expected = frame.received.length;
+    // A frame none of whose parity came: expected to have the stream's fixed parity, if any.
+    const inferred = frame.parityReceived === 0 ? this.#inferredParity() : null;
+    const inferredPositions = inferred === null
+      ? 0
+      : Math.ceil(frame.fragmentCount / inferred.groupData) * inferred.groupParity;
+    this.#recentParity.push(
+      frame.parityReceived === 0
+        ? null
+        : { groupData: frame.groupData, groupParity: frame.perGroup },
+    );
+    if (this.#recentParity.length > PARITY_HISTORY) this.#recentParity.shift();
+    const expected = frame.received.length +
+      (inferredPositions <= MAX_PARITY_POSITIONS ? inferredPositions : 0);
     const lost = expected - frame.receivedCount;
     this.#meanFrameDatagrams = this.#meanFrameDatagrams === 0
       ? expected

@@ -157,25 +157,67 @@ Deno.test("retransmissions, duplicates and late datagrams add bytes but not rece
   equal(builder.counters.late, 1);
 });
 
+const parityOf = (k: number, m: number, p: number): ReportParityFields => ({
+  groupData: k,
+  groupParity: m,
+  parityIndex: p,
+});
+const parityHeader = (seq: number, group: number, count: number) => ({
+  ...header(seq, group, count),
+  type: 1,
+});
+
+/** Sends frame `seq` at `atMs`: 4 data fragments, then M parities of one group (K = 4). */
+function sendWithParity(
+  builder: ReportBuilder,
+  seq: number,
+  atMs: number,
+  m: number,
+  lost: number[] = [],
+): void {
+  for (let position = 0; position < 4 + m; position++) {
+    if (lost.includes(position)) continue;
+    const at = atMs + position * 0.1;
+    if (position < 4) builder.onDatagram(header(seq, position, 4), DATAGRAM_BYTES, at);
+    else {
+      builder.onDatagram(
+        parityHeader(seq, 0, 4),
+        DATAGRAM_BYTES + 4,
+        at,
+        parityOf(4, m, position - 4),
+      );
+    }
+  }
+}
+
 Deno.test("parity positions count, also for a frame whose parity never came", () => {
   const builder = new ReportBuilder();
-  const parity = (p: number): ReportParityFields => ({
-    groupData: 2,
-    groupParity: 2,
-    parityIndex: p,
-  });
-  const parityHeader = (seq: number, group: number) => ({ ...header(seq, group, 4), type: 1 });
-  // Frame 1: 4 data (2 groups of 2) + 2 × 2 parity; one data and one parity lost.
-  for (const i of [0, 1, 3]) builder.onDatagram(header(1, i, 4), DATAGRAM_BYTES, i * 0.1);
-  builder.onDatagram(parityHeader(1, 0), DATAGRAM_BYTES + 4, 0.5, parity(0));
-  builder.onDatagram(parityHeader(1, 1), DATAGRAM_BYTES + 4, 0.6, parity(0));
-  builder.onDatagram(parityHeader(1, 0), DATAGRAM_BYTES + 4, 0.7, parity(1));
-  // Frame 2: only its data came; the stream carries parity, so its 4 parities are lost.
-  for (const i of [0, 1, 2, 3]) builder.onDatagram(header(2, i, 4), DATAGRAM_BYTES, 33 + i * 0.1);
-  builder.onDatagram(header(3, 0, 1), DATAGRAM_BYTES, 66);
-  const report = pollRange(builder, 67, 300).at(-1)!;
-  equal(report.totalDatagramsReceived, 3 + 3 + 4 + 1);
-  equal(report.totalDatagramsLost, 2 + 4);
+  // Frame 0: 4 data in 2 groups of 2, 2 parities per group; one data and one parity lost.
+  for (const i of [0, 1, 3]) builder.onDatagram(header(0, i, 4), DATAGRAM_BYTES, i * 0.1);
+  builder.onDatagram(parityHeader(0, 0, 4), DATAGRAM_BYTES + 4, 0.5, parityOf(2, 2, 0));
+  builder.onDatagram(parityHeader(0, 1, 4), DATAGRAM_BYTES + 4, 0.6, parityOf(2, 2, 0));
+  builder.onDatagram(parityHeader(0, 0, 4), DATAGRAM_BYTES + 4, 0.7, parityOf(2, 2, 1));
+  // Frames 1..8: the stream's FEC is K = 4, M = 2, all of it arrives.
+  for (let seq = 1; seq <= 8; seq++) sendWithParity(builder, seq, 33 * seq, 2);
+  // Frame 9: only its data came; the stream carries parity, so its 2 parities are lost.
+  sendWithParity(builder, 9, 33 * 9, 2, [4, 5]);
+  builder.onDatagram(header(10, 0, 1), DATAGRAM_BYTES, 330);
+  const report = pollRange(builder, 331, 500).at(-1)!;
+  equal(report.totalDatagramsReceived, 6 + 8 * 6 + 4 + 1);
+  equal(report.totalDatagramsLost, 2 + 2);
+});
+
+Deno.test("padding parity on some frames is not expected of the others", () => {
+  const builder = new ReportBuilder();
+  // A probing sender pads some frames with extra parity and sends others bare.
+  for (let seq = 0; seq < 20; seq++) sendWithParity(builder, seq, 33 * seq, seq % 3 === 0 ? 5 : 0);
+  // A stream with fixed FEC (M = 2) whose frames are sometimes padded to M = 4.
+  for (let seq = 20; seq < 40; seq++) sendWithParity(builder, seq, 33 * seq, seq % 4 === 0 ? 4 : 2);
+  // Then a frame whose parity all went missing: the fixed M = 2 is expected, not 4.
+  sendWithParity(builder, 40, 33 * 40, 2, [4, 5]);
+  builder.onDatagram(header(41, 0, 1), DATAGRAM_BYTES, 33 * 41);
+  const report = pollRange(builder, 33 * 41 + 1, 33 * 41 + 300).at(-1)!;
+  equal(report.totalDatagramsLost, 2);
 });
 
 Deno.test("an impossible datagram is ignored", () => {

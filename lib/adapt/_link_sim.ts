@@ -4,7 +4,8 @@
  *
  * Sender: a frame every `1000 / fps` ms whose size comes from `source` (by default as large as
  * the target allows, up to `sourceMaxBps`), cut into datagrams of at most `maxDatagramBytes`,
- * paced at `pacingGain` × the target. Link: a bottleneck of `capacityBps(t)` with a drop-tail
+ * paced at `pacingGain` × the target, then the frame's padding as parity datagrams. Link: a
+ * bottleneck of `capacityBps(t)` with a drop-tail
  * queue holding `queueMs` of traffic, then random loss, then a fixed one-way delay. Receiver:
  * the real {@linkcode ReportBuilder} on its own clock (offset and drifting: no clock sync);
  * frames complete when all their datagrams arrive and are given up when a newer one completes
@@ -29,7 +30,7 @@ export type SimSource = (context: {
   frameSeq: number;
   targetBps: number;
   controller: CongestionController;
-}) => { bytes: number } | null;
+}) => { bytes: number; paddingBytes?: number } | null;
 
 /** The simulated path and sender. */
 export interface LinkSimOptions {
@@ -129,6 +130,8 @@ interface Arrival {
   count: number;
   bytes: number;
   captureUs: number;
+  /** Padding sent as parity: position p of one group of M; null for data. */
+  parity: { groupData: number; groupParity: number; parityIndex: number } | null;
 }
 
 interface Pending<T> {
@@ -192,14 +195,19 @@ export function simulateLink(overrides: Partial<LinkSimOptions>): LinkSimResult 
     const frameBytes = Math.max(1, Math.round(wanted.bytes));
     const count = Math.ceil(frameBytes / payloadBytes);
     const chunk = Math.ceil(frameBytes / count);
+    // Padding goes as parity datagrams of one group (K = the frame's fragments), up to 255.
+    const paddingCount = Math.min(255, Math.ceil((wanted.paddingBytes ?? 0) / o.maxDatagramBytes));
     const start = Math.max(tMs, senderFreeAtMs);
     if (start - tMs > frameIntervalMs) return; // Still sending an older frame: skip this one.
     const paceBps = Number.isFinite(target) ? o.pacingGain * target : LINE_RATE_BPS;
     const captureUs = SENDER_EPOCH_US + tMs * 1000;
     let at = start;
     let wireBytes = 0;
-    for (let i = 0; i < count; i++) {
-      const bytes = HEADER + Math.min(chunk, frameBytes - i * chunk);
+    for (let i = 0; i < count + paddingCount; i++) {
+      const isParity = i >= count;
+      const bytes = isParity
+        ? o.maxDatagramBytes
+        : HEADER + Math.min(chunk, frameBytes - i * chunk);
       wireBytes += bytes;
       const capacity = o.capacityBps(at);
       const backlogMs = Math.max(0, linkFreeAtMs - at);
@@ -212,10 +220,13 @@ export function simulateLink(overrides: Partial<LinkSimOptions>): LinkSimResult 
           arrivals.push(departMs + o.forwardDelayMs, {
             atMs: departMs + o.forwardDelayMs,
             frameSeq,
-            index: i,
+            index: isParity ? 0 : i,
             count,
             bytes,
             captureUs,
+            parity: isParity
+              ? { groupData: count, groupParity: paddingCount, parityIndex: i - count }
+              : null,
           });
         }
       }
@@ -234,7 +245,7 @@ export function simulateLink(overrides: Partial<LinkSimOptions>): LinkSimResult 
       const rx = rxClock(a.atMs);
       builder.onDatagram(
         {
-          type: 0,
+          type: a.parity === null ? 0 : 1,
           flags: 0,
           fragmentIndex: a.index,
           fragmentCount: a.count,
@@ -244,7 +255,9 @@ export function simulateLink(overrides: Partial<LinkSimOptions>): LinkSimResult 
         },
         a.bytes,
         rx,
+        a.parity,
       );
+      if (a.parity !== null) continue; // Padding: the frame does not wait for it.
       if (lastCompleted !== null && ((a.frameSeq - lastCompleted) >>> 0) >= 0x8000_0000) continue;
       const frame = inFlight.get(a.frameSeq) ?? { missing: a.count, firstMs: a.atMs };
       frame.missing--;

@@ -9,8 +9,11 @@
  *   `standingQueueMs` in two reports in a row), which a full drop-tail buffer shows as a flat
  *   trend.
  * - **Loss**, from the cumulative counters (a lost report loses nothing): above
- *   `lossDecreaseShare` (10 %) it cuts, between 2 % and 10 % it holds, below 2 % it lets the
- *   rate grow — GCC's loss-based controller.
+ *   `lossDecreaseShare` (10 %) it cuts by half the loss, between 2 % and 10 % it holds, below
+ *   2 % it lets the rate grow — GCC's loss-based controller. Two additions: loss of 2 % or more
+ *   with a queue of `congestionQueueMs` is congestion (a full drop-tail queue has a flat trend),
+ *   and loss of 2 % or more with over a quarter of the frames failing (after FEC and
+ *   retransmission) cuts to what arrived: a frame needs all its datagrams.
  * - **Receive rate**: what actually arrived. On overuse the target becomes
  *   `decreaseFactor` × that (0.85, GCC), and the target never grows past
  *   `receiveRateBound` × it (1.5, GCC), so a sender that cannot fill its target does not run
@@ -153,7 +156,10 @@ export interface CongestionControllerOptions {
   standingQueueMs: number;
   /** A delay-trend overuse needs at least this much queue (a trend on an empty queue is noise). */
   minOveruseQueueMs: number;
-  /** Loss above `lossDecreaseShare` with at least this much queue is congestion, not noise. */
+  /**
+   * Loss of `lossHoldShare` or more with at least this much queue is congestion, not noise: a
+   * full drop-tail queue shows as a flat trend, and GCC's 2–10 % "hold" would sit on it.
+   */
   congestionQueueMs: number;
   /** Least time between two decreases; longer when the round trip is (RTT + 2 report intervals). */
   minCooldownMs: number;
@@ -185,7 +191,7 @@ export const DEFAULT_CONGESTION_CONTROLLER_OPTIONS: CongestionControllerOptions 
   receiveRateBound: 1.5,
   standingQueueMs: 60,
   minOveruseQueueMs: 5,
-  congestionQueueMs: 10,
+  congestionQueueMs: 20,
   minCooldownMs: 300,
   noReportTimeoutMs: 3000,
   noReceiverDecayPerS: 0.15,
@@ -287,6 +293,8 @@ export class CongestionController {
   readonly counters: CongestionControllerCounters;
 
   /**
+   * A controller in "waiting" at its initial target (the ceiling by default).
+   *
    * @param streamId The sender's stream id: reports on another stream are refused.
    * @param options Overrides of {@linkcode DEFAULT_CONGESTION_CONTROLLER_OPTIONS}.
    */
@@ -511,7 +519,7 @@ export class CongestionController {
     const blackout = report.bytesReceived === 0 && sentRecently;
     const delayOveruse = signal === "overuse" && queueMs >= o.minOveruseQueueMs;
     const standing = this.#standingReports >= 2;
-    const congestionLoss = loss > o.lossDecreaseShare && queueMs >= o.congestionQueueMs;
+    const congestionLoss = loss >= o.lossHoldShare && queueMs >= o.congestionQueueMs;
     const cooled = nowMs - this.#lastDecreaseMs >= this.#cooldownMs();
     const arrived = `${formatBps(receivedBps)} arrived`;
     const queue = `queue ${Math.round(queueMs)} ms`;

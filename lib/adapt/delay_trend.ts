@@ -79,7 +79,11 @@ export class DelayTrend {
   /** Clock steps seen (the filter started again). */
   clockSteps = 0;
 
-  /** @param options Overrides of {@linkcode DEFAULT_DELAY_TREND_OPTIONS}. */
+  /**
+   * An empty filter.
+   *
+   * @param options Overrides of {@linkcode DEFAULT_DELAY_TREND_OPTIONS}.
+   */
   constructor(options: Partial<DelayTrendOptions> = {}) {
     this.#options = { ...DEFAULT_DELAY_TREND_OPTIONS, ...options };
     const window = Math.max(2, Math.floor(this.#options.windowSamples));
@@ -90,7 +94,7 @@ export class DelayTrend {
     this.#bucketMinMs = new Float64Array(buckets).fill(Number.POSITIVE_INFINITY);
   }
 
-  /** Frames behind the figures since the filter (re)started, at most {@linkcode MAX_TREND_SAMPLES}. */
+  /** Frames behind the figures since the filter (re)started, at most 255. */
   get samples(): number {
     return Math.min(MAX_TREND_SAMPLES, this.#samplesSinceStart);
   }

@@ -70,7 +70,11 @@ export class OveruseDetector {
   #lastUpdateMs: number | null = null;
   #modifiedTrend = 0;
 
-  /** @param options Overrides of {@linkcode DEFAULT_OVERUSE_DETECTOR_OPTIONS}. */
+  /**
+   * A detector at the initial threshold.
+   *
+   * @param options Overrides of {@linkcode DEFAULT_OVERUSE_DETECTOR_OPTIONS}.
+   */
   constructor(options: Partial<OveruseDetectorOptions> = {}) {
     this.#options = { ...DEFAULT_OVERUSE_DETECTOR_OPTIONS, ...options };
     this.#threshold = this.#options.initialThreshold;

@@ -21,6 +21,10 @@
  * Frame rate is applied by {@linkcode PictureLadder.admit}: of the source's frames, it passes
  * as many as the rung's rate asks for, evenly.
  *
+ * A picture below the target cannot show the link carries more (the controller trusts at most
+ * 1.5 × what arrived), so {@linkcode PictureLadder.upGoalBps} tells the sender how much to pad
+ * to earn the next rung.
+ *
  * @example
  * ```ts
  * import { PictureLadder } from "./picture_ladder.ts";
@@ -55,7 +59,7 @@ export interface PictureLadderOptions {
   qualities: number[];
   /** Frame rates as shares of the source's, best first, starting at 1. */
   fpsShares: number[];
-  /** Picture sizes as shares of the source's, best first, starting at 1; [1] without re-encoding. */
+  /** Picture sizes as shares of the source's, best first, from 1; [1] without re-encoding. */
   scales: number[];
   /** A step up needs the next rung to fit with this share of the budget to spare. */
   upHeadroom: number;
@@ -173,6 +177,8 @@ export class PictureLadder {
   #lastCaptureMs: number | null = null;
 
   /**
+   * A ladder on its best rung, with nothing measured yet.
+   *
    * @param options Overrides of {@linkcode DEFAULT_PICTURE_LADDER_OPTIONS}.
    * @throws {RangeError} when the steps are not lists falling from the best.
    */
@@ -282,6 +288,18 @@ export class PictureLadder {
     const areaRatio = (rung.scale / anchor.scale) ** 2;
     const bytes = anchor.bytes * quantizerRatio ** -gamma * areaRatio ** o.areaExponent;
     return bytes * 8 * rung.fps;
+  }
+
+  /**
+   * The rate the next rung up needs before a step up (its prediction with the headroom), or null
+   * at the top or before any measurement. A sender whose picture sits below its target pads up
+   * to this (lib/adapt/rate_budget.ts, `probePaddingBytes`), so the link is shown to carry it;
+   * without padding a picture limited by its own rung would never earn the rate to climb.
+   */
+  upGoalBps(): number | null {
+    if (this.#index === 0) return null;
+    const next = this.predictBps(this.#rungs[this.#index - 1]);
+    return next === null ? null : next / (1 - this.#options.upHeadroom);
   }
 
   /** Chooses the rung for the next frame under `budgetBps` (media, after repairs) at `nowMs`. */

@@ -14,7 +14,7 @@ function encoder(seed: number, noise = 0.05, gamma = 0.7, alpha = 0.9) {
     (1 + noise * (2 * prng.next() - 1));
 }
 
-/** Runs the ladder frame by frame at 30 fps under `budget(t)`; returns each decision's rung index. */
+/** Runs the ladder frame by frame at 30 fps under `budget(t)`; returns every decision. */
 function run(
   ladder: PictureLadder,
   budget: (tMs: number) => number,

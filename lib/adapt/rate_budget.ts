@@ -14,6 +14,9 @@
  * - {@linkcode RateBudget.mediaBudgetBps} is the target minus what repairs used lately: the
  *   picture ladder plans the picture on it, so repairs show up as a lighter picture, not as a
  *   queue.
+ * - {@linkcode probePaddingBytes}: while the picture waits below its target for the rate of the
+ *   next rung, the sender pads its frames (with extra FEC parity, so the padding also repairs)
+ *   up to that rate, as WebRTC pads to probe.
  * - {@linkcode planPacedBursts} spreads a frame's datagrams at `pacingGain` × the target
  *   (WebRTC paces at 2.5×): the frame leaves in well under a frame interval, yet never hits the
  *   bottleneck at line rate.
@@ -33,6 +36,9 @@
  */
 
 import type { BurstPlan } from "../pacing.ts";
+
+export type { BurstPlan };
+import type { PictureLadder } from "./picture_ladder.ts";
 
 /** How the budget is shared. */
 export interface RateBudgetOptions {
@@ -96,7 +102,11 @@ export class RateBudget {
     repairBytesRefused: 0,
   };
 
-  /** @param options Overrides of {@linkcode DEFAULT_RATE_BUDGET_OPTIONS}. */
+  /**
+   * A budget with no target yet (everything goes until the first `setTarget`).
+   *
+   * @param options Overrides of {@linkcode DEFAULT_RATE_BUDGET_OPTIONS}.
+   */
   constructor(options: Partial<RateBudgetOptions> = {}) {
     this.#options = { ...DEFAULT_RATE_BUDGET_OPTIONS, ...options };
   }
@@ -234,6 +244,24 @@ export class RateBudget {
   }
 }
 
+/**
+ * Padding (extra FEC parity) to add to a frame of `frameBytes` so that frames every
+ * `frameIntervalMs` carry `goalBps` (the ladder's {@linkcode PictureLadder.upGoalBps}), capped by
+ * the target in force: the controller only raises its target to 1.5 × what arrived, and a picture
+ * stuck on its rung would never earn the next. 0 when no goal, or the frame already carries it.
+ * The padded frame still goes through {@linkcode RateBudget.admitFrame}.
+ */
+export function probePaddingBytes(
+  frameBytes: number,
+  frameIntervalMs: number,
+  goalBps: number | null,
+  targetBps: number,
+): number {
+  if (goalBps === null || !Number.isFinite(targetBps) || !(frameIntervalMs > 0)) return 0;
+  const wantedBytes = (Math.min(goalBps, targetBps) * frameIntervalMs) / 8000;
+  return Math.max(0, Math.round(wantedBytes - frameBytes));
+}
+
 /** Limits of {@linkcode planPacedBursts}. */
 export interface PacedBurstOptions {
   /** Most bytes sent back to back (lib/pacing.ts: what a default receive buffer holds unread). */
@@ -251,8 +279,8 @@ export const DEFAULT_PACED_BURST_OPTIONS: PacedBurstOptions = {
 /**
  * Plans `datagramCount` datagrams of at most `datagramBytes` at `pacingRateBps`: bursts as
  * small as the timer allows (the fewest datagrams that take at least `minGapMs` at that rate),
- * each followed by the gap that brings the average to the rate. An unbounded rate sends at once, within
- * `maxBurstBytes` per burst. The plan has the shape of lib/pacing.ts's.
+ * each followed by the gap that brings the average to the rate. An unbounded rate sends at
+ * once, within `maxBurstBytes` per burst. The plan has the shape of lib/pacing.ts's.
  */
 export function planPacedBursts(
   datagramCount: number,

@@ -13,7 +13,7 @@ function offerFrames(budget: RateBudget, seconds: number, bytes: (i: number) => 
   return sent;
 }
 
-Deno.test("frames that fit the target all go; frames twice too big go half the time (table)", () => {
+Deno.test("frames that fit all go; frames twice too big go half the time (table)", () => {
   const cases: [
     name: string,
     targetBps: number,
@@ -43,7 +43,7 @@ Deno.test("frames that fit the target all go; frames twice too big go half the t
   }
 });
 
-Deno.test("fuzz: admitted bytes stay within the target plus the bucket, whatever is offered", () => {
+Deno.test("fuzz: admitted bytes stay within the target plus the bucket", () => {
   for (let seed = 1; seed <= 20; seed++) {
     const prng = new Prng(seed);
     const budget = new RateBudget();

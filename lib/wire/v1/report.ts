@@ -77,7 +77,7 @@ export const MIN_COUNTED_DATAGRAM_BYTES = 31;
 /** Largest queue delay or hold time a report may carry, in µs (60 s). */
 export const MAX_REPORT_DELAY_US = 60_000_000;
 
-/** Largest delay trend a report may carry, either sign, in µs per second (the queue growing 100 s/s). */
+/** Largest delay trend a report may carry, either sign, in µs/s (a queue growing 100 s/s). */
 export const MAX_DELAY_TREND_US_PER_S = 100_000_000;
 
 /** What a receiver saw of the link; see the module docs for the layout. */
@@ -88,7 +88,7 @@ export interface LinkReport {
   reportSeq: number;
   /** Length of the interval since the previous report, 1..60000 ms. */
   intervalMs: number;
-  /** Distinct original datagrams (data and parity, not retransmissions) received since the stream began. */
+  /** Distinct original datagrams (data, parity; no retransmissions) received since the start. */
   totalDatagramsReceived: number;
   /** Original datagrams never received by the time their frame closed, since the stream began. */
   totalDatagramsLost: number;
@@ -108,7 +108,7 @@ export interface LinkReport {
   bytesReceived: number;
   /** The newest frame seen, for the sender's round-trip measurement. */
   echoFrameSeq: number;
-  /** That frame's capture time (µs), low 32 bits: lets the sender check the echo is its own frame. */
+  /** That frame's capture time (µs), low 32 bits: the sender checks the echo is its frame. */
   echoCaptureUsLow: number;
   /** Time from that frame's first datagram arriving to this report being built, µs. */
   holdUs: number;
@@ -294,6 +294,23 @@ export function encodeLinkReport(report: LinkReport): Uint8Array {
  * Decodes and validates a receiver report; never throws. A datagram that is not exactly a
  * report, or whose figures are absurd (interval counts above the totals, a rate above 10 Gbit/s,
  * an interval of 0 or above 60 s, delays above 60 s), is refused with the reason to count.
+ *
+ * @example
+ * ```ts
+ * import { decodeLinkReport, encodeLinkReport, type LinkReport } from "./report.ts";
+ *
+ * const report: LinkReport = {
+ *   streamId: 0xdeadbeef, reportSeq: 7, intervalMs: 200,
+ *   totalDatagramsReceived: 10_000, totalDatagramsLost: 120, totalFramesCompleted: 290,
+ *   totalFramesLost: 3, datagramsReceived: 200, datagramsLost: 10, framesCompleted: 5,
+ *   framesLost: 1, bytesReceived: 236_000, echoFrameSeq: 0x01020304, echoCaptureUsLow: 1,
+ *   holdUs: 12_500, queueDelayUs: 4_250, delayTrendUsPerS: -1_500, delaySamples: 20,
+ * };
+ * const datagram = encodeLinkReport(report);
+ * console.log(datagram.length, decodeLinkReport(datagram).ok); // 68 true
+ * datagram[4] = 0x80; // an unknown flag
+ * console.log(decodeLinkReport(datagram)); // { ok: false, reason: "flags" }
+ * ```
  */
 export function decodeLinkReport(datagram: Uint8Array): LinkReportDecodeResult {
   if (datagram.length < LINK_REPORT_BYTES) return { ok: false, reason: "short" };

@@ -44,7 +44,7 @@
  * @example
  * ```ts
  * import { CongestionController } from "./congestion_controller.ts";
- * import type { LinkReport } from "../wire/v1/report.ts";
+ * import type { LinkReport } from "../wire/v1/mod.ts";
  *
  * const controller = new CongestionController(0xdeadbeef, { ceilingBps: 20_000_000 });
  * controller.onFrameSent({ frameSeq: 1, captureUs: 1_000_000, bytes: 50_000 }, 0);
@@ -63,8 +63,8 @@
  * @module
  */
 
-import type { LinkReport, LinkReportDecodeFailure } from "../wire/v1/report.ts";
-import { captureUsLow32, decodeLinkReport, linkReportRefusal } from "../wire/v1/report.ts";
+import type { LinkReport, LinkReportDecodeFailure } from "../wire/v1/mod.ts";
+import { captureUsLow32, decodeLinkReport, linkReportRefusal } from "../wire/v1/mod.ts";
 import {
   type DelaySignal,
   OveruseDetector,

@@ -1,7 +1,7 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import { Prng } from "../prng.ts";
-import { encodeLinkReport, type LinkReport } from "../wire/v1/report.ts";
-import { type LinkSimSample, simulateLink } from "./_link_sim.ts";
+import { Prng } from "../netsim/mod.ts";
+import { encodeLinkReport, type LinkReport } from "../wire/v1/mod.ts";
+import { type LinkSimSample, simulateLink } from "../../tests/support/link_sim.ts";
 import {
   CongestionController,
   type ControllerState,

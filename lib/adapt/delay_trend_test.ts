@@ -1,5 +1,5 @@
 import { equal, ok } from "node:assert/strict";
-import { Prng } from "../prng.ts";
+import { Prng } from "../netsim/mod.ts";
 import { DelayTrend, MAX_TREND_SAMPLES } from "./delay_trend.ts";
 
 /** Sender wall clock at the first frame, µs: nothing in common with the receiver's clock. */

@@ -1,7 +1,7 @@
 import { equal, ok } from "node:assert/strict";
-import { qualityToQscale } from "../ffmpeg_args.ts";
-import { Prng } from "../prng.ts";
-import { type LinkSimResult, type SimSource, simulateLink } from "./_link_sim.ts";
+import { qualityToQscale } from "../capture/mod.ts";
+import { Prng } from "../netsim/mod.ts";
+import { type LinkSimResult, type SimSource, simulateLink } from "../../tests/support/link_sim.ts";
 import { PictureLadder } from "./picture_ladder.ts";
 import { probePaddingBytes, RateBudget } from "./rate_budget.ts";
 

@@ -1,5 +1,5 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import { Prng } from "../prng.ts";
+import { Prng } from "../netsim/mod.ts";
 import { type DelaySignal, OveruseDetector } from "./overuse_detector.ts";
 
 Deno.test("signals by trend (table)", () => {

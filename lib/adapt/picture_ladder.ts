@@ -38,7 +38,7 @@
  * @module
  */
 
-import { qualityToQscale } from "../ffmpeg_args.ts";
+import { qualityToQscale } from "../capture/mod.ts";
 import { formatBps } from "./congestion_controller.ts";
 
 /** One way to send the picture. */

@@ -1,6 +1,6 @@
 import { deepStrictEqual, equal, ok, throws } from "node:assert/strict";
-import { qualityToQscale } from "../ffmpeg_args.ts";
-import { Prng } from "../prng.ts";
+import { qualityToQscale } from "../capture/mod.ts";
+import { Prng } from "../netsim/mod.ts";
 import { PictureLadder, type PictureLadderOptions, REENCODE_SCALES } from "./picture_ladder.ts";
 
 /**

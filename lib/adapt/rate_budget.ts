@@ -35,10 +35,9 @@
  * @module
  */
 
-import type { BurstPlan } from "../pacing.ts";
+import type { BurstPlan } from "../send/mod.ts";
 
 export type { BurstPlan };
-import type { PictureLadder } from "./picture_ladder.ts";
 
 /** How the budget is shared. */
 export interface RateBudgetOptions {
@@ -246,7 +245,7 @@ export class RateBudget {
 
 /**
  * Padding (extra FEC parity) to add to a frame of `frameBytes` so that frames every
- * `frameIntervalMs` carry `goalBps` (the ladder's {@linkcode PictureLadder.upGoalBps}), capped by
+ * `frameIntervalMs` carry `goalBps` (the ladder's `PictureLadder.upGoalBps`), capped by
  * the target in force: the controller only raises its target to 1.5 × what arrived, and a picture
  * stuck on its rung would never earn the next. 0 when no goal, or the frame already carries it.
  * The padded frame still goes through {@linkcode RateBudget.admitFrame}.

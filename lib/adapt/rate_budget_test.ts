@@ -1,5 +1,5 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import { Prng } from "../prng.ts";
+import { Prng } from "../netsim/mod.ts";
 import { planPacedBursts, RateBudget } from "./rate_budget.ts";
 
 const MBIT = 1_000_000;

@@ -5,7 +5,12 @@
  * @module
  */
 
-export { buildFfmpegArgs, listDevicesArgs, parseDeviceList } from "./ffmpeg_args.ts";
+export {
+  buildFfmpegArgs,
+  listDevicesArgs,
+  parseDeviceList,
+  qualityToQscale,
+} from "./ffmpeg_args.ts";
 export type { CaptureOs, Source } from "./ffmpeg_args.ts";
 export { explainFfmpegExit, ffmpegInstallHint, ffmpegMissingMessage } from "./ffmpeg_errors.ts";
 export { Backoff } from "./retry_backoff.ts";

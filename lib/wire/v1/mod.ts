@@ -22,4 +22,17 @@ export { NackTracker } from "./nack_tracker.ts";
 export { fragmentFrame, V1Packetizer } from "./packetizer.ts";
 export { fecParityDatagrams } from "./parity.ts";
 export { Reassembler } from "./reassembler.ts";
+export {
+  captureUsLow32,
+  decodeLinkReport,
+  encodeLinkReport,
+  linkReportProblem,
+  linkReportRefusal,
+  MAX_DELAY_TREND_US_PER_S,
+  MAX_REPORT_DELAY_US,
+  MAX_REPORT_INTERVAL_MS,
+  MAX_REPORT_RATE_BPS,
+  MIN_COUNTED_DATAGRAM_BYTES,
+} from "./report.ts";
+export type { LinkReport, LinkReportDecodeFailure } from "./report.ts";
 export { RetransmitHistory } from "./retransmit_history.ts";

@@ -51,7 +51,7 @@
  * @module
  */
 
-import { MAGIC_0, MAGIC_1, WIRE_VERSION } from "../../wire.ts";
+import { MAGIC_0, MAGIC_1, WIRE_VERSION } from "./header.ts";
 
 /** Datagram type of a receiver report (header byte 3). Goes into `PacketType` at merge. */
 export const REPORT_TYPE = 3;

@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals, equal, throws } from "node:assert/strict";
-import { Prng } from "../../prng.ts";
+import { Prng } from "../../netsim/mod.ts";
 import {
   decodeLinkReport,
   encodeLinkReport,

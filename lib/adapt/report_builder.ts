@@ -39,7 +39,7 @@
  * @module
  */
 
-import { DelayTrend, type DelayTrendOptions } from "../../adapt/delay_trend.ts";
+import { DelayTrend, type DelayTrendOptions } from "./delay_trend.ts";
 import {
   captureUsLow32,
   type LinkReport,
@@ -49,7 +49,7 @@ import {
   MAX_REPORT_INTERVAL_MS,
   MAX_REPORT_RATE_BPS,
   MIN_COUNTED_DATAGRAM_BYTES,
-} from "./report.ts";
+} from "../wire/v1/mod.ts";
 
 /** When a {@linkcode ReportBuilder} reports, and its limits. */
 export interface ReportBuilderOptions {

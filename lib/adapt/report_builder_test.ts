@@ -1,6 +1,6 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import { Prng } from "../../prng.ts";
-import { decodeLinkReport, encodeLinkReport, type LinkReport } from "./report.ts";
+import { Prng } from "../netsim/mod.ts";
+import { decodeLinkReport, encodeLinkReport, type LinkReport } from "../wire/v1/mod.ts";
 import {
   ReportBuilder,
   type ReportBuilderOptions,

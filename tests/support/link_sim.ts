@@ -15,14 +15,14 @@
  * @module
  */
 
-import { Prng } from "../prng.ts";
-import { encodeLinkReport } from "../wire/v1/report.ts";
-import { ReportBuilder, type ReportBuilderOptions } from "../wire/v1/report_builder.ts";
+import { Prng } from "../../lib/netsim/mod.ts";
+import { encodeLinkReport } from "../../lib/wire/v1/mod.ts";
+import { ReportBuilder, type ReportBuilderOptions } from "../../lib/adapt/mod.ts";
 import {
   CongestionController,
   type CongestionControllerOptions,
   type ControllerState,
-} from "./congestion_controller.ts";
+} from "../../lib/adapt/mod.ts";
 
 /** What a frame of the simulated source is made of, or null to skip the frame. */
 export type SimSource = (context: {

@@ -28,14 +28,49 @@ export type ParsedFlags<T extends ParseArgsOptionsConfig> = ReturnType<
   typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: false }>
 >["values"];
 
-/** Parses `args` strictly; unknown flags and missing values become a {@linkcode UserError}. */
+/** A value that starts with "-" but is a number (`-1`, `-0.5`, `-.5`, `-0x10`), not a flag. */
+const NEGATIVE_NUMBER = /^-\.?\d/;
+
+/**
+ * `--flag -1` as `--flag=-1` for the flags that take a value: node's parseArgs takes any argument
+ * starting with "-" for an option and calls the value "ambiguous", where the user plainly meant a
+ * (negative) number that the flag's own check should answer with its range.
+ */
+function joinNegativeValues(args: string[], options: ParseArgsOptionsConfig): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = /^--([^=]+)$/.exec(args[i])?.[1];
+    const next = args[i + 1];
+    if (
+      name !== undefined && Object.hasOwn(options, name) && options[name].type === "string" &&
+      next !== undefined && NEGATIVE_NUMBER.test(next)
+    ) {
+      joined.push(`${args[i]}=${next}`);
+      i++;
+    } else {
+      joined.push(args[i]);
+    }
+  }
+  return joined;
+}
+
+/**
+ * Parses `args` strictly; unknown flags and missing values become a {@linkcode UserError}. A
+ * negative number after a flag that takes a value is that value (`--frames -1`), so the flag's
+ * own check can say what range it allows.
+ */
 export function parseFlags<T extends ParseArgsOptionsConfig>(
   program: string,
   args: string[],
   options: T,
 ): ParsedFlags<T> {
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+    return parseArgs({
+      args: joinNegativeValues(args, options),
+      options,
+      strict: true,
+      allowPositionals: false,
+    }).values;
   } catch (error) {
     const raw = error instanceof Error ? error.message : String(error);
     // node's messages end with advice about "--" that does not apply here; keep the first sentence.

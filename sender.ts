@@ -6,7 +6,6 @@
  * @module
  */
 
-import { formatHostPort } from "./lib/net/mod.ts";
 import { createOutputFile, onStopSignals, runMain, writeAllSync } from "./lib/cli/run_main.ts";
 import { parseSenderArgs, SENDER_HELP, type SenderOptions } from "./lib/cli/sender_options.ts";
 import { doctorMain } from "./lib/cli/doctor.ts";
@@ -18,6 +17,7 @@ import { SupervisedCapture } from "./lib/io/supervised_capture.ts";
 import { PacedSender } from "./lib/io/paced_sender.ts";
 import { SealingSender } from "./lib/io/sealing_sender.ts";
 import { openSenderSockets } from "./lib/io/multicast_socket.ts";
+import { describeDestination, resolveDestinations } from "./lib/io/resolve_destinations.ts";
 import { frameReleaser } from "./lib/io/frame_releaser.ts";
 import { StatusLine } from "./lib/io/status_line.ts";
 import { writeSdpFile } from "./lib/io/sdp_file.ts";
@@ -41,7 +41,10 @@ import { RetransmitHistory } from "./lib/wire/v1/mod.ts";
 import { writeSdp } from "./lib/wire/rtp/mod.ts";
 import { VERSION } from "./lib/version.ts";
 
-async function stream(options: SenderOptions): Promise<number> {
+async function stream(given: SenderOptions): Promise<number> {
+  // Names in --to are resolved once, here: a name that does not resolve stops the sender now.
+  const resolved = await resolveDestinations(given.destinations);
+  const options = { ...given, destinations: resolved.map((r) => r.address) };
   const os = captureOs();
   const device = await resolveCameraDevice(options.source, options.ffmpegPath, os);
   const source = options.source.kind === "camera"
@@ -130,7 +133,7 @@ async function stream(options: SenderOptions): Promise<number> {
       stop();
     },
   });
-  const destinations = options.destinations.map(formatHostPort).join(", ");
+  const destinations = resolved.map(describeDestination).join(", ");
   status.log(streamingLine({
     ...options,
     source,

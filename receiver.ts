@@ -8,12 +8,13 @@
 
 import { doctorMain } from "./lib/cli/doctor.ts";
 import { parseReceiverArgs, RECEIVER_HELP, receiveSettings } from "./lib/cli/receiver_options.ts";
-import { createOutputFile, onStopSignals, runMain, writeAllSync } from "./lib/cli/run_main.ts";
+import { onStopSignals, runMain, writeAllSync } from "./lib/cli/run_main.ts";
 import { viewerUrls } from "./lib/http/mod.ts";
 import { HeapCollector } from "./lib/io/heap_collector.ts";
 import { HttpViewer } from "./lib/io/http_viewer.ts";
 import { localInterfaces } from "./lib/io/local_interfaces.ts";
 import { memoryMB } from "./lib/io/memory_usage.ts";
+import { type AppendFile, openAppendFile } from "./lib/io/output_file.ts";
 import { ReceiveThread } from "./lib/io/receive_thread.ts";
 import { receiveBufferWarning } from "./lib/io/socket_buffer.ts";
 import { StatusLine } from "./lib/io/status_line.ts";
@@ -49,12 +50,12 @@ async function main(args: string[]): Promise<number> {
   const stopped = new Promise<void>((resolve) => stop = resolve);
   // Before "listening on": whoever reads it may send SIGTERM right away.
   const removeSignals = onStopSignals(() => stop());
-  let record: Deno.FsFile | null = null;
+  let recording: AppendFile | null = null;
   let http: HttpViewer | null = null;
   let display: StreamDisplay | null = null;
   const closeOutputs = async () => {
     await http?.close();
-    record?.close();
+    recording?.file.close();
     opened?.window.close();
     // The display owns the decoder once it runs.
     if (display) display.close();
@@ -64,9 +65,8 @@ async function main(args: string[]): Promise<number> {
   let sink: FrameSink;
   let thread: ReceiveThread;
   try {
-    const file = record = options.recordPath
-      ? createOutputFile(options.recordPath, "--record")
-      : null;
+    recording = options.recordPath ? openAppendFile(options.recordPath, "--record") : null;
+    const file = recording?.file ?? null;
     http = options.http ? HttpViewer.start({ ...options.http, token }) : null;
     sink = new FrameSink({
       maxFrames: options.maxFrames,
@@ -92,6 +92,12 @@ async function main(args: string[]): Promise<number> {
     receiveBufferNote: receiveBufferWarning(thread.receiveBuffer),
     browserUrls: http ? viewerUrls(http.address, token, localInterfaces()) : [],
   }).forEach(log);
+  if (recording !== null && recording.existingBytes > 0) {
+    log(
+      `udpcam-recv: --record ${options.recordPath} already holds ${recording.existingBytes} ` +
+        "bytes: appending (a new run never overwrites a recording)",
+    );
+  }
 
   let displayError: unknown = null;
   let displayDone: Promise<void> = Promise.resolve();

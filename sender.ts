@@ -6,7 +6,7 @@
  * @module
  */
 
-import { createOutputFile, onStopSignals, runMain, writeAllSync } from "./lib/cli/run_main.ts";
+import { onStopSignals, runMain, writeAllSync } from "./lib/cli/run_main.ts";
 import { parseSenderArgs, SENDER_HELP, type SenderOptions } from "./lib/cli/sender_options.ts";
 import { doctorMain } from "./lib/cli/doctor.ts";
 import { listDevicesMain } from "./lib/cli/list_devices.ts";
@@ -19,6 +19,7 @@ import { SealingSender } from "./lib/io/sealing_sender.ts";
 import { openSenderSockets } from "./lib/io/multicast_socket.ts";
 import { describeDestination, resolveDestinations } from "./lib/io/resolve_destinations.ts";
 import { frameReleaser } from "./lib/io/frame_releaser.ts";
+import { openAppendFile } from "./lib/io/output_file.ts";
 import { StatusLine } from "./lib/io/status_line.ts";
 import { writeSdpFile } from "./lib/io/sdp_file.ts";
 import { DatagramSealer, SEAL_OVERHEAD_BYTES } from "./lib/crypto/mod.ts";
@@ -103,7 +104,14 @@ async function stream(given: SenderOptions): Promise<number> {
   });
   // Replies on the sending sockets: NACKs get answered at once, outside the frame pacing.
   const receiving = sockets.receive((datagram, from) => nacks.receive(datagram, from));
-  const save = options.savePath ? createOutputFile(options.savePath, "--save") : null;
+  const saving = options.savePath ? openAppendFile(options.savePath, "--save") : null;
+  const save = saving?.file ?? null;
+  if (saving !== null && saving.existingBytes > 0) {
+    status.log(
+      `udpcam-send: --save ${options.savePath} already holds ${saving.existingBytes} bytes: ` +
+        "appending (a new run never overwrites a recording)",
+    );
+  }
   const policy = new ReleasePolicy(options.rate, options.maxFrames);
   let stop = () => {};
   const stopped = new Promise<void>((resolve) => stop = resolve);

@@ -276,6 +276,9 @@ Deno.test("window under X: picture on screen, s saves a sent frame, f fullscreen
     const sent = new Set<string>();
     for (const frame of readMjpegFrames(`${dir}/sent.mjpeg`)) sent.add(await sha256(frame));
     ok(sent.has(await sha256(Deno.readFileSync(saved))), "saved frame is not a sent frame");
+    // Pictures of the camera are the owner's only (lib/io/output_file.ts).
+    equal((await Deno.stat(saved)).mode! & 0o777, 0o600, "snapshot mode");
+    equal((await Deno.stat(`${dir}/sent.mjpeg`)).mode! & 0o777, 0o600, "--save mode");
 
     // The window manager's close (what the title bar's close button sends) exits 0 too.
     second = startProgram("receiver.ts", ["--listen", `127.0.0.1:${freeUdpPort()}`], { env });

@@ -130,7 +130,8 @@ Output
                         the latest frame at /frame.jpg, stats at /stats.json (host 127.0.0.1
                         unless given: use 0.0.0.0:PORT for the LAN, with --http-token)
   --http-token TOKEN    require ?token=TOKEN on every HTTP request
-  --record FILE.mjpeg   append every complete frame, byte for byte (play: ffplay FILE)
+  --record FILE.mjpeg   append every complete frame, byte for byte (play: ffplay FILE); a new
+                        file is created 0600; an existing one is appended to, never truncated
   --stats-json          one JSON stats object per second on stdout
 
 Run

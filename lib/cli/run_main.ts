@@ -61,16 +61,3 @@ export function writeAllSync(file: Deno.FsFile, bytes: Uint8Array): void {
   let written = 0;
   while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
 }
-
-/** Opens `path` for writing frames, with an error that says what to do. */
-export function createOutputFile(path: string, flag: string): Deno.FsFile {
-  try {
-    return Deno.openSync(path, { write: true, create: true, truncate: true });
-  } catch (error) {
-    throw new UserError(
-      `Cannot write ${flag} ${path}. Check that the folder exists and is writable.`,
-      1,
-      { cause: error },
-    );
-  }
-}

@@ -98,7 +98,8 @@ ${SENDER_MULTICAST_HELP}
 Wire format
   --wire FORMAT         v1 (default: udpcam's own), legacy (the Python/OpenCV design's 1-byte
                         header) or rtp (RTP/JPEG, RFC 2435: for GStreamer, ffplay, VLC)
-  --sdp FILE            with --wire rtp: write the SDP file players open (ffplay FILE)
+  --sdp FILE            with --wire rtp: write the SDP file players open (ffplay FILE);
+                        replaced each run
 
 Loss recovery (--wire v1)
   --fec [SETTING]       parity datagrams after each frame: off (default), xor:K (1 parity per K
@@ -128,7 +129,8 @@ Run
                         (0.5 s doubling to 10 s) instead of exiting; same stream id
   --frames N            stop after N frames
   --duration SECONDS    stop after this long
-  --save FILE.mjpeg     also write every frame read from ffmpeg to FILE (play: ffplay FILE)
+  --save FILE.mjpeg     also append every frame read from ffmpeg to FILE (play: ffplay FILE);
+                        a new file is created 0600
   --stats-json          one JSON stats object per second on stdout
   --ffmpeg PATH         ffmpeg to run (default: ffmpeg on PATH, or env UDPCAM_FFMPEG)
   --doctor              check this machine (ffmpeg, cameras, addresses, limits) and exit:

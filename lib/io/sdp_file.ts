@@ -1,22 +1,18 @@
 /**
- * Writes the `--sdp` file players open, with the error a user can act on.
+ * Writes the `--sdp` file players open, with the error a user can act on; the file is replaced
+ * whole, never written through a symbolic link (lib/io/output_file.ts).
  *
  * @module
  */
 
-import { UserError } from "../errors.ts";
+import { replaceFile } from "./output_file.ts";
 
 /**
- * Writes `sdp` (lib/wire/rtp/sdp.ts builds it) to `path`.
+ * Writes `sdp` (lib/wire/rtp/sdp.ts builds it) to `path`, replacing what was there.
  *
- * @throws {UserError} when the file cannot be written; the OS error is its `cause`.
+ * @throws {UserError} when the file cannot be written or `path` is a symbolic link or a folder;
+ * the OS error, if any, is its `cause`.
  */
 export function writeSdpFile(path: string, sdp: string): void {
-  try {
-    Deno.writeTextFileSync(path, sdp);
-  } catch (error) {
-    throw new UserError(`Cannot write --sdp ${path}. Check that the folder exists.`, 1, {
-      cause: error,
-    });
-  }
+  replaceFile(path, "--sdp", new TextEncoder().encode(sdp));
 }

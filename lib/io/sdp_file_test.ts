@@ -16,7 +16,7 @@ Deno.test("writeSdpFile writes the text, or says which file and why, with the OS
         describeError(error),
         `Cannot write --sdp ${path}: ${
           (error.cause as Error).message
-        }. Check that the folder exists.`,
+        }. Check that the folder exists and is writable.`,
       );
       return true;
     });

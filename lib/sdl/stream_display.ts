@@ -17,6 +17,7 @@ import type { JpegDecoder } from "../decode/decoder.ts";
 import { describeError } from "../errors.ts";
 import { LatestSlot } from "./latest_slot.ts";
 import { epochMicros } from "../io/clock.ts";
+import { PRIVATE_FILE_MODE } from "../io/output_file.ts";
 import {
   type DisplayLineInput,
   type DisplayReport,
@@ -325,7 +326,8 @@ export class StreamDisplay {
     for (let attempt = 1; attempt <= 100; attempt++) {
       const path = resolve(this.#options.saveDir, snapshotFileName(nowMs, frame.frameSeq, attempt));
       try {
-        Deno.writeFileSync(path, frame.bytes, { createNew: true });
+        // createNew never follows a link; 0600 like recordings (lib/io/output_file.ts).
+        Deno.writeFileSync(path, frame.bytes, { createNew: true, mode: PRIVATE_FILE_MODE });
         this.#options.log(`udpcam-recv: saved ${path}`);
         return;
       } catch (error) {

@@ -7,6 +7,7 @@
  */
 
 import { doctorMain } from "./lib/cli/doctor.ts";
+import { httpTokenNote } from "./lib/cli/http_options.ts";
 import { parseReceiverArgs, RECEIVER_HELP, receiveSettings } from "./lib/cli/receiver_options.ts";
 import { onStopSignals, runMain, writeAllSync } from "./lib/cli/run_main.ts";
 import { viewerUrls } from "./lib/http/mod.ts";
@@ -90,8 +91,13 @@ async function main(args: string[]): Promise<number> {
     driverWarning: opened?.driverWarning ?? null,
     recordPath: options.recordPath,
     receiveBufferNote: receiveBufferWarning(thread.receiveBuffer),
-    browserUrls: http ? viewerUrls(http.address, token, localInterfaces()) : [],
+    // The token stays out of the log (and whatever collects it) unless --show-token.
+    browserUrls: http
+      ? viewerUrls(http.address, options.showToken ? token : undefined, localInterfaces())
+      : [],
   }).forEach(log);
+  const tokenNote = http ? httpTokenNote(options) : null;
+  if (tokenNote !== null) log(`udpcam-recv: ${tokenNote}`);
   if (recording !== null && recording.existingBytes > 0) {
     log(
       `udpcam-recv: --record ${options.recordPath} already holds ${recording.existingBytes} ` +

@@ -319,6 +319,7 @@ Deno.test("udpcam-recv --http serves the received frames, byte for byte, to HTTP
     String(httpPort),
     "--http-token",
     "s3cret",
+    "--show-token",
     "--duration",
     "30",
   ]);

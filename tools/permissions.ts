@@ -25,7 +25,7 @@ export const RECEIVER_PERMISSIONS: readonly string[] = [
   "--allow-ffi",
   "--allow-read",
   "--allow-write",
-  "--allow-env=UDPCAM_KEY,UDPCAM_SDL2_LIB,UDPCAM_TURBOJPEG_LIB,SDL_VIDEODRIVER,DISPLAY,WAYLAND_DISPLAY",
+  "--allow-env=UDPCAM_KEY,UDPCAM_HTTP_TOKEN,UDPCAM_SDL2_LIB,UDPCAM_TURBOJPEG_LIB,SDL_VIDEODRIVER,DISPLAY,WAYLAND_DISPLAY",
   // --doctor lists the addresses senders should target.
   "--allow-sys=networkInterfaces",
 ];

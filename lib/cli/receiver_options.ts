@@ -13,9 +13,14 @@ import {
 } from "../net/mod.ts";
 import type { DecoderChoice } from "../decode/select_decoder.ts";
 import type { ReceiveSettings } from "../io/receive_messages.ts";
-import { validateHttpToken } from "../http/mod.ts";
 import { WIRE_MODES, type WireMode } from "../wire/mod.ts";
 import { intFlag, numberFlag, parseFlags, usageError } from "./flags.ts";
+import {
+  HTTP_FLAGS,
+  HTTP_HELP,
+  type ReceiverHttpOptions,
+  receiverHttpOptions,
+} from "./http_options.ts";
 import { KEY_HELP, resolveKey } from "./key_option.ts";
 import {
   RECEIVER_MULTICAST_HELP,
@@ -35,8 +40,11 @@ export type ReceiverCommand =
   | { kind: "receive"; options: ReceiverOptions }
   | { kind: "doctor"; options: ReceiverOptions };
 
-/** Everything a receiver needs (`--multicast-if`: see ReceiverMulticastOptions). */
-export interface ReceiverOptions extends ReceiverMulticastOptions {
+/**
+ * Everything a receiver needs (`--multicast-if`: see ReceiverMulticastOptions; `--http` and its
+ * token: ReceiverHttpOptions).
+ */
+export interface ReceiverOptions extends ReceiverMulticastOptions, ReceiverHttpOptions {
   /** Where to listen. */
   listen: HostPort;
   /** No window: receive, record and report only. */
@@ -55,10 +63,6 @@ export interface ReceiverOptions extends ReceiverMulticastOptions {
   nack: boolean;
   /** The wire format to expect. */
   wire: WireMode;
-  /** Serve the stream to browsers here (page, MJPEG, snapshot, stats), or null. */
-  http: HostPort | null;
-  /** Required as ?token= on every HTTP request when set. */
-  httpToken: string | null;
   /** JPEG decoder for the window: libjpeg-turbo, WebAssembly, or turbo with wasm fallback. */
   decoder: DecoderChoice;
   /** Sync presents to the display refresh. */
@@ -126,10 +130,7 @@ Window (keys: f or double-click fullscreen, s save frame, q or Esc quit)
 
 Output
   --headless            no window: receive, record and report only
-  --http [HOST:]PORT    also serve the stream to browsers: a page at /, MJPEG at /stream.mjpeg,
-                        the latest frame at /frame.jpg, stats at /stats.json (host 127.0.0.1
-                        unless given: use 0.0.0.0:PORT for the LAN, with --http-token)
-  --http-token TOKEN    require ?token=TOKEN on every HTTP request
+${HTTP_HELP}
   --record FILE.mjpeg   append every complete frame, byte for byte (play: ffplay FILE); a new
                         file is created 0600; an existing one is appended to, never truncated
   --stats-json          one JSON stats object per second on stdout
@@ -171,8 +172,7 @@ export function parseReceiverArgs(
     doctor: { type: "boolean" },
     "no-nack": { type: "boolean" },
     wire: { type: "string" },
-    http: { type: "string" },
-    "http-token": { type: "string" },
+    ...HTTP_FLAGS,
     key: { type: "string" },
     "key-file": { type: "string" },
     stream: { type: "string" },
@@ -205,18 +205,6 @@ export function parseReceiverArgs(
       `--wire must be one of ${WIRE_MODES.join(", ")}, got "${flags.wire}"`,
     );
   }
-  let http: HostPort | null = null;
-  if (flags.http !== undefined) {
-    const parsed = parseHostPort(flags.http, "127.0.0.1");
-    if (typeof parsed === "string") throw usageError(PROGRAM, `--http ${parsed}`);
-    http = parsed;
-  }
-  const httpToken = flags["http-token"] ?? null;
-  if (httpToken !== null) {
-    if (http === null) throw usageError(PROGRAM, "--http-token only applies with --http");
-    const problem = validateHttpToken(httpToken);
-    if (problem !== null) throw usageError(PROGRAM, `--http-token: ${problem}`);
-  }
   return {
     kind: flags.doctor ? "doctor" : "receive",
     options: {
@@ -237,8 +225,7 @@ export function parseReceiverArgs(
       decoder,
       nack: wire === "v1" && !(flags["no-nack"] ?? false),
       wire,
-      http,
-      httpToken,
+      ...receiverHttpOptions(PROGRAM, flags, env),
       vsync: !(flags["no-vsync"] ?? false),
       saveDir: flags["save-dir"] ?? ".",
       ...receiverMulticastOptions(PROGRAM, listen, flags["multicast-if"]),

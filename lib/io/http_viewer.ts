@@ -227,7 +227,7 @@ export class HttpViewer {
       return textResponse(
         401,
         "Cannot show the stream: this udpcam receiver needs a token. " +
-          "Add ?token=TOKEN to the address (TOKEN is the value of the receiver's --http-token).",
+          "Add ?token=TOKEN to the address (TOKEN is the receiver's token: its --http-token-file, UDPCAM_HTTP_TOKEN or --http-token).",
       );
     }
     switch (url.pathname) {

@@ -7,7 +7,7 @@
  */
 
 import { doctorMain } from "./lib/cli/doctor.ts";
-import { httpTokenNote } from "./lib/cli/http_options.ts";
+import { httpOpenWarning, httpTokenNote } from "./lib/cli/http_options.ts";
 import { parseReceiverArgs, RECEIVER_HELP, receiveSettings } from "./lib/cli/receiver_options.ts";
 import { onStopSignals, runMain, writeAllSync } from "./lib/cli/run_main.ts";
 import { viewerUrls } from "./lib/http/mod.ts";
@@ -68,7 +68,9 @@ async function main(args: string[]): Promise<number> {
   try {
     recording = options.recordPath ? openAppendFile(options.recordPath, "--record") : null;
     const file = recording?.file ?? null;
-    http = options.http ? HttpViewer.start({ ...options.http, token }) : null;
+    http = options.http
+      ? HttpViewer.start({ ...options.http, token, extraHosts: options.httpHosts })
+      : null;
     sink = new FrameSink({
       maxFrames: options.maxFrames,
       recorder: file && { write: (jpeg) => writeAllSync(file, jpeg) },
@@ -96,8 +98,9 @@ async function main(args: string[]): Promise<number> {
       ? viewerUrls(http.address, options.showToken ? token : undefined, localInterfaces())
       : [],
   }).forEach(log);
-  const tokenNote = http ? httpTokenNote(options) : null;
-  if (tokenNote !== null) log(`udpcam-recv: ${tokenNote}`);
+  for (const note of [httpOpenWarning(options), httpTokenNote(options)]) {
+    if (note !== null) log(`udpcam-recv: ${note}`);
+  }
   if (recording !== null && recording.existingBytes > 0) {
     log(
       `udpcam-recv: --record ${options.recordPath} already holds ${recording.existingBytes} ` +

@@ -4,8 +4,17 @@
  * bounded.
  */
 
-import { doesNotMatch, equal, match, ok } from "node:assert/strict";
-import { startLoopbackReceiver, stopProgram } from "./support/programs.ts";
+import { deepStrictEqual, doesNotMatch, equal, match, ok } from "node:assert/strict";
+import { localInterfaces } from "../lib/io/local_interfaces.ts";
+import { launchChromium } from "./support/chromium.ts";
+import {
+  requireTool,
+  startLoopbackReceiver,
+  startProgram,
+  startTestPatternSender,
+  stopProgram,
+} from "./support/programs.ts";
+import { RECEIVER_PERMISSIONS, UNSTABLE_FLAGS } from "../tools/permissions.ts";
 
 const TOKEN = "t0ken-that-must-not-leak";
 
@@ -66,5 +75,184 @@ Deno.test("udpcam-recv --show-token prints the address with the token", async ()
     const result = await stopProgram(receiver);
     doesNotMatch(result.stderr, /needs \?token=TOKEN/);
     match(result.stderr, /browser view at/);
+  }
+});
+
+/** One raw HTTP/1.1 request with exactly `host` as its Host header; the status and body. */
+async function rawGet(
+  port: number,
+  path: string,
+  host: string | null,
+): Promise<{ status: number; type: string; body: Uint8Array }> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const hostLine = host === null ? "" : `Host: ${host}\r\n`;
+    await conn.write(
+      new TextEncoder().encode(`GET ${path} HTTP/1.1\r\n${hostLine}Connection: close\r\n\r\n`),
+    );
+    // Bounded: at most 4 MiB or 2,000 reads; the server closes after the response.
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    const buffer = new Uint8Array(65_536);
+    for (let reads = 0; reads < 2000 && total < 4 << 20; reads++) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      chunks.push(buffer.slice(0, n));
+      total += n;
+    }
+    const bytes = new Uint8Array(total);
+    let at = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, at);
+      at += chunk.length;
+    }
+    const text = new TextDecoder("latin1").decode(bytes);
+    const headEnd = text.indexOf("\r\n\r\n");
+    ok(headEnd > 0, `no response head: ${JSON.stringify(text.slice(0, 200))}`);
+    const head = text.slice(0, headEnd);
+    return {
+      status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1]),
+      type: /\r\ncontent-type: ([^\r]*)/i.exec(head)?.[1] ?? "",
+      body: bytes.subarray(headEnd + 4),
+    };
+  } finally {
+    conn.close();
+  }
+}
+
+/** Waits (bounded) until the view has a frame to show. */
+async function untilFrame(port: number, host: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if ((await rawGet(port, "/frame.jpg", host)).status === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error("the receiver never had a frame to show");
+}
+
+Deno.test("udpcam-recv --http without a token answers only to this machine's names and addresses (DNS rebinding)", async () => {
+  await requireTool("ffmpeg", "ffmpeg");
+  // The binaries' permissions: the host name and the interfaces must be readable under them.
+  const { receiver, port: udpPort } = await startLoopbackReceiver([
+    ...["--headless", "--duration", "60", "--http", "127.0.0.1:0"],
+  ], { permissions: [...UNSTABLE_FLAGS, ...RECEIVER_PERMISSIONS] });
+  const sender = startTestPatternSender(udpPort, ["--size", "320x240", "--duration", "60"]);
+  try {
+    const line = await receiver.waitForStderr(/browser view at http:\/\/127\.0\.0\.1:\d+\//);
+    const port = Number(/:(\d+)\//.exec(line)![1]);
+    await untilFrame(port, `127.0.0.1:${port}`);
+    const others = localInterfaces().map((i) => i.family === "IPv6" ? `[${i.address}]` : i.address)
+      .filter((address) => !/^\[fe80:/i.test(address));
+    const allowed = [
+      `127.0.0.1:${port}`,
+      "127.0.0.1",
+      `localhost:${port}`,
+      `LocalHost:${port}`,
+      `localhost.:${port}`,
+      `[::1]:${port}`,
+      `[0:0:0:0:0:0:0:1]:${port}`,
+      `${Deno.hostname()}:${port}`,
+      ...others.map((address) => `${address}:${port}`),
+      // HTTP/1.0 clients may leave Host out; no browser does, so no rebinding page can.
+    ];
+    for (const host of allowed) {
+      const response = await rawGet(port, "/frame.jpg", host);
+      equal(response.status, 200, host);
+      equal(response.type, "image/jpeg", host);
+      deepStrictEqual([...response.body.subarray(0, 2)], [0xff, 0xd8], host);
+    }
+    const refused = [
+      `attacker.example:${port}`,
+      "attacker.example",
+      `127.0.0.1.attacker.example:${port}`,
+      `localhost.attacker.example:${port}`,
+      `${Deno.hostname()}.attacker.example:${port}`,
+      `attacker@127.0.0.1:${port}`,
+      `127.0.0.1:${port}/x`,
+      `[::1`,
+      "",
+    ];
+    for (const host of refused) {
+      for (const path of ["/frame.jpg", "/stream.mjpeg", "/", "/stats.json"]) {
+        const response = await rawGet(port, path, host);
+        ok(
+          response.status === 403 || response.status === 400,
+          `${host} ${path}: ${response.status}`,
+        );
+        const text = new TextDecoder().decode(response.body);
+        ok(!text.includes("\xff\xd8"), `${host} ${path}: a JPEG was served`);
+        if (response.status === 403) {
+          match(
+            text,
+            /^Cannot serve this request: its Host is not a name or address of this receiver/,
+          );
+        }
+      }
+    }
+    const stats = JSON.parse(
+      new TextDecoder().decode((await rawGet(port, "/stats.json", `localhost:${port}`)).body),
+    );
+    ok(stats.http.hostRefused >= 28, JSON.stringify(stats.http));
+  } finally {
+    await stopProgram(sender);
+    const result = await stopProgram(receiver);
+    equal(result.code, 0, result.stderr);
+  }
+});
+
+Deno.test("udpcam-recv --http with a token takes any Host: the token is what a rebinding page lacks", async () => {
+  const { receiver, port } = await receiverWithView(["--http-token", TOKEN]);
+  try {
+    equal((await rawGet(port, `/stats.json?token=${TOKEN}`, "attacker.example")).status, 200);
+    equal((await rawGet(port, "/stats.json", "attacker.example")).status, 401);
+  } finally {
+    await stopProgram(receiver);
+  }
+});
+
+Deno.test("a rebinding page in Chromium cannot read the view; the same view by localhost works", async () => {
+  const { receiver, port } = await receiverWithView([]);
+  // The browser resolves attacker.example to this machine, as a DNS-rebinding attack makes it.
+  const browser = await launchChromium(["--host-resolver-rules=MAP attacker.example 127.0.0.1"]);
+  try {
+    const page = await browser.newPage();
+    const attacked = await page.goto(`http://attacker.example:${port}/stats.json`);
+    equal(attacked?.status(), 403);
+    match(await page.content(), /its Host is not a name or address of this receiver/);
+    const own = await page.goto(`http://localhost:${port}/stats.json`);
+    equal(own?.status(), 200);
+    ok(JSON.parse(await own!.text()).http, "the stats of the view");
+  } finally {
+    await browser.close();
+    await stopProgram(receiver);
+  }
+});
+
+Deno.test("udpcam-recv --http beyond loopback needs a token or --http-open", async () => {
+  const refused = await startProgram("receiver.ts", [
+    ...["--listen", "127.0.0.1:0", "--headless", "--http", "0.0.0.0:0", "--duration", "5"],
+  ]).done;
+  equal(refused.code, 2, refused.stderr);
+  match(
+    refused.stderr,
+    /--http 0\.0\.0\.0:0 serves the camera beyond this machine without a token: anyone who can reach it could watch\. Give a token \(--http-token-file FILE or UDPCAM_HTTP_TOKEN\), or add --http-open to serve it without one/,
+  );
+  for (
+    const [args, warned] of [[["--http-open"], true], [["--http-token", TOKEN], false]] as const
+  ) {
+    const { receiver } = await startLoopbackReceiver([
+      ...["--headless", "--duration", "60", "--http", "0.0.0.0:0", ...args],
+    ]);
+    try {
+      await receiver.waitForStderr(/browser view at http:\/\/127\.0\.0\.1:\d+\//);
+    } finally {
+      const result = await stopProgram(receiver);
+      equal(result.code, 0, result.stderr);
+      equal(
+        /warning: the browser view on 0\.0\.0\.0:\d+ has no token \(--http-open\): anyone who can reach this machine can watch the camera/
+          .test(result.stderr),
+        warned,
+        result.stderr,
+      );
+    }
   }
 });

@@ -4,24 +4,14 @@
  */
 
 import { deepStrictEqual, equal, match, notDeepStrictEqual, ok, throws } from "node:assert/strict";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { UserError } from "../lib/errors.ts";
 import { HttpViewer } from "../lib/io/http_viewer.ts";
 import { JpegSplitter } from "../lib/jpeg/mod.ts";
 import { MJPEG_BOUNDARY, type MjpegPartRead, MjpegReader } from "../lib/http/mod.ts";
+import { launchChromium } from "./support/chromium.ts";
 import { runFfmpeg, testsrcJpegs } from "./support/ffmpeg_frames.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const FRAME_INTERVAL_MS = 1000 / 30;
 const HIGH_QUALITY = ["-huffman", "default", "-pix_fmt", "yuvj420p", "-q:v", "2"];
 
@@ -270,16 +260,6 @@ Deno.test("HttpViewer: an address not on this machine names the --http flag", ()
     },
   );
 });
-
-/** Launches the system Chromium; fails naming the package when it is missing. */
-async function launchChromium(): Promise<Browser> {
-  try {
-    await Deno.stat(CHROMIUM);
-  } catch {
-    throw new Error(`chromium is required for this test: install it (apt install chromium)`);
-  }
-  return await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-}
 
 /**
  * In the page: reads `/stream.mjpeg` with fetch() and records every part's X-Frame-Seq in

@@ -26,8 +26,9 @@ export const RECEIVER_PERMISSIONS: readonly string[] = [
   "--allow-read",
   "--allow-write",
   "--allow-env=UDPCAM_KEY,UDPCAM_HTTP_TOKEN,UDPCAM_SDL2_LIB,UDPCAM_TURBOJPEG_LIB,SDL_VIDEODRIVER,DISPLAY,WAYLAND_DISPLAY",
-  // --doctor lists the addresses senders should target.
-  "--allow-sys=networkInterfaces",
+  // --doctor lists the addresses senders should target; --http answers to this machine's
+  // addresses and host name (lib/io/http_viewer.ts's Host check).
+  "--allow-sys=networkInterfaces,hostname",
 ];
 
 /** Deno APIs the programs use that are still behind a flag. */

@@ -1,16 +1,20 @@
 /**
  * The receiver's HTTP view flags: `--http`, the token (`--http-token`, `--http-token-file`, the
- * `UDPCAM_HTTP_TOKEN` environment variable) and `--show-token`.
+ * `UDPCAM_HTTP_TOKEN` environment variable), `--show-token`, `--http-host` and `--http-open`.
  *
  * The file and the variable exist so the token need not sit in shell history or `ps` output; for
  * the same reason the receiver prints the view's address without the token unless `--show-token`
  * asks for it.
  *
+ * Serving beyond this machine (any address but loopback) without a token is refused unless
+ * `--http-open` says it is meant: a camera open to the whole network by a typo is worse than a
+ * start that asks for one more flag.
+ *
  * @module
  */
 
-import { type HostPort, parseHostPort } from "../net/mod.ts";
-import { validateHttpToken } from "../http/mod.ts";
+import { formatHostPort, type HostPort, parseHostPort } from "../net/mod.ts";
+import { canonicalHost, isLoopbackHost, validateHttpToken } from "../http/mod.ts";
 import { readSecretFileSync } from "../io/secret_file.ts";
 import { usageError } from "./flags.ts";
 
@@ -25,6 +29,8 @@ export const HTTP_FLAGS = {
   "http-token": { type: "string" },
   "http-token-file": { type: "string" },
   "show-token": { type: "boolean" },
+  "http-host": { type: "string", multiple: true },
+  "http-open": { type: "boolean" },
 } as const;
 
 /** `--help` lines for the HTTP flags (the receiver's Output section). */
@@ -37,7 +43,12 @@ export const HTTP_HELP =
                         of FILE (default: environment variable ${HTTP_TOKEN_ENV}, if set)
   --http-token TOKEN    the same with the token on the command line (visible in ps)
   --show-token          print the browser view's address with its ?token= (by default the
-                        token is not printed)`;
+                        token is not printed)
+  --http-host NAME      without a token, requests are served only when their Host is this
+                        machine's name or address (or localhost): also answer to NAME, e.g. a
+                        DNS name or a reverse proxy's (repeatable)
+  --http-open           serve beyond this machine (an --http address other than 127.0.0.1,
+                        ::1 or localhost) without a token: anyone who can reach it can watch`;
 
 /** What the HTTP flags ask for. */
 export interface ReceiverHttpOptions {
@@ -49,6 +60,10 @@ export interface ReceiverHttpOptions {
   httpTokenFrom: string | null;
   /** Print the view's address with the token. */
   showToken: boolean;
+  /** `--http-host`: more names a request's Host may carry when there is no token. */
+  httpHosts: string[];
+  /** `--http-open`: serving beyond loopback without a token is meant. */
+  httpOpen: boolean;
 }
 
 /** The HTTP flags' values as parseFlags returns them. */
@@ -61,6 +76,10 @@ export interface HttpFlagValues {
   "http-token-file"?: string;
   /** `--show-token`. */
   "show-token"?: boolean;
+  /** `--http-host`, each time given. */
+  "http-host"?: string[];
+  /** `--http-open`. */
+  "http-open"?: boolean;
 }
 
 /**
@@ -86,6 +105,10 @@ export function receiverHttpOptions(
     ? "--http-token-file"
     : flags["show-token"]
     ? "--show-token"
+    : flags["http-host"] !== undefined
+    ? "--http-host"
+    : flags["http-open"]
+    ? "--http-open"
     : null;
   if (given !== null && http === null) {
     throw usageError(program, `${given} only applies with --http`);
@@ -113,7 +136,29 @@ export function receiverHttpOptions(
     const problem = validateHttpToken(httpToken);
     if (problem !== null) throw usageError(program, `the token from ${httpTokenFrom}: ${problem}`);
   }
-  return { http, httpToken, httpTokenFrom, showToken: flags["show-token"] ?? false };
+  const httpHosts = (flags["http-host"] ?? []).map((name) => {
+    if (canonicalHost(name) === null || /[\s/@]/.test(name)) {
+      throw usageError(program, `--http-host needs a host name or address, got "${name}"`);
+    }
+    return name;
+  });
+  const httpOpen = flags["http-open"] ?? false;
+  if (http !== null && httpToken === null && !httpOpen && !isLoopbackHost(http.hostname)) {
+    throw usageError(
+      program,
+      `--http ${formatHostPort(http)} serves the camera beyond this machine without a token: ` +
+        `anyone who can reach it could watch. Give a token (--http-token-file FILE or ` +
+        `${HTTP_TOKEN_ENV}), or add --http-open to serve it without one`,
+    );
+  }
+  return {
+    http,
+    httpToken,
+    httpTokenFrom,
+    showToken: flags["show-token"] ?? false,
+    httpHosts,
+    httpOpen,
+  };
 }
 
 /** The first line of `--http-token-file`, read as lib/io/secret_file.ts reads. */
@@ -141,6 +186,17 @@ function readTokenFile(program: string, path: string): string {
   const text = String.fromCharCode(...read);
   // The first line, without its line ending: editors and `echo` add one.
   return text.split(/\r?\n/)[0];
+}
+
+/**
+ * The warning to print when the view serves beyond this machine without a token (`--http-open`),
+ * or null.
+ */
+export function httpOpenWarning(options: ReceiverHttpOptions): string | null {
+  if (options.http === null || options.httpToken !== null) return null;
+  if (isLoopbackHost(options.http.hostname)) return null;
+  return `warning: the browser view on ${formatHostPort(options.http)} has no token ` +
+    "(--http-open): anyone who can reach this machine can watch the camera";
 }
 
 /**

@@ -1,6 +1,11 @@
 import { deepStrictEqual, equal, match, ok, throws } from "node:assert/strict";
 import { UserError } from "../errors.ts";
-import { HTTP_TOKEN_ENV, httpTokenNote, receiverHttpOptions } from "./http_options.ts";
+import {
+  HTTP_TOKEN_ENV,
+  httpOpenWarning,
+  httpTokenNote,
+  receiverHttpOptions,
+} from "./http_options.ts";
 import { parseReceiverArgs } from "./receiver_options.ts";
 
 async function inTempDir(body: (dir: string) => Promise<void> | void): Promise<void> {
@@ -103,6 +108,10 @@ Deno.test("the HTTP token flags refuse what makes no sense", () => {
     [["--http", "8080", "--http-token", "a b"], {}, /printable ASCII without spaces/],
     [["--http", "8080"], { [HTTP_TOKEN_ENV]: "a b" }, /from UDPCAM_HTTP_TOKEN: .*printable/],
     [["--http", "x:y"], {}, /--http "x:y" has no valid port/],
+    [["--http-open"], {}, /--http-open only applies with --http/],
+    [["--http-host", "cam.lan"], {}, /--http-host only applies with --http/],
+    [["--http", "8080", "--http-host", "a b"], {}, /--http-host needs a host name or address/],
+    [["--http", "8080", "--http-host", "x@cam.lan"], {}, /--http-host needs a host name/],
   ];
   for (const [args, env, expected] of table) {
     throws(() => options(args, env), (error: unknown) => {
@@ -123,4 +132,43 @@ Deno.test("httpTokenNote: says where the token is unless it is printed", () => {
       "address; --show-token prints the address with it",
   );
   equal(httpTokenNote({ ...withToken, showToken: true }), null);
+});
+
+Deno.test("--http beyond loopback needs a token or --http-open", () => {
+  const start = (args: string[], env: Record<string, string> = {}) =>
+    receiverHttpOptions("udpcam-recv", {
+      http: args[0],
+      "http-token": args.includes("--http-token") ? "t0ken" : undefined,
+      "http-open": args.includes("--http-open"),
+    }, (name) => env[name]);
+  for (
+    const address of ["8080", "127.0.0.1:8080", "127.0.0.5:8080", "localhost:8080", "[::1]:8080"]
+  ) {
+    equal(httpOpenWarning(start([address])), null, address);
+  }
+  for (const address of ["0.0.0.0:8080", "[::]:8080", "192.168.1.20:8080", "cam.lan:8080"]) {
+    throws(() => start([address]), (error: unknown) => {
+      equal((error as UserError).exitCode, 2);
+      match(
+        (error as Error).message,
+        /serves the camera beyond this machine without a token: anyone who can reach it could watch\. Give a token \(--http-token-file FILE or UDPCAM_HTTP_TOKEN\), or add --http-open/,
+      );
+      return true;
+    }, address);
+    equal(httpOpenWarning(start([address, "--http-token"])), null, address);
+    equal(httpOpenWarning(start([address], { [HTTP_TOKEN_ENV]: "t0ken" })), null, address);
+    match(
+      httpOpenWarning(start([address, "--http-open"]))!,
+      /^warning: the browser view on \S+ has no token \(--http-open\): anyone who can reach this machine can watch the camera$/,
+    );
+  }
+  deepStrictEqual(
+    receiverHttpOptions(
+      "p",
+      { http: "8080", "http-host": ["cam.lan", "[fd00::2]"] },
+      () => undefined,
+    )
+      .httpHosts,
+    ["cam.lan", "[fd00::2]"],
+  );
 });

@@ -3,7 +3,9 @@
  * stream that browsers, ffplay and VLC show, plus a page, a snapshot and the stats.
  *
  * Routes: `/` (the page), `/stream.mjpeg`, `/frame.jpg`, `/stats.json`. With a token every route
- * needs `?token=TOKEN`.
+ * needs `?token=TOKEN`. Without one, only requests whose Host header names this machine (its
+ * addresses, its host name, `localhost`, and the `--http-host` names) are served: see
+ * lib/http/host_check.ts for the DNS-rebinding attack this stops.
  *
  * Each stream viewer pulls the newest frame it has not had yet (see `../frame_fanout.ts`): its
  * response body is a pull-based ReadableStream that asks for a frame only when the connection
@@ -17,6 +19,7 @@ import { bindError, formatHostPort, type HostPort } from "../net/mod.ts";
 import {
   type FanoutViewer,
   FrameFanout,
+  HostAllowList,
   MJPEG_BOUNDARY,
   mjpegContentType,
   mjpegPart,
@@ -39,6 +42,11 @@ export interface HttpViewerOptions {
   token?: string;
   /** Most concurrent stream viewers; more get 503. Default {@linkcode DEFAULT_MAX_VIEWERS}. */
   maxViewers?: number;
+  /**
+   * Without a token: names beyond this machine's own that a request's Host may carry (a DNS name
+   * of the machine, a reverse proxy's name: `--http-host`).
+   */
+  extraHosts?: readonly string[];
 }
 
 /** What {@linkcode HttpViewer.publishFrame} knows about a frame. */
@@ -67,6 +75,8 @@ export interface HttpViewerCounters {
   unauthorized: number;
   /** Requests answered 404. */
   notFound: number;
+  /** Requests refused with 403 because, without a token, their Host is not this receiver's. */
+  hostRefused: number;
 }
 
 /** One current stream viewer. */
@@ -117,10 +127,23 @@ export class HttpViewer {
   #requests = 0;
   #unauthorized = 0;
   #notFound = 0;
+  #hostRefused = 0;
+  /** Without a token: the Host names served; null with a token (any Host). */
+  readonly #hosts: HostAllowList | null;
+  /** When the machine's names were last read (`performance.now()`), to re-read them on a miss. */
+  #hostsReadMs = -Infinity;
   #closed: Promise<void> | null = null;
 
   private constructor(options: HttpViewerOptions) {
     this.#token = options.token;
+    this.#hosts = options.token === undefined
+      ? new HostAllowList([
+        // A wildcard bind is no address anyone opens: the interfaces' addresses are added below.
+        ...(options.hostname === "0.0.0.0" || options.hostname === "::" ? [] : [options.hostname]),
+        ...(options.extraHosts ?? []),
+      ])
+      : null;
+    this.#readMachineHosts();
     this.#fanout = new FrameFanout(options.maxViewers ?? DEFAULT_MAX_VIEWERS);
     try {
       this.#server = Deno.serve({
@@ -167,6 +190,7 @@ export class HttpViewer {
       framesSkipped: fanout.skipped,
       unauthorized: this.#unauthorized,
       notFound: this.#notFound,
+      hostRefused: this.#hostRefused,
     };
   }
 
@@ -216,6 +240,16 @@ export class HttpViewer {
 
   #handle(request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response {
     this.#requests++;
+    // Before anything else reads the request: its URL is built from the Host header.
+    if (!this.#hostAllowed(request.headers.get("host"))) {
+      this.#hostRefused++;
+      return textResponse(
+        403,
+        "Cannot serve this request: its Host is not a name or address of this receiver, and the " +
+          "receiver has no token. Open the view by this machine's address or name (as the " +
+          "receiver prints it), or start the receiver with --http-host NAME or a token.",
+      );
+    }
     const url = new URL(request.url);
     if (request.method !== "GET" && request.method !== "HEAD") {
       return textResponse(405, "Cannot answer: only GET and HEAD are served.", {
@@ -227,7 +261,8 @@ export class HttpViewer {
       return textResponse(
         401,
         "Cannot show the stream: this udpcam receiver needs a token. " +
-          "Add ?token=TOKEN to the address (TOKEN is the receiver's token: its --http-token-file, UDPCAM_HTTP_TOKEN or --http-token).",
+          "Add ?token=TOKEN to the address (TOKEN is the receiver's token: its --http-token-file, " +
+          "UDPCAM_HTTP_TOKEN or --http-token).",
       );
     }
     switch (url.pathname) {
@@ -260,6 +295,36 @@ export class HttpViewer {
             "/stream.mjpeg, /frame.jpg and /stats.json.",
         );
     }
+  }
+
+  /**
+   * Whether a request with this Host may be served: always with a token; else when it names this
+   * machine. No Host at all (HTTP/1.0 tools) is served: every browser sends one, so a rebinding
+   * page cannot leave it out.
+   */
+  #hostAllowed(host: string | null): boolean {
+    if (this.#hosts === null || host === null) return true;
+    if (this.#hosts.allows(host)) return true;
+    // An address may have come up since: read the machine's names again, at most once a second.
+    if (performance.now() - this.#hostsReadMs < 1000) return false;
+    this.#readMachineHosts();
+    return this.#hosts.allows(host);
+  }
+
+  /** Adds this machine's host name and interface addresses to the Host allow list. */
+  #readMachineHosts(): void {
+    if (this.#hosts === null) return;
+    this.#hostsReadMs = performance.now();
+    const names: string[] = [];
+    try {
+      const hostname = Deno.hostname();
+      // `NAME.local` is how mDNS (Bonjour, Avahi) spells it on the LAN.
+      names.push(hostname, `${hostname}.local`);
+    } catch { /* not allowed (--allow-sys): the addresses still work */ }
+    try {
+      for (const { address } of Deno.networkInterfaces()) names.push(address);
+    } catch { /* not allowed: loopback and the bound address still work */ }
+    this.#hosts.add(names);
   }
 
   #snapshot(): Response {

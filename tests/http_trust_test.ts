@@ -256,3 +256,87 @@ Deno.test("udpcam-recv --http beyond loopback needs a token or --http-open", asy
     }
   }
 });
+
+Deno.test("udpcam-recv --http: never-reading viewers, silent and trickling connections are dropped; past 64 open, 503", async () => {
+  await requireTool("ffmpeg", "ffmpeg");
+  const { receiver, port: udpPort } = await startLoopbackReceiver([
+    ...["--headless", "--duration", "90", "--http", "127.0.0.1:0"],
+  ]);
+  // Big frames, so the never-reading viewers' socket buffers fill within a second or two.
+  const sender = startTestPatternSender(udpPort, ["--size", "1280x720", "--duration", "90"]);
+  const held: Deno.TcpConn[] = [];
+  let trickling = true;
+  let trickle: Promise<void> = Promise.resolve();
+  try {
+    const line = await receiver.waitForStderr(/browser view at http:\/\/127\.0\.0\.1:\d+\//);
+    const port = Number(/:(\d+)\//.exec(line)![1]);
+    const host = `Host: 127.0.0.1:${port}\r\n`;
+    await untilFrame(port, `127.0.0.1:${port}`);
+    const connect = async (text: string) => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      if (text !== "") await conn.write(new TextEncoder().encode(text));
+      held.push(conn);
+      return conn;
+    };
+    // 16 viewers that take every stream slot and never read; then 50 silent connections and 100
+    // that trickle a head that never ends: 64 are taken, the other 102 refused.
+    for (let i = 0; i < 16; i++) await connect(`GET /stream.mjpeg HTTP/1.1\r\n${host}\r\n`);
+    for (let i = 0; i < 50; i++) await connect("");
+    const tricklers: Deno.TcpConn[] = [];
+    for (let i = 0; i < 100; i++) tricklers.push(await connect("GET / HTTP/1.1\r\nX-Pad: "));
+    trickle = (async () => {
+      // Bounded: 120 rounds of one byte per connection, 250 ms apart.
+      for (let round = 0; round < 120 && trickling; round++) {
+        for (const conn of tricklers) await conn.write(new Uint8Array([0x61])).catch(() => {});
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    })();
+    // Every silent and trickling connection ends (bounded: each read either gets bytes or the
+    // end; the server's header timeout or its 503 ends each one). The stuck viewers are not read:
+    // reading would make them viewers that read.
+    let answered503 = 0;
+    for (const conn of held.slice(16)) {
+      const buffer = new Uint8Array(4096);
+      let head = "";
+      for (let reads = 0; reads < 1000; reads++) {
+        const n = await conn.read(buffer).catch(() => null);
+        if (n === null) break;
+        head += new TextDecoder("latin1").decode(buffer.subarray(0, n));
+      }
+      if (head.startsWith("HTTP/1.1 503 ")) answered503++;
+    }
+    trickling = false;
+    await trickle;
+    // The stuck viewers are dropped once their buffers are full and a frame waits too long
+    // (bounded: 120 polls, 500 ms apart).
+    let stats: Record<string, number> = {};
+    for (let polls = 0; polls < 120 && stats.streamsStalled !== 16; polls++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const answer = await rawGet(port, "/stats.json", `localhost:${port}`);
+      if (answer.status === 200) stats = JSON.parse(new TextDecoder().decode(answer.body)).http;
+    }
+    equal(stats.streamsStalled, 16, JSON.stringify(stats));
+    equal(stats.viewers, 0, JSON.stringify(stats));
+    equal(stats.connectionsRefused, 102, JSON.stringify(stats));
+    ok(answered503 >= 64, `only ${answered503} refused connections read their 503`);
+    equal(stats.headerTimeouts, 48, JSON.stringify(stats));
+    // The view serves again: a reading viewer gets frames.
+    const stream = await fetch(`http://127.0.0.1:${port}/stream.mjpeg`);
+    equal(stream.status, 200);
+    const reader = stream.body!.getReader();
+    const first = await reader.read();
+    ok(!first.done && first.value.length > 0);
+    await reader.cancel();
+  } finally {
+    trickling = false;
+    await trickle;
+    for (const conn of held) {
+      try {
+        conn.close();
+      } catch { /* closed */ }
+    }
+    await stopProgram(sender);
+    const result = await stopProgram(receiver);
+    equal(result.code, 0, result.stderr);
+  }
+});

@@ -333,7 +333,14 @@ async function imageSize(page: Page): Promise<[number, number]> {
 Deno.test("HttpViewer in headless Chromium: moving video on several pages, a stuck viewer slows nobody", async () => {
   const frames = await testsrcJpegs(60, "960x540", HIGH_QUALITY);
   const token = "tok-123";
-  const viewer = HttpViewer.start({ hostname: "127.0.0.1", port: 0, token });
+  // The stuck viewer must stay for the whole measurement: it is dropped only after this long
+  // without taking a frame (the test after this one shows the drop).
+  const viewer = HttpViewer.start({
+    hostname: "127.0.0.1",
+    port: 0,
+    token,
+    stallTimeoutMs: 600_000,
+  });
   const base = `http://127.0.0.1:${viewer.address.port}`;
   const streamUrl = `${base}/stream.mjpeg?token=${token}`;
   let browser: Browser | null = null;
@@ -463,4 +470,190 @@ Deno.test("HttpViewer in headless Chromium: moving video on several pages, a stu
     stuck?.close();
   }
   equal(viewer.viewerCount, 0);
+});
+
+/** Connects to `port` and sends `text` (or nothing); the caller closes. */
+async function connectAndSend(port: number, text = ""): Promise<Deno.TcpConn> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  if (text !== "") await conn.write(new TextEncoder().encode(text));
+  return conn;
+}
+
+/**
+ * Reads until the server closes or `maxReads` reads; returns what arrived, or null when the
+ * connection was reset. Bounded by the server's own timeouts (which the callers test).
+ */
+async function readToClose(conn: Deno.Conn, maxReads = 10_000): Promise<string | null> {
+  const buffer = new Uint8Array(65_536);
+  let text = "";
+  try {
+    for (let i = 0; i < maxReads; i++) {
+      const n = await conn.read(buffer);
+      if (n === null) return text;
+      text += new TextDecoder().decode(buffer.subarray(0, n));
+    }
+    return text;
+  } catch (error) {
+    if (error instanceof Deno.errors.ConnectionReset) return null;
+    throw error;
+  }
+}
+
+Deno.test("HttpViewer drops stream viewers that stop reading, so their slots free up", async () => {
+  const frames = await testsrcJpegs(4, "1280x720", HIGH_QUALITY);
+  const viewer = HttpViewer.start({
+    hostname: "127.0.0.1",
+    port: 0,
+    maxViewers: 4,
+    stallTimeoutMs: 300,
+  });
+  const { port } = viewer.address;
+  const stuck: Deno.TcpConn[] = [];
+  let reader: StreamClient | null = null;
+  try {
+    // Four viewers that ask for the stream and never read a byte: every slot is taken.
+    for (let i = 0; i < 4; i++) {
+      stuck.push(
+        await connectAndSend(port, "GET /stream.mjpeg HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+      );
+    }
+    ok(await eventually(() => viewer.viewerCount === 4), `viewers: ${viewer.viewerCount}`);
+    equal((await text(`http://127.0.0.1:${port}/stream.mjpeg`)).status, 503);
+    // Frames keep coming; once the stuck viewers' buffers are full they make no progress and
+    // are dropped (bounded: at most 4,000 frames).
+    for (let seq = 0; seq < 4000 && viewer.counters.streamsStalled < 4; seq++) {
+      viewer.publishFrame(frames[seq % frames.length], { frameSeq: seq, captureUs: null });
+      await sleep(2);
+    }
+    equal(viewer.counters.streamsStalled, 4, JSON.stringify(viewer.counters));
+    equal(viewer.viewerCount, 0);
+    // A viewer that reads gets a slot and the frames.
+    reader = await StreamClient.open(`http://127.0.0.1:${port}/stream.mjpeg`);
+    viewer.publishFrame(frames[0], { frameSeq: 5000, captureUs: null });
+    // It may first get the frame that was newest when it joined.
+    const seqs: string[] = [];
+    for (let i = 0; i < 2 && !seqs.includes("5000"); i++) {
+      seqs.push((await reader.next())?.headers["x-frame-seq"] ?? "end");
+    }
+    equal(seqs.at(-1), "5000", seqs.join(","));
+  } finally {
+    await reader?.close();
+    for (const conn of stuck) conn.close();
+    await viewer.close();
+  }
+});
+
+Deno.test("HttpViewer closes silent and trickling connections and refuses past its connection cap with 503", async () => {
+  const viewer = HttpViewer.start({
+    hostname: "127.0.0.1",
+    port: 0,
+    maxConnections: 20,
+    // Long enough that all connections are open before the first is timed out.
+    headerTimeoutMs: 3000,
+    idleTimeoutMs: 300,
+  });
+  const { port } = viewer.address;
+  const held: Deno.TcpConn[] = [];
+  let trickling = true;
+  try {
+    for (let i = 0; i < 10; i++) held.push(await connectAndSend(port));
+    for (let i = 0; i < 10; i++) held.push(await connectAndSend(port, "GET / HTTP/1.1\r\nX-Pad: "));
+    // The trickle: one byte per connection every 100 ms, never the end of the head.
+    const trickle = (async () => {
+      for (let round = 0; round < 300 && trickling; round++) {
+        for (const conn of held.slice(10)) await conn.write(new Uint8Array([0x61])).catch(() => {});
+        await sleep(100);
+      }
+    })();
+    ok(await eventually(() => viewer.connectionCount === 20), `open: ${viewer.connectionCount}`);
+    // Past the cap: answered 503 at once, without waiting for anything.
+    for (let i = 0; i < 5; i++) {
+      const refused = await connectAndSend(
+        port,
+        "GET /stats.json HTTP/1.1\r\nHost: localhost\r\n\r\n",
+      );
+      const answer = await readToClose(refused);
+      refused.close();
+      match(answer ?? "reset", /^HTTP\/1\.1 503 Service Unavailable\r\n/);
+      match(answer!, /Cannot take another connection: this udpcam receiver already has 20 open/);
+    }
+    equal(viewer.counters.connectionsRefused, 5);
+    // The server ends all 20 after the header timeout, trickle or not.
+    for (const conn of held) {
+      const answer = await readToClose(conn);
+      ok(answer === null || answer === "" || /^HTTP\/1\.1 408 /.test(answer), `got ${answer}`);
+    }
+    trickling = false;
+    await trickle;
+    equal(viewer.counters.headerTimeouts, 20, JSON.stringify(viewer.counters));
+    ok(await eventually(() => viewer.connectionCount === 0), `open: ${viewer.connectionCount}`);
+
+    // A keep-alive connection that sends nothing more after its response is closed when idle.
+    const idle = await connectAndSend(port, "GET /stats.json HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    const kept = await readToClose(idle);
+    idle.close();
+    match(kept!, /^HTTP\/1\.1 200 OK\r\n[\s\S]*"http":/);
+    equal(viewer.counters.idleTimeouts, 1);
+    equal((await text(`http://127.0.0.1:${port}/stats.json`)).status, 200);
+  } finally {
+    trickling = false;
+    for (const conn of held) conn.close();
+    await viewer.close();
+  }
+});
+
+Deno.test("HttpViewer over raw HTTP/1.1: pipelined requests, HEAD, and refused heads counted by reason", async () => {
+  const viewer = HttpViewer.start({ hostname: "127.0.0.1", port: 0 });
+  const { port } = viewer.address;
+  try {
+    // Two requests in one write: two answers, in order, then the close the second asked for.
+    const pipelined = await connectAndSend(
+      port,
+      "GET /stats.json HTTP/1.1\r\nHost: localhost\r\n\r\n" +
+        "HEAD /stream.mjpeg HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    );
+    const both = await readToClose(pipelined);
+    pipelined.close();
+    const statuses = [...(both ?? "").matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1]);
+    deepStrictEqual(statuses, ["200", "200"], both ?? "reset");
+    match(
+      both!,
+      /\}HTTP\/1\.1 200 OK\r\nCache-Control: no-store\r\n[\s\S]*Content-Type: multipart\/x-mixed-replace; boundary=udpcam-frame\r\n/,
+    );
+    ok(!/--udpcam-frame/.test(both!), "HEAD got a body");
+    equal(viewer.viewerCount, 0, "HEAD took a viewer slot");
+
+    const bad: [string, RegExp][] = [
+      ["GET / HTTP/1.1\r\n\r\n", /^HTTP\/1\.1 400 [\s\S]*needs a Host field/],
+      ["GET / HTTP/2.0\r\nHost: localhost\r\n\r\n", /^HTTP\/1\.1 505 /],
+      [`GET / HTTP/1.1\r\nHost: localhost\r\nX: ${"a".repeat(9000)}\r\n\r\n`, /^HTTP\/1\.1 431 /],
+      [
+        "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\n\r\nabc",
+        /^HTTP\/1\.1 400 [\s\S]*no request body/,
+      ],
+      ["DELETE / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", /^HTTP\/1\.1 405 /],
+      [
+        "GET * HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        /^HTTP\/1\.1 400 [\s\S]*not a path/,
+      ],
+    ];
+    for (const [request, expected] of bad) {
+      const conn = await connectAndSend(port, request);
+      const answer = await readToClose(conn);
+      conn.close();
+      match(answer ?? "reset", expected, request.slice(0, 30));
+    }
+    const { badRequests } = viewer.counters;
+    deepStrictEqual(
+      [
+        badRequests.missingHost,
+        badRequests.badVersion,
+        badRequests.headTooLarge,
+        badRequests.hasBody,
+      ],
+      [1, 1, 1, 1],
+    );
+  } finally {
+    await viewer.close();
+  }
 });

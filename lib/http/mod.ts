@@ -1,6 +1,7 @@
 /**
  * The browser view's pure parts (`--http`): the page, its URLs and token, the Host check, the
- * MJPEG multipart stream, and the fan-out that lets each viewer skip frames on its own.
+ * MJPEG multipart stream, the fan-out that lets each viewer skip frames on its own, and the
+ * HTTP/1.1 request heads and response heads the server reads and writes.
  *
  * @module
  */
@@ -16,6 +17,20 @@ export {
   MjpegReader,
 } from "./mjpeg_multipart.ts";
 export type { MjpegPartRead } from "./mjpeg_multipart.ts";
+export {
+  BAD_REQUEST_REASONS,
+  DEFAULT_REQUEST_HEAD_LIMITS,
+  headerValue,
+  keepsAlive,
+  RequestHeadReader,
+} from "./request_head.ts";
+export type {
+  BadRequestReason,
+  HeadReadResult,
+  RequestHead,
+  RequestHeadLimits,
+} from "./request_head.ts";
+export { responseHead } from "./response_head.ts";
 export { tokenMatches, validateHttpToken } from "./token.ts";
 export { VIEWER_PAGE_CSP, viewerPageHtml } from "./viewer_page.ts";
 export { viewerUrls } from "./viewer_urls.ts";

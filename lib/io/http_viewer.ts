@@ -7,27 +7,38 @@
  * addresses, its host name, `localhost`, and the `--http-host` names) are served: see
  * lib/http/host_check.ts for the DNS-rebinding attack this stops.
  *
- * Each stream viewer pulls the newest frame it has not had yet (see `../frame_fanout.ts`): its
- * response body is a pull-based ReadableStream that asks for a frame only when the connection
- * has taken the previous one. A slow viewer therefore skips frames; nothing queues up, and
- * {@linkcode HttpViewer.publishFrame} never waits for anybody.
+ * Each stream viewer pulls the newest frame it has not had yet (see lib/http/frame_fanout.ts):
+ * it is handed a frame only when its connection has taken the previous one. A slow viewer
+ * therefore skips frames; nothing queues up, and {@linkcode HttpViewer.publishFrame} never waits
+ * for anybody. Connections, request heads and stalled viewers are bounded by lib/io/http_server.ts.
  *
  * @module
  */
 
-import { bindError, formatHostPort, type HostPort } from "../net/mod.ts";
+import { formatHostPort, type HostPort } from "../net/mod.ts";
 import {
+  BAD_REQUEST_REASONS,
+  type BadRequestReason,
   type FanoutViewer,
   FrameFanout,
+  headerValue,
   HostAllowList,
   MJPEG_BOUNDARY,
   mjpegContentType,
   mjpegPart,
   mjpegPreamble,
+  type RequestHead,
   tokenMatches,
   VIEWER_PAGE_CSP,
   viewerPageHtml,
 } from "../http/mod.ts";
+import {
+  type FixedReply,
+  HttpServer,
+  type Reply,
+  type ServerRequest,
+  textReply,
+} from "./http_server.ts";
 
 /** Default cap on concurrent `/stream.mjpeg` viewers. */
 export const DEFAULT_MAX_VIEWERS = 16;
@@ -47,6 +58,14 @@ export interface HttpViewerOptions {
    * of the machine, a reverse proxy's name: `--http-host`).
    */
   extraHosts?: readonly string[];
+  /** Most open connections; more get 503 (lib/io/http_server.ts's default). */
+  maxConnections?: number;
+  /** Time for a request head to arrive whole (lib/io/http_server.ts's default). */
+  headerTimeoutMs?: number;
+  /** Time a kept-alive connection may wait for its next request (lib/io/http_server.ts). */
+  idleTimeoutMs?: number;
+  /** Time a client has to take a response or a stream's frame (lib/io/http_server.ts). */
+  stallTimeoutMs?: number;
 }
 
 /** What {@linkcode HttpViewer.publishFrame} knows about a frame. */
@@ -59,7 +78,7 @@ export interface HttpFrameInfo {
 
 /** Totals since the viewer started. */
 export interface HttpViewerCounters {
-  /** HTTP requests answered (any route, any status). */
+  /** HTTP requests answered (any route, any status, refused heads included). */
   requests: number;
   /** Frames given to {@linkcode HttpViewer.publishFrame}. */
   framesPublished: number;
@@ -67,6 +86,8 @@ export interface HttpViewerCounters {
   streamsOpened: number;
   /** `/stream.mjpeg` requests refused with 503 because the viewer cap was reached. */
   streamsRefused: number;
+  /** Stream viewers dropped because they did not take a frame in time (stopped reading). */
+  streamsStalled: number;
   /** Frames handed to stream viewers, summed over viewers. */
   framesSent: number;
   /** Frames slow viewers skipped, summed over viewers. */
@@ -77,6 +98,18 @@ export interface HttpViewerCounters {
   notFound: number;
   /** Requests refused with 403 because, without a token, their Host is not this receiver's. */
   hostRefused: number;
+  /** Connections taken. */
+  connectionsAccepted: number;
+  /** Connections answered 503 because the connection cap was reached. */
+  connectionsRefused: number;
+  /** Connections closed because a request head did not arrive whole in time. */
+  headerTimeouts: number;
+  /** Kept-alive connections closed after waiting too long for their next request. */
+  idleTimeouts: number;
+  /** Fixed responses (page, snapshot, stats) the client did not take in time. */
+  responsesStalled: number;
+  /** Request heads refused (400, 431, 505), by reason (lib/http/request_head.ts). */
+  badRequests: Record<BadRequestReason, number>;
 }
 
 /** One current stream viewer. */
@@ -100,29 +133,36 @@ interface PublishedFrame {
 
 /** The delimiter that ends each part: CRLF, `--`, the boundary, CRLF. */
 const PART_TRAILER_BYTES = MJPEG_BOUNDARY.length + 6;
-const NO_STORE = "no-store";
-const COMMON_HEADERS = {
-  "cache-control": NO_STORE,
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
+const COMMON_FIELDS = {
+  "Cache-Control": "no-store",
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
 };
+const encoder = new TextEncoder();
 
-function textResponse(status: number, body: string, extra: Record<string, string> = {}) {
-  return new Response(`${body}\n`, {
-    status,
-    headers: { ...COMMON_HEADERS, "content-type": "text/plain; charset=utf-8", ...extra },
-  });
+function bytesReply(status: number, body: Uint8Array, fields: Record<string, string>): FixedReply {
+  return { kind: "fixed", status, fields: { ...COMMON_FIELDS, ...fields }, body };
+}
+
+/** The request's URL: its target on this server (absolute-form targets name their own host). */
+function requestUrl(head: RequestHead): URL | null {
+  try {
+    if (head.target.startsWith("/")) return new URL(head.target, "http://udpcam.invalid");
+    const url = new URL(head.target);
+    return url.protocol === "http:" ? url : null;
+  } catch {
+    return null;
+  }
 }
 
 /** A running HTTP viewer; see the module doc. */
 export class HttpViewer {
   /** Where the server listens (the real port when 0 was asked for). */
   readonly address: HostPort;
-  readonly #server: Deno.HttpServer<Deno.NetAddr>;
+  readonly #server: HttpServer;
   readonly #token: string | undefined;
   readonly #fanout: FrameFanout<PublishedFrame>;
   readonly #remotes = new Map<FanoutViewer<PublishedFrame>, string>();
-  readonly #abort = new AbortController();
   #stats: unknown = null;
   #requests = 0;
   #unauthorized = 0;
@@ -132,7 +172,6 @@ export class HttpViewer {
   readonly #hosts: HostAllowList | null;
   /** When the machine's names were last read (`performance.now()`), to re-read them on a miss. */
   #hostsReadMs = -Infinity;
-  #closed: Promise<void> | null = null;
 
   private constructor(options: HttpViewerOptions) {
     this.#token = options.token;
@@ -146,21 +185,22 @@ export class HttpViewer {
     this.#readMachineHosts();
     this.#fanout = new FrameFanout(options.maxViewers ?? DEFAULT_MAX_VIEWERS);
     try {
-      this.#server = Deno.serve({
+      this.#server = HttpServer.start({
         hostname: options.hostname,
         port: options.port,
-        signal: this.#abort.signal,
-        onListen: () => {},
-        onError: (error) => {
-          console.error(`udpcam-recv: HTTP viewer: ${error}`);
-          return textResponse(500, "Cannot answer: internal error in the udpcam HTTP viewer.");
-        },
-      }, (request, info) => this.#handle(request, info));
+        flag: "--http",
+        handler: (request) => this.#handle(request),
+        onError: (error) => console.error(`udpcam-recv: HTTP viewer: ${error}`),
+        maxConnections: options.maxConnections,
+        headerTimeoutMs: options.headerTimeoutMs,
+        idleTimeoutMs: options.idleTimeoutMs,
+        stallTimeoutMs: options.stallTimeoutMs,
+      });
     } catch (error) {
       this.#fanout.close();
-      throw bindError({ action: "serve HTTP on", address: options, flag: "--http" }, error);
+      throw error;
     }
-    this.address = { hostname: this.#server.addr.hostname, port: this.#server.addr.port };
+    this.address = this.#server.address;
   }
 
   /**
@@ -178,19 +218,33 @@ export class HttpViewer {
     return this.#fanout.viewerCount;
   }
 
+  /** Open HTTP connections (stream viewers included). */
+  get connectionCount(): number {
+    return this.#server.connectionCount;
+  }
+
   /** Totals since start. */
   get counters(): HttpViewerCounters {
     const fanout = this.#fanout.counters;
+    const server = this.#server.counters;
+    const refusedHeads = BAD_REQUEST_REASONS.reduce((n, r) => n + server.badRequests[r], 0);
     return {
-      requests: this.#requests,
+      requests: this.#requests + refusedHeads,
       framesPublished: fanout.published,
       streamsOpened: fanout.joined,
       streamsRefused: fanout.refused,
+      streamsStalled: server.streamsStalled,
       framesSent: fanout.sent,
       framesSkipped: fanout.skipped,
       unauthorized: this.#unauthorized,
       notFound: this.#notFound,
       hostRefused: this.#hostRefused,
+      connectionsAccepted: server.connectionsAccepted,
+      connectionsRefused: server.connectionsRefused,
+      headerTimeouts: server.headerTimeouts,
+      idleTimeouts: server.idleTimeouts,
+      responsesStalled: server.responsesStalled,
+      badRequests: server.badRequests,
     };
   }
 
@@ -228,37 +282,37 @@ export class HttpViewer {
 
   /** Ends every stream, stops listening and closes all connections. Idempotent. */
   close(): Promise<void> {
-    if (!this.#closed) {
-      this.#fanout.close();
-      // Aborting (rather than shutdown(), which waits for every response to drain) also drops
-      // connections of clients that stopped reading, which would otherwise never finish.
-      this.#abort.abort();
-      this.#closed = this.#server.finished;
-    }
-    return this.#closed;
+    this.#fanout.close();
+    return this.#server.close();
   }
 
-  #handle(request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response {
+  #handle({ head, remote }: ServerRequest): Reply {
     this.#requests++;
-    // Before anything else reads the request: its URL is built from the Host header.
-    if (!this.#hostAllowed(request.headers.get("host"))) {
+    const url = requestUrl(head);
+    // An absolute-form target names the host itself (RFC 9112 section 3.2.2), else Host does.
+    const host = url !== null && !head.target.startsWith("/")
+      ? url.host
+      : headerValue(head, "host");
+    if (!this.#hostAllowed(host)) {
       this.#hostRefused++;
-      return textResponse(
+      return textReply(
         403,
         "Cannot serve this request: its Host is not a name or address of this receiver, and the " +
           "receiver has no token. Open the view by this machine's address or name (as the " +
           "receiver prints it), or start the receiver with --http-host NAME or a token.",
       );
     }
-    const url = new URL(request.url);
-    if (request.method !== "GET" && request.method !== "HEAD") {
-      return textResponse(405, "Cannot answer: only GET and HEAD are served.", {
-        allow: "GET, HEAD",
+    if (url === null) {
+      return textReply(400, "Cannot answer: the request target is not a path on this server.");
+    }
+    if (head.method !== "GET" && head.method !== "HEAD") {
+      return textReply(405, "Cannot answer: only GET and HEAD are served.", {
+        "Allow": "GET, HEAD",
       });
     }
     if (this.#token !== undefined && !tokenMatches(url.searchParams.get("token"), this.#token)) {
       this.#unauthorized++;
-      return textResponse(
+      return textReply(
         401,
         "Cannot show the stream: this udpcam receiver needs a token. " +
           "Add ?token=TOKEN to the address (TOKEN is the receiver's token: its --http-token-file, " +
@@ -268,28 +322,30 @@ export class HttpViewer {
     switch (url.pathname) {
       case "/":
       case "/index.html":
-        return new Response(viewerPageHtml({ token: this.#token }), {
-          headers: {
-            ...COMMON_HEADERS,
-            "content-type": "text/html; charset=utf-8",
-            "content-security-policy": VIEWER_PAGE_CSP,
-          },
+        return bytesReply(200, encoder.encode(viewerPageHtml({ token: this.#token })), {
+          "Content-Type": "text/html; charset=utf-8",
+          "Content-Security-Policy": VIEWER_PAGE_CSP,
         });
       case "/stream.mjpeg":
-        return this.#stream(request, info);
+        return this.#stream(head, remote);
       case "/frame.jpg":
         return this.#snapshot();
       case "/stats.json":
-        return new Response(
-          JSON.stringify({
+        return bytesReply(
+          200,
+          encoder.encode(JSON.stringify({
             receiver: this.#stats,
-            http: { viewers: this.viewerCount, ...this.counters },
-          }),
-          { headers: { ...COMMON_HEADERS, "content-type": "application/json" } },
+            http: {
+              viewers: this.viewerCount,
+              connections: this.connectionCount,
+              ...this.counters,
+            },
+          })),
+          { "Content-Type": "application/json" },
         );
       default:
         this.#notFound++;
-        return textResponse(
+        return textReply(
           404,
           `Cannot find ${url.pathname}: this udpcam receiver serves / (the page), ` +
             "/stream.mjpeg, /frame.jpg and /stats.json.",
@@ -299,8 +355,8 @@ export class HttpViewer {
 
   /**
    * Whether a request with this Host may be served: always with a token; else when it names this
-   * machine. No Host at all (HTTP/1.0 tools) is served: every browser sends one, so a rebinding
-   * page cannot leave it out.
+   * machine. No Host at all (HTTP/1.0 tools; HTTP/1.1 requires one) is served: every browser
+   * sends one, so a rebinding page cannot leave it out.
    */
   #hostAllowed(host: string | null): boolean {
     if (this.#hosts === null || host === null) return true;
@@ -327,57 +383,47 @@ export class HttpViewer {
     this.#hosts.add(names);
   }
 
-  #snapshot(): Response {
+  #snapshot(): Reply {
     const latest = this.#fanout.latest;
     if (!latest) {
-      return textResponse(
+      return textReply(
         503,
         "Cannot show a frame yet: no complete frame has been received. Check that the sender " +
           "is running and sending to this receiver, then reload.",
-        { "retry-after": "1" },
+        { "Retry-After": "1" },
       );
     }
-    return new Response(latest.jpeg, {
-      headers: {
-        ...COMMON_HEADERS,
-        "content-type": "image/jpeg",
-        "x-frame-seq": String(latest.info.frameSeq),
-      },
+    return bytesReply(200, latest.jpeg, {
+      "Content-Type": "image/jpeg",
+      "X-Frame-Seq": String(latest.info.frameSeq),
     });
   }
 
-  #stream(request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response {
-    const headers = { ...COMMON_HEADERS, "content-type": mjpegContentType() };
-    if (request.method === "HEAD") return new Response(null, { headers });
+  #stream(head: RequestHead, remote: HostPort): Reply {
+    const fields = { ...COMMON_FIELDS, "Content-Type": mjpegContentType() };
+    if (head.method === "HEAD") return { kind: "fixed", status: 200, fields, body: null };
     const viewer = this.#fanout.join();
     if (!viewer) {
-      return textResponse(
+      return textReply(
         503,
         "Cannot add another viewer: this udpcam receiver already serves its maximum number of " +
           "streams. Close another viewer and reload.",
-        { "retry-after": "5" },
+        { "Retry-After": "5" },
       );
     }
-    this.#remotes.set(viewer, formatHostPort(info.remoteAddr));
+    this.#remotes.set(viewer, formatHostPort(remote));
     const leave = () => {
       viewer.close();
       this.#remotes.delete(viewer);
     };
-    // Settles when the response ends, also when the client goes away while we wait for a frame.
-    info.completed.then(leave, leave);
-    const body = new ReadableStream<Uint8Array>({
-      start: (c) => c.enqueue(mjpegPreamble()),
-      pull: async (c) => {
-        const frame = await viewer.next();
-        if (frame) {
-          c.enqueue(frame.part);
-        } else {
-          leave();
-          c.close();
-        }
+    return {
+      kind: "stream",
+      fields,
+      preamble: mjpegPreamble(),
+      source: {
+        next: async () => (await viewer.next())?.part,
+        close: leave,
       },
-      cancel: leave,
-    }, { highWaterMark: 0 });
-    return new Response(body, { headers });
+    };
   }
 }

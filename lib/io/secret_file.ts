@@ -24,7 +24,9 @@ export function readSecretFileSync(path: string, maxBytes: number): Uint8Array |
   try {
     if (!Deno.statSync(path).isFile) return { kind: "notRegular" };
     using file = Deno.openSync(path, { read: true });
-    // The file may have been swapped since the stat: check what was opened, before reading.
+    // The file may have been swapped since the stat: check what was opened, before reading. (A
+    // FIFO swapped in between would still block the open; that takes write access to the
+    // folder, and Deno has no non-blocking open.)
     if (!file.statSync().isFile) return { kind: "notRegular" };
     // One byte more than allowed tells "too large" from "exactly the limit".
     const buffer = new Uint8Array(maxBytes + 1);

@@ -45,6 +45,7 @@ import {
   type RtspSocketCounters,
   type RtspStatsRecord,
   rtspStatsRecord,
+  rtspStatusText,
   StreamDelivery,
   type StreamDeliveryOptions,
   unfitFrameLine,
@@ -318,6 +319,18 @@ export class RtspServer {
   /** The RTP SSRC of the stream. */
   get ssrc(): number {
     return this.#packetizer.ssrc;
+  }
+
+  /** The RTSP part of the status line. */
+  statusText(): string {
+    let playing = 0;
+    let ready = 0;
+    for (const session of this.#state.sessions()) {
+      if (session.state === "playing") playing++;
+      else ready++;
+    }
+    const { framesDelivered, framesSkipped } = this.#delivery.counters;
+    return rtspStatusText({ playing, ready, framesSent: framesDelivered, framesSkipped });
   }
 
   /** The `rtsp` object of `--stats-json`. */
@@ -607,7 +620,7 @@ export class RtspServer {
     this.#frames.unfit[unfit.reason] = (this.#frames.unfit[unfit.reason] ?? 0) + 1;
     if (!this.#unfitLogged) {
       this.#unfitLogged = true;
-      this.#options.log(unfitFrameLine(this.#options.program, this.#options.origin, unfit.detail));
+      this.#options.log(unfitFrameLine(this.#options.program, this.#options.origin, unfit));
     }
     return null;
   }

@@ -21,7 +21,7 @@ export type { PresentationMedia } from "./presentation_sdp.ts";
 export { RTSP_PARSE_ERROR_REASONS } from "./request.ts";
 export type { RtspParseErrorReason, RtspRequestParserOptions } from "./request.ts";
 export { writeInterleavedFrame } from "./response.ts";
-export { rtspStartLines, rtspUrls, unfitFrameLine } from "./serve_lines.ts";
+export { rtspStartLines, rtspStatusText, rtspUrls, unfitFrameLine } from "./serve_lines.ts";
 export type { HostInterfaceAddress, HostPort, RtspFrameOrigin, RtspStart } from "./serve_lines.ts";
 export { CLOSE_REASONS, RtspServerState, SESSION_DROP_REASONS } from "./server_state.ts";
 export type {

@@ -74,18 +74,51 @@ export function rtspStartLines(start: RtspStart): string[] {
   return lines;
 }
 
-/** Where the frames an RTSP server re-serves come from, for the advice on unfit frames. */
-export type RtspFrameOrigin = "passthrough" | "received";
+/**
+ * The RTSP part of the status line: sessions playing and ready, frames sent and skipped.
+ *
+ * @example
+ * ```ts
+ * import { rtspStatusText } from "./serve_lines.ts";
+ *
+ * const text = rtspStatusText({ playing: 2, ready: 1, framesSent: 300, framesSkipped: 4 });
+ * if (text !== "RTSP 2 playing, 1 ready, 300 frames sent, 4 skipped") throw new Error(text);
+ * ```
+ */
+export function rtspStatusText(
+  figures: { playing: number; ready: number; framesSent: number; framesSkipped: number },
+): string {
+  return `RTSP ${figures.playing} playing, ${figures.ready} ready, ` +
+    `${figures.framesSent} frames sent, ${figures.framesSkipped} skipped`;
+}
 
 /**
- * The one line printed the first time a frame cannot go to RTSP clients: `detail` is why (the
- * packetizer's error message), and the advice depends on where the frames come from.
+ * Where the frames an RTSP server serves come from, for the advice on unfit frames: the
+ * sender's ffmpeg re-encoding them, the camera's own (`--passthrough`), or a received stream.
  */
-export function unfitFrameLine(program: string, origin: RtspFrameOrigin, detail: string): string {
-  const advice = origin === "passthrough"
+export type RtspFrameOrigin = "encoded" | "passthrough" | "received";
+
+/**
+ * The one line printed the first time a frame cannot go to RTSP clients: `unfit` is the
+ * packetizer's refusal (its reason and detail), and the advice depends on where the frames come
+ * from.
+ */
+export function unfitFrameLine(
+  program: string,
+  origin: RtspFrameOrigin,
+  unfit: { reason: string; detail: string },
+): string {
+  const advice = unfit.reason === "dimensions"
+    ? (origin === "received"
+      ? "Have the sender send at most 2040x2040 (udpcam-send --size)."
+      : "Give --size WIDTHxHEIGHT of at most 2040x2040.")
+    : origin === "passthrough"
     ? "Drop --passthrough to have udpcam re-encode with the standard tables."
-    : "Have the sender make standard frames (udpcam-send --wire rtp to udpcam-recv --wire rtp, or " +
-      "udpcam-send --rtsp), or pull from the sender's own --rtsp.";
-  return `${program}: RTSP clients skip the frames RFC 2435 cannot carry (${detail}); ` +
+    : origin === "received"
+    ? "Have the sender make standard frames (udpcam-send --wire rtp to udpcam-recv --wire rtp, or " +
+      "udpcam-send --rtsp), or pull from the sender's own --rtsp."
+    : "Check that --ffmpeg is a regular ffmpeg build (udpcam asks it for -huffman default and " +
+      "yuvj420p).";
+  return `${program}: RTSP clients skip the frames RFC 2435 cannot carry (${unfit.detail}); ` +
     `they are counted in --stats-json under rtsp.counters.frames. ${advice}`;
 }

@@ -1,5 +1,5 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import { rtspStartLines, rtspUrls, unfitFrameLine } from "./serve_lines.ts";
+import { rtspStartLines, rtspStatusText, rtspUrls, unfitFrameLine } from "./serve_lines.ts";
 
 const INTERFACES = [
   { address: "127.0.0.1", family: "IPv4" },
@@ -57,13 +57,34 @@ Deno.test("rtspStartLines: one line per URL; a warning only beyond loopback with
 });
 
 Deno.test("unfitFrameLine: says why, where it is counted, and what to change", () => {
-  const passthrough = unfitFrameLine("udpcam-send", "passthrough", "it has 2 scans");
+  const passthrough = unfitFrameLine("udpcam-send", "passthrough", {
+    reason: "multipleScans",
+    detail: "it has 2 scans",
+  });
   equal(
     passthrough,
     "udpcam-send: RTSP clients skip the frames RFC 2435 cannot carry (it has 2 scans); they are " +
       "counted in --stats-json under rtsp.counters.frames. Drop --passthrough to have udpcam " +
       "re-encode with the standard tables.",
   );
-  const received = unfitFrameLine("udpcam-recv", "received", "x");
+  const received = unfitFrameLine("udpcam-recv", "received", {
+    reason: "huffmanTables",
+    detail: "x",
+  });
   ok(received.includes("udpcam-send --wire rtp to udpcam-recv --wire rtp"), received);
+  const encoded = unfitFrameLine("udpcam-send", "encoded", { reason: "sampling", detail: "x" });
+  ok(
+    encoded.endsWith(
+      "Check that --ffmpeg is a regular ffmpeg build (udpcam asks it for " +
+        "-huffman default and yuvj420p).",
+    ),
+    encoded,
+  );
+});
+
+Deno.test("rtspStatusText: sessions and frames", () => {
+  equal(
+    rtspStatusText({ playing: 0, ready: 0, framesSent: 0, framesSkipped: 0 }),
+    "RTSP 0 playing, 0 ready, 0 frames sent, 0 skipped",
+  );
 });

@@ -18,6 +18,13 @@ import { WIRE_MODES, type WireMode } from "../wire/mod.ts";
 import { intFlag, numberFlag, parseFlags, usageError } from "./flags.ts";
 import { KEY_HELP, resolveKey } from "./key_option.ts";
 import {
+  readSmallRegularFile,
+  resolveRtspSettings,
+  RTSP_FLAGS,
+  rtspHelp,
+  type RtspSettings,
+} from "./rtsp_options.ts";
+import {
   RECEIVER_MULTICAST_HELP,
   type ReceiverMulticastOptions,
   receiverMulticastOptions,
@@ -59,6 +66,8 @@ export interface ReceiverOptions extends ReceiverMulticastOptions {
   http: HostPort | null;
   /** Required as ?token= on every HTTP request when set. */
   httpToken: string | null;
+  /** Re-serve the stream to RTSP clients (`--rtsp`), or null. */
+  rtsp: RtspSettings | null;
   /** JPEG decoder for the window: libjpeg-turbo, WebAssembly, or turbo with wasm fallback. */
   decoder: DecoderChoice;
   /** Sync presents to the display refresh. */
@@ -133,6 +142,11 @@ Output
   --record FILE.mjpeg   append every complete frame, byte for byte (play: ffplay FILE)
   --stats-json          one JSON stats object per second on stdout
 
+${
+  rtspHelp(`; re-serves the frames received (RFC 2435 carries
+                        baseline 4:2:0/4:2:2 with the standard Huffman tables: others are skipped)`)
+}
+
 Run
   --frames N            stop after N complete frames
   --duration SECONDS    stop after this long
@@ -153,6 +167,7 @@ export function parseReceiverArgs(
   args: string[],
   env: (name: string) => string | undefined = () => undefined,
   readTextFile: (path: string) => string = (path) => Deno.readTextFileSync(path),
+  readUserFile: (path: string, maxBytes: number) => Uint8Array = readSmallRegularFile,
 ): ReceiverCommand {
   const flags = parseFlags(PROGRAM, args, {
     listen: { type: "string" },
@@ -172,6 +187,7 @@ export function parseReceiverArgs(
     wire: { type: "string" },
     http: { type: "string" },
     "http-token": { type: "string" },
+    ...RTSP_FLAGS,
     key: { type: "string" },
     "key-file": { type: "string" },
     stream: { type: "string" },
@@ -238,6 +254,7 @@ export function parseReceiverArgs(
       wire,
       http,
       httpToken,
+      rtsp: resolveRtspSettings(PROGRAM, flags, env, readUserFile),
       vsync: !(flags["no-vsync"] ?? false),
       saveDir: flags["save-dir"] ?? ".",
       ...receiverMulticastOptions(PROGRAM, listen, flags["multicast-if"]),

@@ -7,6 +7,7 @@ import {
   RTSP_USER_ENV,
   type RtspFlagValues,
 } from "./rtsp_options.ts";
+import { parseReceiverArgs } from "./receiver_options.ts";
 
 const encoder = new TextEncoder();
 const FILES: Record<string, Uint8Array> = {
@@ -115,4 +116,25 @@ Deno.test("readSmallRegularFile: at most max + 1 bytes, regular files only", asy
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("udpcam-recv --rtsp re-serves next to --http; its companions need it", () => {
+  const command = parseReceiverArgs([
+    "--rtsp",
+    "0.0.0.0:8554",
+    "--rtsp-path",
+    "door",
+    "--http",
+    "8080",
+  ]);
+  ok(command.kind === "receive");
+  deepStrictEqual(command.options.rtsp, {
+    listen: { hostname: "0.0.0.0", port: 8554 },
+    path: "/door",
+    users: [],
+  });
+  deepStrictEqual(command.options.http, { hostname: "127.0.0.1", port: 8080 });
+  const none = parseReceiverArgs([]);
+  ok(none.kind === "receive" && none.options.rtsp === null);
+  throws(() => parseReceiverArgs(["--rtsp-path", "x"]), /--rtsp-path only applies with --rtsp/);
 });

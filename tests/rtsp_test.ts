@@ -18,6 +18,7 @@ import {
   stopProgram,
 } from "./support/programs.ts";
 import { RawRtspClient } from "./support/rtsp_client.ts";
+import { SENDER_PERMISSIONS, UNSTABLE_FLAGS } from "../tools/permissions.ts";
 
 const WIDTH = 320;
 const HEIGHT = 240;
@@ -393,5 +394,31 @@ Deno.test("bad --rtsp flags: one line, exit 2; a busy port: one line, exit 1", a
     ok(lines[0].includes(`Cannot serve RTSP on 127.0.0.1:${port}: the port is in use.`), lines[0]);
   } finally {
     busy.close();
+  }
+});
+
+Deno.test("--rtsp under exactly the binaries' permissions, credentials from UDPCAM_RTSP_USER", async () => {
+  await requireCommand("ffmpeg", ["-version"], "ffmpeg");
+  const sender = startProgram(
+    "sender.ts",
+    ["--test-pattern", "--size", `${WIDTH}x${HEIGHT}`, "--rtsp", "127.0.0.1:0"],
+    {
+      permissions: [...UNSTABLE_FLAGS, ...SENDER_PERMISSIONS],
+      env: { UDPCAM_RTSP_USER: "viewer:from-env" },
+    },
+  );
+  try {
+    const url = await rtspUrlOf(sender);
+    await sender.waitForStderr(/\(Digest or Basic, user viewer\)/);
+    const played = await run("ffmpeg", [
+      ...["-v", "error", "-nostdin", "-rtsp_transport", "tcp"],
+      ...["-i", url.replace("rtsp://", "rtsp://viewer:from-env@")],
+      ...["-frames:v", "3", "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1"],
+    ]);
+    equal(played.code, 0, played.stderr);
+    equal(played.stdout.length, 3 * WIDTH * HEIGHT);
+  } finally {
+    const done = await stopProgram(sender);
+    equal(done.code, 0, done.stderr);
   }
 });

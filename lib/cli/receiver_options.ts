@@ -143,8 +143,9 @@ Output
   --stats-json          one JSON stats object per second on stdout
 
 ${
-  rtspHelp(`; re-serves the frames received (RFC 2435 carries
-                        baseline 4:2:0/4:2:2 with the standard Huffman tables: others are skipped)`)
+  rtspHelp(`. Re-serves the frames received; those RFC 2435
+                        cannot carry (not baseline 4:2:0/4:2:2 with the standard Huffman
+                        tables) are skipped and counted`)
 }
 
 Run

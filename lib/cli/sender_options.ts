@@ -110,9 +110,9 @@ Wire format
   --sdp FILE            with --wire rtp: write the SDP file players open (ffplay FILE)
 
 ${
-  rtspHelp(`; with --rtsp and no --to, frames go to RTSP clients
-                        only, and the camera's frames become baseline 4:2:0 with the standard
-                        Huffman tables (RFC 2435 needs them)`)
+  rtspHelp(`. Without --to, frames go to RTSP clients only. ffmpeg
+                        encodes with the standard Huffman tables RFC 2435 needs; --passthrough
+                        frames without them go to --to destinations only`)
 }
 
 Loss recovery (--wire v1)

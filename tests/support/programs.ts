@@ -35,6 +35,8 @@ export interface RunningProgram {
   waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Resolves when stdout has shown text matching `pattern`; rejects after `timeoutMs`. */
   waitForStdout(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** What the program printed on stdout so far. */
+  stdoutSoFar(): string;
 }
 
 /**
@@ -129,6 +131,7 @@ export function startProgram(
   return {
     child,
     done,
+    stdoutSoFar: () => stdout,
     waitForStdout: (pattern, timeoutMs = 20_000) =>
       waitFor("stdout", outWaiters, pattern, timeoutMs),
     waitForStderr: (pattern, timeoutMs = 20_000) => waitFor("stderr", waiters, pattern, timeoutMs),

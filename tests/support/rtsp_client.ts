@@ -199,9 +199,10 @@ export class RawRtspClient {
 
   /**
    * Reads as fast as the data comes until `untilMs` (Date.now()), counting RTP frames on channel
-   * 0 without keeping them: the cheap reader of the benchmark.
+   * 0 without keeping them: the cheap reader of the benchmark. `live.frames` follows the count
+   * while it reads.
    */
-  async countFrames(untilMs: number): Promise<number> {
+  async countFrames(untilMs: number, live: { frames: number } = { frames: 0 }): Promise<number> {
     const chunk = new Uint8Array(256 * 1024);
     let frames = this.interleaved.filter((f) => f.channel === 0 && rtpMarker(f.payload)).length;
     this.interleaved.length = 0;
@@ -223,7 +224,7 @@ export class RawRtspClient {
         // $, channel, length (2), then the RTP header's first two bytes.
         if (header.length === 6) {
           const length = (header[2] << 8) | header[3];
-          if (header[1] === 0 && (header[5] & 0x80) !== 0) frames++;
+          if (header[1] === 0 && (header[5] & 0x80) !== 0) live.frames = ++frames;
           skip = Math.max(0, length - 2);
           header = [];
         }

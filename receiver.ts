@@ -18,6 +18,8 @@ import { memoryMB } from "./lib/io/memory_usage.ts";
 import { type AppendFile, openAppendFile } from "./lib/io/output_file.ts";
 import { ReceiveThread } from "./lib/io/receive_thread.ts";
 import { receiveBufferWarning } from "./lib/io/socket_buffer.ts";
+import { RtspServer } from "./lib/io/rtsp_server.ts";
+import { rtspStartLines, rtspUrls } from "./lib/rtsp/mod.ts";
 import { StatusLine } from "./lib/io/status_line.ts";
 import { formatHostPort } from "./lib/net/mod.ts";
 import { FrameSink, receiverStartLines } from "./lib/receive/mod.ts";
@@ -53,9 +55,11 @@ async function main(args: string[]): Promise<number> {
   const removeSignals = onStopSignals(() => stop());
   let recording: AppendFile | null = null;
   let http: HttpViewer | null = null;
+  let rtsp: RtspServer | null = null;
   let display: StreamDisplay | null = null;
   const closeOutputs = async () => {
     await http?.close();
+    await rtsp?.close();
     recording?.file.close();
     opened?.window.close();
     // The display owns the decoder once it runs.
@@ -71,10 +75,24 @@ async function main(args: string[]): Promise<number> {
     http = options.http
       ? HttpViewer.start({ ...options.http, token, extraHosts: options.httpHosts })
       : null;
+    rtsp = options.rtsp === null ? null : RtspServer.start({
+      ...options.rtsp.listen,
+      path: options.rtsp.path,
+      users: options.rtsp.users,
+      program: "udpcam-recv",
+      origin: "received",
+      log,
+      // No re-encoder yet: frames RFC 2435 cannot carry are skipped and counted.
+      reencode: null,
+    });
+    // Browsers and RTSP clients get the same accepted frames; each copies what it keeps.
+    const publishers = [http, rtsp].filter((publisher) => publisher !== null);
     sink = new FrameSink({
       maxFrames: options.maxFrames,
       recorder: file && { write: (jpeg) => writeAllSync(file, jpeg) },
-      publisher: http,
+      publisher: publishers.length === 0 ? null : {
+        publishFrame: (jpeg, info) => publishers.forEach((p) => p.publishFrame(jpeg, info)),
+      },
       betweenFrames: () => heap.betweenFrames(performance.now()),
       onMaxFrames: () => stop(),
     });
@@ -106,6 +124,14 @@ async function main(args: string[]): Promise<number> {
       `udpcam-recv: --record ${options.recordPath} already holds ${recording.existingBytes} ` +
         "bytes: appending (a new run never overwrites a recording)",
     );
+  }
+  if (rtsp !== null && options.rtsp !== null) {
+    rtspStartLines({
+      program: "udpcam-recv",
+      bound: rtsp.address,
+      urls: rtspUrls(rtsp.address, rtsp.path, localInterfaces()),
+      usernames: options.rtsp.users.map((user) => user.username),
+    }).forEach(log);
   }
 
   let displayError: unknown = null;
@@ -145,9 +171,12 @@ async function main(args: string[]): Promise<number> {
     const title = receiverTitleStats(input);
     if (title) display?.updateTitle(title);
     const line = receiverStatsLine(input);
-    if (options.statsJson) console.log(JSON.stringify(line));
+    if (options.statsJson) {
+      console.log(JSON.stringify(rtsp === null ? line : { ...line, rtsp: rtsp.stats() }));
+    }
     http?.publishStats(line);
-    status.update(receiverStatusText(listen, input));
+    const rtspText = rtsp === null ? "" : ` | ${rtsp.statusText()}`;
+    status.update(receiverStatusText(listen, input) + rtspText);
   };
   const timer = setInterval(() => report(), 1000);
   const deadline = options.durationS > 0 ? setTimeout(stop, options.durationS * 1000) : undefined;

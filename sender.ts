@@ -6,6 +6,7 @@
  * @module
  */
 
+import { formatHostPort } from "./lib/net/mod.ts";
 import { onStopSignals, runMain, writeAllSync } from "./lib/cli/run_main.ts";
 import { parseSenderArgs, SENDER_HELP, type SenderOptions } from "./lib/cli/sender_options.ts";
 import { doctorMain } from "./lib/cli/doctor.ts";
@@ -22,6 +23,9 @@ import { frameReleaser } from "./lib/io/frame_releaser.ts";
 import { openAppendFile } from "./lib/io/output_file.ts";
 import { StatusLine } from "./lib/io/status_line.ts";
 import { writeSdpFile } from "./lib/io/sdp_file.ts";
+import { RtspServer } from "./lib/io/rtsp_server.ts";
+import { localInterfaces } from "./lib/io/local_interfaces.ts";
+import { rtspStartLines, rtspUrls } from "./lib/rtsp/mod.ts";
 import { DatagramSealer, SEAL_OVERHEAD_BYTES } from "./lib/crypto/mod.ts";
 import { formatSenderStatus, SenderReporter } from "./lib/stats/mod.ts";
 import {
@@ -60,8 +64,21 @@ async function stream(given: SenderOptions): Promise<number> {
     passthrough: options.passthrough,
     // RTP/JPEG needs baseline 4:2:0 frames with the standard Huffman tables: re-encoding makes them
     // so; --passthrough forwards the frames that already are (most webcams, files made for it).
-    standardHuffmanTables: WIRE_TRAITS[options.wire].standardJpeg,
+    // RTSP clients get RTP/JPEG too, whatever --wire says.
+    standardHuffmanTables: WIRE_TRAITS[options.wire].standardJpeg || options.rtsp !== null,
   }, os);
+  // Bound first: a busy port is reported before anything else starts.
+  const rtsp = options.rtsp === null ? null : RtspServer.start({
+    ...options.rtsp.listen,
+    path: options.rtsp.path,
+    users: options.rtsp.users,
+    program: "udpcam-send",
+    origin: options.passthrough ? "passthrough" : "encoded",
+    log: (line) => status.log(line),
+    framesPerSecond: sdpFramesPerSecond(options.rate),
+    // No re-encoder yet: unfit pass-through frames are skipped and counted.
+    reencode: null,
+  });
 
   // Multicast groups: bound to --multicast-if's address, with --ttl set (lib/io/multicast_socket.ts).
   const sockets = await openSenderSockets(options);
@@ -121,9 +138,14 @@ async function stream(given: SenderOptions): Promise<number> {
   };
   // Before the banner: whoever reads "streaming" may send SIGTERM right away.
   const removeSignals = onStopSignals(requestStop);
+  // Frames go to the --to destinations and to RTSP clients; each skips on its own.
+  const sinks = [...(options.destinations.length > 0 ? [sender] : []), ...(rtsp ? [rtsp] : [])];
   const onFrame = frameReleaser({
     policy,
-    sender,
+    sender: {
+      offer: (frame, captureUs) => sinks.forEach((sink) => sink.offer(frame, captureUs)),
+      idle: async () => void await Promise.all(sinks.map((sink) => sink.idle())),
+    },
     save: save === null ? null : (frame) => writeAllSync(save, frame),
     onLastFrame: requestStop,
   });
@@ -141,7 +163,9 @@ async function stream(given: SenderOptions): Promise<number> {
       stop();
     },
   });
-  const destinations = resolved.map(describeDestination).join(", ");
+  const rtspUrl = rtsp && `rtsp://${formatHostPort(rtsp.address)}${rtsp.path}`;
+  const destinations = [...resolved.map(describeDestination), ...(rtspUrl ? [rtspUrl] : [])]
+    .join(", ");
   status.log(streamingLine({
     ...options,
     source,
@@ -149,19 +173,31 @@ async function stream(given: SenderOptions): Promise<number> {
     streamId,
     sealed: sealer !== null,
   }));
+  if (rtsp !== null && options.rtsp !== null) {
+    rtspStartLines({
+      program: "udpcam-send",
+      bound: rtsp.address,
+      urls: rtspUrls(rtsp.address, rtsp.path, localInterfaces()),
+      usernames: options.rtsp.users.map((user) => user.username),
+    }).forEach((line) => status.log(line));
+  }
 
   const reporter = new SenderReporter(performance.now());
   const report = () => {
     const summary = reporter.report(performance.now(), sender.counters);
     if (options.statsJson) {
-      console.log(JSON.stringify(senderStatsRecord(summary, {
+      const record = senderStatsRecord(summary, {
         fec: options.fec ? fecCounters : null,
         retransmit: history?.counters ?? null,
         nacksRefused: nackOpener?.counters ?? null,
         captureRestarts: capture.restarts,
-      })));
+      });
+      console.log(JSON.stringify(rtsp === null ? record : { ...record, rtsp: rtsp.stats() }));
     }
-    status.update(formatSenderStatus(destinations, summary));
+    const udpStatus = options.destinations.length > 0 || rtsp === null
+      ? formatSenderStatus(destinations, summary)
+      : `udpcam-send -> ${destinations}`;
+    status.update(rtsp === null ? udpStatus : `${udpStatus} | ${rtsp.statusText()}`);
   };
   const timer = setInterval(report, 1000);
   const deadline = options.durationS > 0
@@ -176,6 +212,7 @@ async function stream(given: SenderOptions): Promise<number> {
   removeSignals();
   await capture.stop();
   await sender.idle();
+  await rtsp?.close();
   sockets.close();
   await receiving;
   save?.close();

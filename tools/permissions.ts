@@ -14,7 +14,7 @@ export const SENDER_PERMISSIONS: readonly string[] = [
   "--allow-run",
   "--allow-read",
   "--allow-write",
-  "--allow-env=UDPCAM_FFMPEG,UDPCAM_KEY",
+  "--allow-env=UDPCAM_FFMPEG,UDPCAM_KEY,UDPCAM_RTSP_USER",
   // --doctor lists the addresses a receiver can be reached at.
   "--allow-sys=networkInterfaces",
 ];
@@ -25,7 +25,7 @@ export const RECEIVER_PERMISSIONS: readonly string[] = [
   "--allow-ffi",
   "--allow-read",
   "--allow-write",
-  "--allow-env=UDPCAM_KEY,UDPCAM_HTTP_TOKEN,UDPCAM_SDL2_LIB,UDPCAM_TURBOJPEG_LIB,SDL_VIDEODRIVER,DISPLAY,WAYLAND_DISPLAY",
+  "--allow-env=UDPCAM_KEY,UDPCAM_HTTP_TOKEN,UDPCAM_RTSP_USER,UDPCAM_SDL2_LIB,UDPCAM_TURBOJPEG_LIB,SDL_VIDEODRIVER,DISPLAY,WAYLAND_DISPLAY",
   // --doctor lists the addresses senders should target; --http answers to this machine's
   // addresses and host name (lib/io/http_viewer.ts's Host check).
   "--allow-sys=networkInterfaces,hostname",

@@ -23,6 +23,13 @@ import {
 } from "./http_options.ts";
 import { KEY_HELP, resolveKey } from "./key_option.ts";
 import {
+  readSmallRegularFile,
+  resolveRtspSettings,
+  RTSP_FLAGS,
+  rtspHelp,
+  type RtspSettings,
+} from "./rtsp_options.ts";
+import {
   RECEIVER_MULTICAST_HELP,
   type ReceiverMulticastOptions,
   receiverMulticastOptions,
@@ -63,6 +70,8 @@ export interface ReceiverOptions extends ReceiverMulticastOptions, ReceiverHttpO
   nack: boolean;
   /** The wire format to expect. */
   wire: WireMode;
+  /** Re-serve the stream to RTSP clients (`--rtsp`), or null. */
+  rtsp: RtspSettings | null;
   /** JPEG decoder for the window: libjpeg-turbo, WebAssembly, or turbo with wasm fallback. */
   decoder: DecoderChoice;
   /** Sync presents to the display refresh. */
@@ -135,6 +144,12 @@ ${HTTP_HELP}
                         file is created 0600; an existing one is appended to, never truncated
   --stats-json          one JSON stats object per second on stdout
 
+${
+  rtspHelp(`. Re-serves the frames received; those RFC 2435
+                        cannot carry (not baseline 4:2:0/4:2:2 with the standard Huffman
+                        tables) are skipped and counted`)
+}
+
 Run
   --frames N            stop after N complete frames
   --duration SECONDS    stop after this long
@@ -155,6 +170,7 @@ export function parseReceiverArgs(
   args: string[],
   env: (name: string) => string | undefined = () => undefined,
   readTextFile: (path: string) => string = (path) => Deno.readTextFileSync(path),
+  readUserFile: (path: string, maxBytes: number) => Uint8Array = readSmallRegularFile,
 ): ReceiverCommand {
   const flags = parseFlags(PROGRAM, args, {
     listen: { type: "string" },
@@ -173,6 +189,7 @@ export function parseReceiverArgs(
     "no-nack": { type: "boolean" },
     wire: { type: "string" },
     ...HTTP_FLAGS,
+    ...RTSP_FLAGS,
     key: { type: "string" },
     "key-file": { type: "string" },
     stream: { type: "string" },
@@ -226,6 +243,7 @@ export function parseReceiverArgs(
       nack: wire === "v1" && !(flags["no-nack"] ?? false),
       wire,
       ...receiverHttpOptions(PROGRAM, flags, env),
+      rtsp: resolveRtspSettings(PROGRAM, flags, env, readUserFile),
       vsync: !(flags["no-vsync"] ?? false),
       saveDir: flags["save-dir"] ?? ".",
       ...receiverMulticastOptions(PROGRAM, listen, flags["multicast-if"]),

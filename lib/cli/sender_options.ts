@@ -19,6 +19,13 @@ import { DEFAULT_FPS, planRate, type RatePlan } from "../send/mod.ts";
 import { intFlag, numberFlag, parseFlags, sizeFlag, usageError } from "./flags.ts";
 import { KEY_HELP, resolveKey } from "./key_option.ts";
 import {
+  readSmallRegularFile,
+  resolveRtspSettings,
+  RTSP_FLAGS,
+  rtspHelp,
+  type RtspSettings,
+} from "./rtsp_options.ts";
+import {
   SENDER_MULTICAST_HELP,
   type SenderMulticastOptions,
   senderMulticastOptions,
@@ -45,8 +52,10 @@ const MAX_FILE_FPS = 1000;
 
 /** Everything a streaming sender needs (`--ttl`, `--multicast-if`: see SenderMulticastOptions). */
 export interface SenderOptions extends SenderMulticastOptions {
-  /** Where to send; every datagram goes to each. */
+  /** Where to send; every datagram goes to each (none with `--rtsp` and no `--to`). */
   destinations: HostPort[];
+  /** The RTSP server (`--rtsp`), or null. */
+  rtsp: RtspSettings | null;
   /** What to capture. */
   source: Source;
   /** Frame size, or null for the source's own. */
@@ -101,6 +110,12 @@ Wire format
   --sdp FILE            with --wire rtp: write the SDP file players open (ffplay FILE);
                         replaced each run
 
+${
+  rtspHelp(`. Without --to, frames go to RTSP clients only. ffmpeg
+                        encodes with the standard Huffman tables RFC 2435 needs; --passthrough
+                        frames without them go to --to destinations only`)
+}
+
 Loss recovery (--wire v1)
   --fec [SETTING]       parity datagrams after each frame: off (default), xor:K (1 parity per K
                         fragments) or rs:K/M (Reed-Solomon, M per K); --fec alone: rs:20/3
@@ -150,6 +165,7 @@ export function parseSenderArgs(
   args: string[],
   env: (name: string) => string | undefined = () => undefined,
   readTextFile: (path: string) => string = (path) => Deno.readTextFileSync(path),
+  readUserFile: (path: string, maxBytes: number) => Uint8Array = readSmallRegularFile,
 ): SenderCommand {
   const flags = parseFlags(PROGRAM, withFecDefault(args), {
     to: { type: "string", multiple: true },
@@ -176,6 +192,7 @@ export function parseSenderArgs(
     ffmpeg: { type: "string" },
     key: { type: "string" },
     "key-file": { type: "string" },
+    ...RTSP_FLAGS,
     retry: { type: "boolean" },
     version: { type: "boolean" },
     doctor: { type: "boolean" },
@@ -205,13 +222,18 @@ export function parseSenderArgs(
     );
   }
 
-  const destinations = (flags.to ?? [formatHostPort(DEFAULT_DESTINATION)]).map((text) => {
+  const rtsp = resolveRtspSettings(PROGRAM, flags, env, readUserFile);
+  // With --rtsp and no --to the frames go to RTSP clients only.
+  const defaultTo = rtsp === null ? [formatHostPort(DEFAULT_DESTINATION)] : [];
+  const destinations = (flags.to ?? defaultTo).map((text) => {
     const parsed = parseHostPort(text);
     if (typeof parsed === "string") throw usageError(PROGRAM, `--to ${parsed}`);
     if (parsed.port === 0) throw usageError(PROGRAM, `--to needs a port from 1 to 65535`);
     return parsed;
   });
-  if (flags.doctor) return { kind: "doctor", ffmpegPath, port: destinations[0].port };
+  if (flags.doctor) {
+    return { kind: "doctor", ffmpegPath, port: (destinations[0] ?? DEFAULT_DESTINATION).port };
+  }
 
   const size = sizeFlag(PROGRAM, flags.size) ??
     (source.kind === "file"
@@ -246,6 +268,20 @@ export function parseSenderArgs(
   if (flags.sdp !== undefined && wire !== "rtp") {
     throw usageError(PROGRAM, "--sdp describes an RTP stream: add --wire rtp");
   }
+  if (flags.sdp !== undefined && destinations.length === 0) {
+    throw usageError(
+      PROGRAM,
+      "--sdp describes the stream to --to: add --to HOST:PORT (RTSP clients get their " +
+        "description from the server)",
+    );
+  }
+  if (rtsp !== null && size && Math.max(size.width, size.height) > RTP_JPEG_MAX_DIMENSION) {
+    throw usageError(
+      PROGRAM,
+      `--rtsp carries frames up to ${RTP_JPEG_MAX_DIMENSION} pixels wide and high (RFC 2435), ` +
+        `got --size ${size.width}x${size.height}`,
+    );
+  }
   if (wire === "rtp" && size && Math.max(size.width, size.height) > RTP_JPEG_MAX_DIMENSION) {
     throw usageError(
       PROGRAM,
@@ -258,6 +294,7 @@ export function parseSenderArgs(
     kind: "stream",
     options: {
       destinations,
+      rtsp,
       source,
       size,
       wire,

@@ -44,3 +44,35 @@ Deno.test("--fec refuses settings it cannot use, naming the flag", () => {
     interleaved: true,
   });
 });
+
+Deno.test("--rtsp: alongside --to, or alone (no UDP destination); refused where it cannot work", () => {
+  const alone = options(["--test-pattern", "--rtsp", "8554"]);
+  deepStrictEqual(alone.destinations, []);
+  deepStrictEqual(alone.rtsp, {
+    listen: { hostname: "127.0.0.1", port: 8554 },
+    path: "/udpcam",
+    users: [],
+  });
+  const both = options(["--rtsp", "0.0.0.0:8554", "--rtsp-user", "cam:pw", "--to", "10.0.0.2:9"]);
+  deepStrictEqual(both.destinations, [{ hostname: "10.0.0.2", port: 9 }]);
+  deepStrictEqual(both.rtsp?.users, [{ username: "cam", password: "pw" }]);
+  equal(options([]).rtsp, null);
+  deepStrictEqual(options([]).destinations, [{ hostname: "127.0.0.1", port: 12345 }]);
+  const env = { UDPCAM_RTSP_USER: "nvr:secret" };
+  const command = parseSenderArgs(["--rtsp", "8554"], (name) => env[name as keyof typeof env]);
+  equal(command.kind === "stream" && command.options.rtsp?.users[0].username, "nvr");
+  const doctor = parseSenderArgs(["--rtsp", "8554", "--doctor"]);
+  deepStrictEqual(doctor, { kind: "doctor", ffmpegPath: "ffmpeg", port: 12345 });
+  const table: [string[], RegExp][] = [
+    [["--rtsp", "8554", "--size", "2048x1152"], /--rtsp carries frames up to 2040 pixels/],
+    [["--rtsp", "8554", "--wire", "rtp", "--sdp", "a.sdp"], /--sdp describes the stream to --to/],
+    [["--rtsp-user", "a:b"], /--rtsp-user only applies with --rtsp/],
+    [["--rtsp", "cam"], /--rtsp "cam" is not HOST:PORT/],
+  ];
+  for (const [args, message] of table) {
+    throws(() => parseSenderArgs(args), (error: unknown) => {
+      equal(error instanceof UserError && error.exitCode, 2, args.join(" "));
+      return message.test((error as Error).message);
+    });
+  }
+});

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { formatHostPort, type HostPort } from "../net/mod.ts";
+import { formatHostPort, type HostPort, reachableHosts } from "../net/mod.ts";
 import { tokenQuery } from "./viewer_page.ts";
 
 /** One network address of this machine, as `Deno.networkInterfaces()` lists it. */
@@ -27,19 +27,7 @@ export function viewerUrls(
   interfaces: InterfaceAddress[],
 ): string[] {
   const query = tokenQuery(token);
-  const url = (hostname: string) =>
-    `http://${formatHostPort({ hostname, port: bound.port })}/${query}`;
-  const wildcardFamily = bound.hostname === "0.0.0.0"
-    ? "IPv4"
-    : bound.hostname === "::"
-    ? "IPv6"
-    : null;
-  if (!wildcardFamily) return [url(bound.hostname)];
-  const hosts = [wildcardFamily === "IPv4" ? "127.0.0.1" : "::1"];
-  for (const { address, family } of interfaces) {
-    if (family !== wildcardFamily || /^fe80:/i.test(address) || hosts.includes(address)) continue;
-    if (/^127\./.test(address)) continue;
-    hosts.push(address);
-  }
-  return hosts.map(url);
+  return reachableHosts(bound, interfaces).map((hostname) =>
+    `http://${formatHostPort({ hostname, port: bound.port })}/${query}`
+  );
 }

@@ -33,3 +33,5 @@ export {
   resolveMulticastV6Interface,
 } from "./multicast.ts";
 export type { InterfaceAddress, MulticastV4Interface, MulticastV6Interface } from "./multicast.ts";
+export { isLoopbackHost, reachableHosts } from "./reachable_hosts.ts";
+export type { HostInterfaceAddress } from "./reachable_hosts.ts";

@@ -237,6 +237,8 @@ export interface RtspSessionInfo {
   lastSeenMs: number;
   /** Its client's latest reception report, or null before the first. */
   reception: ReceptionSummary | null;
+  /** Report blocks about this stream its client sent (RTCP RR or SR). */
+  receiverReports: number;
 }
 
 interface Connection {
@@ -442,6 +444,7 @@ export class RtspServerState {
       createdMs: s.createdMs,
       lastSeenMs: s.lastSeenMs,
       reception: s.reception.latest,
+      receiverReports: s.reception.counters.reportBlocks,
     }));
   }
 

@@ -256,6 +256,7 @@ Deno.test("GStreamer's interleaved RTCP keeps its TCP session alive and is summa
   equal(info.state, "playing");
   equal(info.reception?.cumulativeLost, -1);
   equal(info.reception?.fractionLost, 0);
+  equal(info.receiverReports, 20);
   equal(state.counters.rtcpReceived, 20);
   // Silence: dropped just after the timeout, not before.
   deepStrictEqual(state.tick(11_000), []);

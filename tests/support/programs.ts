@@ -33,6 +33,10 @@ export interface RunningProgram {
   done: Promise<{ code: number; stdout: string; stderr: string }>;
   /** Resolves when stderr has shown a line matching `pattern`; rejects after `timeoutMs`. */
   waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves when stdout has shown text matching `pattern`; rejects after `timeoutMs`. */
+  waitForStdout(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** What the program printed on stdout so far. */
+  stdoutSoFar(): string;
 }
 
 /**
@@ -66,6 +70,7 @@ export function startProgram(
   let stderr = "";
   let stdout = "";
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+  const outWaiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
   const decoder = new TextDecoder();
   const readErr = (async () => {
     for await (const chunk of child.stderr) {
@@ -81,36 +86,55 @@ export function startProgram(
   })();
   const readOut = (async () => {
     const outDecoder = new TextDecoder();
-    for await (const chunk of child.stdout) stdout += outDecoder.decode(chunk, { stream: true });
+    for await (const chunk of child.stdout) {
+      stdout += outDecoder.decode(chunk, { stream: true });
+      for (const waiter of [...outWaiters]) {
+        const match = stdout.match(waiter.pattern);
+        if (match) {
+          outWaiters.splice(outWaiters.indexOf(waiter), 1);
+          waiter.resolve(match[0]);
+        }
+      }
+    }
   })();
   const done = (async () => {
     const status = await child.status;
     await Promise.all([readErr, readOut]);
     return { code: status.code, stdout, stderr };
   })();
+  const waitFor = (
+    name: "stdout" | "stderr",
+    list: typeof waiters,
+    pattern: RegExp,
+    timeoutMs: number,
+  ): Promise<string> => {
+    const text = () => name === "stdout" ? stdout : stderr;
+    const match = text().match(pattern);
+    if (match) return Promise.resolve(match[0]);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`timed out waiting for ${pattern} on ${name}; got:\n${text()}`));
+      }, timeoutMs);
+      list.push({
+        pattern,
+        resolve: (line) => {
+          clearTimeout(timer);
+          resolve(line);
+        },
+      });
+      done.then(() => {
+        clearTimeout(timer);
+        reject(new Error(`exited before ${pattern} appeared on ${name}:\n${text()}`));
+      });
+    });
+  };
   return {
     child,
     done,
-    waitForStderr(pattern, timeoutMs = 20_000) {
-      const match = stderr.match(pattern);
-      if (match) return Promise.resolve(match[0]);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          reject(new Error(`timed out waiting for ${pattern} on stderr; got:\n${stderr}`));
-        }, timeoutMs);
-        waiters.push({
-          pattern,
-          resolve: (line) => {
-            clearTimeout(timer);
-            resolve(line);
-          },
-        });
-        done.then(() => {
-          clearTimeout(timer);
-          reject(new Error(`exited before ${pattern} appeared on stderr:\n${stderr}`));
-        });
-      });
-    },
+    stdoutSoFar: () => stdout,
+    waitForStdout: (pattern, timeoutMs = 20_000) =>
+      waitFor("stdout", outWaiters, pattern, timeoutMs),
+    waitForStderr: (pattern, timeoutMs = 20_000) => waitFor("stderr", waiters, pattern, timeoutMs),
   };
 }
 

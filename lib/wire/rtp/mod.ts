@@ -8,7 +8,14 @@
 export { RtpJpegDepacketizer } from "./depacketizer.ts";
 export { RTP_HEADER_BYTES } from "./header.ts";
 export { MAX_DIMENSION_PX, RTP_JPEG_PAYLOAD_TYPE, RTP_VIDEO_CLOCK_HZ } from "./jpeg_payload.ts";
-export { RtpJpegPacketizer } from "./packetizer.ts";
-export { ntpFromUnixMs, ntpMiddle32, ReceptionTracker, writeSenderReport } from "./rtcp.ts";
+export { RtpJpegPacketizer, RtpJpegUnsupportedError } from "./packetizer.ts";
+export type { RtpJpegUnsupportedReason } from "./packetizer.ts";
+export {
+  ntpFromUnixMs,
+  ntpMiddle32,
+  parseRtcp,
+  ReceptionTracker,
+  writeSenderReport,
+} from "./rtcp.ts";
 export type { ReceptionSummary } from "./rtcp.ts";
 export { writeSdp } from "./sdp.ts";

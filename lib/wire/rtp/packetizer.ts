@@ -41,8 +41,12 @@ export type RtpJpegUnsupportedReason =
 export class RtpJpegUnsupportedError extends Error {
   /** Machine-readable cause, one of {@linkcode RtpJpegUnsupportedReason}. */
   readonly reason: RtpJpegUnsupportedReason;
+  /** What exactly is wrong with the frame, e.g. "it has 2 scans". */
+  readonly detail: string;
 
   /**
+   * The error for a frame RFC 2435 cannot describe.
+   *
    * @param reason Machine-readable cause.
    * @param detail What exactly is wrong with the frame.
    */
@@ -54,6 +58,7 @@ export class RtpJpegUnsupportedError extends Error {
     );
     this.name = "RtpJpegUnsupportedError";
     this.reason = reason;
+    this.detail = detail;
   }
 }
 
@@ -178,6 +183,8 @@ export class RtpJpegPacketizer implements FramePacketizer {
   #firstCaptureUs: number | null = null;
 
   /**
+   * A packetizer whose first frame gets `options.initialTimestamp` (random by default).
+   *
    * @throws {RangeError} when `maxDatagramBytes` is below {@linkcode MIN_RTP_JPEG_DATAGRAM_BYTES}.
    */
   constructor(options: RtpJpegPacketizerOptions) {

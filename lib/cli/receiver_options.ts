@@ -13,7 +13,7 @@ import {
 } from "../net/mod.ts";
 import type { DecoderChoice } from "../decode/select_decoder.ts";
 import { validateHttpToken } from "../http/mod.ts";
-import { WIRE_MODES, type WireMode } from "../wire/mod.ts";
+import { WIRE_MODES, WIRE_TRAITS, type WireMode, wireModesWith } from "../wire/mod.ts";
 import { intFlag, numberFlag, parseFlags, usageError } from "./flags.ts";
 import { KEY_HELP, resolveKey } from "./key_option.ts";
 import {
@@ -218,7 +218,7 @@ export function parseReceiverArgs(
         5000,
       ),
       decoder,
-      nack: wire === "v1" && !(flags["no-nack"] ?? false),
+      nack: WIRE_TRAITS[wire].nack && !(flags["no-nack"] ?? false),
       wire,
       http,
       httpToken,
@@ -248,8 +248,13 @@ function streamChoice(
   stream: string | undefined,
   followNewest: boolean,
 ): { streamId: number | null; followNewest: boolean } {
-  if ((stream !== undefined || followNewest) && wire !== "v1") {
-    throw usageError(PROGRAM, "--stream and --follow-newest need --wire v1 (stream ids)");
+  if ((stream !== undefined || followNewest) && !WIRE_TRAITS[wire].streamLock) {
+    throw usageError(
+      PROGRAM,
+      `--stream and --follow-newest need --wire ${
+        wireModesWith("streamLock").join(" or ")
+      } (stream ids)`,
+    );
   }
   if (stream !== undefined && followNewest) {
     throw usageError(PROGRAM, "choose one: --stream ID (follow one) or --follow-newest");

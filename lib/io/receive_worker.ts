@@ -17,7 +17,7 @@
 
 import { UserError } from "../errors.ts";
 import { encodeNack, NackTracker } from "../wire/v1/mod.ts";
-import { createDepacketizer } from "../wire/mod.ts";
+import { createDepacketizer, WIRE_TRAITS } from "../wire/mod.ts";
 import type { FrameDepacketizer } from "../wire/frames/mod.ts";
 import { epochMicros } from "./clock.ts";
 import { AddressFilter, isMulticast } from "../net/mod.ts";
@@ -226,11 +226,11 @@ self.onmessage = async (event: MessageEvent<ToReceiveWorker>) => {
       depacketizer,
       opener: key === null ? null : new DatagramOpener(key),
       filter: rules.length > 0 ? new AddressFilter(rules) : null,
-      sealable: message.wire === "v1",
+      sealable: WIRE_TRAITS[message.wire].key,
       nowMs: () => performance.now(),
       onDelivered: delivered,
     });
-    if (message.nack && message.wire === "v1") {
+    if (message.nack && WIRE_TRAITS[message.wire].nack) {
       tracker = new NackTracker({ frameTimeoutMs: message.frameTimeoutMs });
     }
     const address = conn.addr as Deno.NetAddr;

@@ -12,5 +12,7 @@ export {
   RTP_JPEG_MAX_DIMENSION,
   WIRE_MODES,
   WIRE_TRAITS,
+  wireModesWith,
+  wireTraitsOf,
 } from "./modes.ts";
 export type { WireMode, WireTraits } from "./modes.ts";

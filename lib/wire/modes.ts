@@ -80,6 +80,21 @@ export const WIRE_TRAITS: Readonly<Record<WireMode, Readonly<WireTraits>>> = {
   },
 };
 
+/**
+ * The modes that have `trait` (a flag of {@linkcode WireTraits}), in {@linkcode WIRE_MODES} order:
+ * what a message names when a flag needs one of them.
+ */
+export function wireModesWith(
+  trait: { [K in keyof WireTraits]: WireTraits[K] extends boolean ? K : never }[keyof WireTraits],
+): WireMode[] {
+  return WIRE_MODES.filter((mode) => WIRE_TRAITS[mode][trait]);
+}
+
+/** The traits of `--wire` value `wire`, or null when it names no format. */
+export function wireTraitsOf(wire: string): Readonly<WireTraits> | null {
+  return (WIRE_MODES as readonly string[]).includes(wire) ? WIRE_TRAITS[wire as WireMode] : null;
+}
+
 /** What the sender's packetizer is built from. */
 export interface SenderWireSettings {
   /** The format. */

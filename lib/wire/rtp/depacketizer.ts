@@ -12,6 +12,10 @@
  *   than {@linkcode RtpJpegDepacketizerOptions.reorderWindowPackets} are dropped as stale;
  * - memory is bounded by the options; `push` never throws.
  *
+ * The frame bookkeeping (source followed, latest wins, caps, expiry, eviction) is the frame table
+ * every format with frame ids shares (lib/wire/frames/frame_table.ts); this module decodes RTP/JPEG
+ * and tiles the scan data.
+ *
  * @module
  */
 
@@ -27,6 +31,8 @@ import { decodeRtp } from "./header.ts";
 import {
   type DepacketizerCounters,
   type FrameDepacketizer,
+  type FrameEntry,
+  FrameTable,
   type ReceivedFrame,
   seqIsNewer,
 } from "../frames/mod.ts";
@@ -111,8 +117,8 @@ interface QuantTables {
   dataStart: number;
 }
 
+/** The RTP/JPEG state of a frame in flight, kept in the frame table (keyed by timestamp). */
 interface FrameInFlight {
-  timestamp: number;
   type: number;
   q: number;
   widthBlocks: number;
@@ -120,10 +126,10 @@ interface FrameInFlight {
   restartInterval: number;
   params: RebuildParams | null;
   fragments: Map<number, Uint8Array>;
-  bytes: number;
   endOffset: number | null;
-  firstPacketMs: number;
 }
+
+type Frame = FrameEntry<FrameInFlight>;
 
 /** True when 32-bit RTP timestamp `a` comes after `b`: the same serial arithmetic as frame numbers. */
 export const timestampIsNewer: (a: number, b: number) => boolean = seqIsNewer;
@@ -134,15 +140,11 @@ const RESYNC_AFTER_STALE_PACKETS = 16;
 /** Rebuilds JPEG frames from RTP/JPEG; see the module docs for its guarantees. */
 export class RtpJpegDepacketizer implements FrameDepacketizer {
   readonly #options: RtpJpegDepacketizerOptions;
-  readonly #frames = new Map<number, FrameInFlight>();
+  readonly #table: FrameTable<FrameInFlight, RtpFrameDropReason>;
   // Tables by Q: computed ones for 1..99, in-band ones for 128..254 (RFC 2435 §4.2).
   readonly #tableCache = new Map<number, Omit<QuantTables, "dataStart">>();
-  #bytesInFlight = 0;
-  #ssrc: number | null = null;
-  #ssrcLastSeenMs = 0;
   #highestSequence = 0;
   #staleInARow = 0;
-  #lastEmittedTimestamp: number | null = null;
   /** Counters since construction; read them, do not write them. */
   readonly counters: RtpJpegDepacketizerCounters = {
     datagramsReceived: 0,
@@ -153,24 +155,37 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
     ssrcSwitches: 0,
   };
 
-  /** @param options Overrides of {@linkcode DEFAULT_RTP_JPEG_DEPACKETIZER_OPTIONS}. */
+  /**
+   * Makes a depacketizer that follows no source yet.
+   *
+   * @param options Overrides of {@linkcode DEFAULT_RTP_JPEG_DEPACKETIZER_OPTIONS}.
+   */
   constructor(options: Partial<RtpJpegDepacketizerOptions> = {}) {
-    this.#options = { ...DEFAULT_RTP_JPEG_DEPACKETIZER_OPTIONS, ...options };
+    const all = { ...DEFAULT_RTP_JPEG_DEPACKETIZER_OPTIONS, ...options };
+    this.#options = all;
+    this.#table = new FrameTable<FrameInFlight, RtpFrameDropReason>({
+      maxFramesInFlight: all.maxFramesInFlight,
+      maxBytesInFlight: all.maxBytesInFlight,
+      frameTimeoutMs: all.frameTimeoutMs,
+      sourceIdleMs: all.ssrcIdleMs,
+      lockedSourceId: null,
+      followNewest: false,
+    }, { frameDrops: this.counters.frameDrops, switchReason: "ssrcSwitch" });
   }
 
   /** The SSRC currently followed, or null before the first valid packet. */
   get ssrc(): number | null {
-    return this.#ssrc;
+    return this.#table.sourceId;
   }
 
   /** Number of incomplete frames held right now. */
   get framesInFlight(): number {
-    return this.#frames.size;
+    return this.#table.framesInFlight;
   }
 
   /** Scan bytes held by incomplete frames right now. */
   get bytesInFlight(): number {
-    return this.#bytesInFlight;
+    return this.#table.bytesInFlight;
   }
 
   /** Feeds one packet received at `nowMs`; returns the frame it completes, if any. Never throws. */
@@ -198,12 +213,13 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
       at += RESTART_HEADER_BYTES;
     }
 
-    if (header.ssrc !== this.#ssrc) {
-      const idle = nowMs - this.#ssrcLastSeenMs >= this.#options.ssrcIdleMs;
-      if (this.#ssrc !== null && !idle) return this.#drop("otherSsrc");
-      this.#follow(header.ssrc, header.sequence);
+    const table = this.#table;
+    const follow = table.follow(header.ssrc, nowMs);
+    if (follow === "refused") return this.#drop("otherSsrc");
+    if (follow !== "same") {
+      if (follow === "switched") this.counters.ssrcSwitches++;
+      this.#startSequence(header.sequence);
     }
-    this.#ssrcLastSeenMs = nowMs;
     if (!this.#acceptSequence(header.sequence)) return this.#drop("stale");
 
     let params: RebuildParams | null = null;
@@ -226,17 +242,10 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
     if (fragmentEnd > this.#options.maxFrameBytes) return this.#drop("tooLarge");
 
     const timestamp = header.timestamp;
-    if (
-      this.#lastEmittedTimestamp !== null &&
-      !timestampIsNewer(timestamp, this.#lastEmittedTimestamp)
-    ) {
-      return this.#drop("stale");
-    }
-    let frame = this.#frames.get(timestamp);
-    if (frame === undefined) {
-      if (!this.#makeRoomFor(timestamp, data.length)) return this.#drop("stale");
-      frame = {
-        timestamp,
+    if (table.isStale(timestamp)) return this.#drop("stale");
+    let entry = table.get(timestamp);
+    if (entry === undefined) {
+      const opened = table.open(timestamp, nowMs, data.length, () => ({
         type: jpeg.type,
         q: jpeg.q,
         widthBlocks: jpeg.widthBlocks,
@@ -244,19 +253,19 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
         restartInterval,
         params: null,
         fragments: new Map(),
-        bytes: 0,
         endOffset: null,
-        firstPacketMs: nowMs,
-      };
-      this.#frames.set(timestamp, frame);
+      }));
+      if (opened === null) return this.#drop("stale");
+      entry = opened;
     } else if (
-      frame.type !== jpeg.type || frame.q !== jpeg.q || frame.widthBlocks !== jpeg.widthBlocks ||
-      frame.heightBlocks !== jpeg.heightBlocks || frame.restartInterval !== restartInterval
+      entry.state.type !== jpeg.type || entry.state.q !== jpeg.q ||
+      entry.state.widthBlocks !== jpeg.widthBlocks ||
+      entry.state.heightBlocks !== jpeg.heightBlocks ||
+      entry.state.restartInterval !== restartInterval
     ) {
       return this.#drop("inconsistent");
-    } else if (this.#bytesInFlight + data.length > this.#options.maxBytesInFlight) {
-      if (!this.#makeRoomFor(timestamp, data.length)) return this.#drop("tooLarge");
-    }
+    } else if (!table.makeRoom(entry, data.length)) return this.#drop("tooLarge");
+    const frame = entry.state;
     if (frame.fragments.has(jpeg.fragmentOffset)) return this.#drop("duplicate");
     if (header.marker) {
       if (frame.endOffset !== null && frame.endOffset !== fragmentEnd) {
@@ -267,22 +276,17 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
     if (params !== null) frame.params = params;
     // Copy: the caller may reuse its receive buffer.
     frame.fragments.set(jpeg.fragmentOffset, data.slice());
-    frame.bytes += data.length;
-    this.#bytesInFlight += data.length;
+    table.hold(entry, data.length);
 
-    if (frame.params === null || frame.endOffset === null || frame.bytes < frame.endOffset) {
+    if (frame.params === null || frame.endOffset === null || entry.bytes < frame.endOffset) {
       return null;
     }
-    return this.#complete(frame, nowMs);
+    return this.#complete(entry, nowMs);
   }
 
   /** Gives up incomplete frames older than the frame timeout. Call it when idle, too. */
   expire(nowMs: number): void {
-    for (const frame of this.#frames.values()) {
-      if (nowMs - frame.firstPacketMs >= this.#options.frameTimeoutMs) {
-        this.#discard(frame, "expired");
-      }
-    }
+    this.#table.expire(nowMs);
   }
 
   /** Resolves the quantization tables of a frame's first packet; null when it has none. */
@@ -339,17 +343,25 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
     }
     if (++this.#staleInARow < RESYNC_AFTER_STALE_PACKETS) return false;
     // A source that restarted with the same SSRC: start over rather than drop it for good.
-    this.#follow(this.#ssrc!, sequence);
+    this.#table.restart();
+    this.#startSequence(sequence);
     return true;
   }
 
-  #complete(frame: FrameInFlight, nowMs: number): ReceivedFrame | null {
+  /** Counts sequence numbers from `sequence`, for a source followed from now on. */
+  #startSequence(sequence: number): void {
+    this.#highestSequence = sequence;
+    this.#staleInARow = 0;
+  }
+
+  #complete(entry: Frame, nowMs: number): ReceivedFrame | null {
+    const frame = entry.state;
     const offsets = [...frame.fragments.keys()].sort((a, b) => a - b);
     let next = 0;
     for (const offset of offsets) {
       if (offset !== next) {
         // Bytes add up but do not tile: overlapping fragments, which no sender produces.
-        if (offset < next) this.#discard(frame, "overlap");
+        if (offset < next) this.#table.discard(entry, "overlap");
         return null;
       }
       next += frame.fragments.get(offset)!.length;
@@ -367,56 +379,15 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
     for (const offset of offsets) bytes.set(frame.fragments.get(offset)!, headers.length + offset);
     if (!hasEoi) bytes.set([0xff, 0xd9], bytes.length - 2);
 
-    this.#remove(frame);
-    this.#lastEmittedTimestamp = frame.timestamp;
-    for (const other of this.#frames.values()) {
-      if (!timestampIsNewer(other.timestamp, frame.timestamp)) this.#discard(other, "superseded");
-    }
+    this.#table.complete(entry);
     this.counters.framesComplete++;
     return {
-      streamId: this.#ssrc!,
-      frameSeq: frame.timestamp,
+      streamId: this.#table.sourceId!,
+      frameSeq: entry.id,
       captureUs: null,
       bytes,
       completeMs: nowMs,
     };
-  }
-
-  /** Evicts older frames until a new one fits; false when the new one is the oldest of all. */
-  #makeRoomFor(timestamp: number, bytes: number): boolean {
-    const { maxFramesInFlight, maxBytesInFlight } = this.#options;
-    while (
-      (!this.#frames.has(timestamp) && this.#frames.size >= maxFramesInFlight) ||
-      this.#bytesInFlight + bytes > maxBytesInFlight
-    ) {
-      let oldest: FrameInFlight | null = null;
-      for (const frame of this.#frames.values()) {
-        if (oldest === null || timestampIsNewer(oldest.timestamp, frame.timestamp)) oldest = frame;
-      }
-      if (oldest === null || oldest.timestamp === timestamp) return false;
-      if (timestampIsNewer(oldest.timestamp, timestamp)) return false;
-      this.#discard(oldest, "evicted");
-    }
-    return true;
-  }
-
-  #follow(ssrc: number, sequence: number): void {
-    if (this.#ssrc !== null && this.#ssrc !== ssrc) this.counters.ssrcSwitches++;
-    for (const frame of this.#frames.values()) this.#discard(frame, "ssrcSwitch");
-    this.#ssrc = ssrc;
-    this.#highestSequence = sequence;
-    this.#staleInARow = 0;
-    this.#lastEmittedTimestamp = null;
-  }
-
-  #remove(frame: FrameInFlight): void {
-    this.#frames.delete(frame.timestamp);
-    this.#bytesInFlight -= frame.bytes;
-  }
-
-  #discard(frame: FrameInFlight, reason: RtpFrameDropReason): void {
-    this.#remove(frame);
-    this.counters.frameDrops[reason]++;
   }
 
   #drop(reason: RtpDatagramDropReason): null {

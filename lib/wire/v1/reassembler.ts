@@ -9,6 +9,10 @@
  * - memory is bounded by {@linkcode ReassemblerOptions.maxBytesInFlight} (frame bytes plus stored
  *   parity shards) plus one byte per fragment.
  *
+ * Which frames live (the stream followed, latest wins, the caps, expiry, eviction) is decided by
+ * the frame table all formats with frame ids share (lib/wire/frames/frame_table.ts); this module
+ * decodes v1 datagrams and places their bytes.
+ *
  * Forward error correction: parity datagrams (see lib/fec/codes.ts and docs/protocol.md, "Forward error correction") are kept per
  * frame and group only while the group misses data, and a group is rebuilt the moment it has as
  * many parities as missing fragments, whether the last piece to arrive is data or parity.
@@ -30,7 +34,7 @@ import {
   readParityFields,
   type WireHeader,
 } from "./header.ts";
-import { seqIsNewer } from "../frames/mod.ts";
+import { type FrameEntry, FrameTable } from "../frames/mod.ts";
 import { zeroCounts } from "../../stats/mod.ts";
 
 /** Limits and timeouts of a {@linkcode Reassembler}. */
@@ -65,9 +69,6 @@ export const DEFAULT_REASSEMBLER_OPTIONS: ReassemblerOptions = {
   lockedStreamId: null,
   followNewest: false,
 };
-
-/** Stream ids a `followNewest` reassembler remembers as already seen (oldest forgotten first). */
-export const MAX_REMEMBERED_STREAMS = 16;
 
 /** A frame whose fragments all arrived. */
 export interface CompleteFrame {
@@ -138,15 +139,14 @@ export interface ReassemblerCounters {
   recoveredByRetransmission: { fragments: number; frames: number };
 }
 
+/** The v1 state of a frame in flight, kept in the frame table. */
 interface FrameInFlight {
-  seq: number;
   frameBytes: number;
   fragmentCount: number;
   captureUs: number;
   bytes: Uint8Array;
   received: Uint8Array;
   receivedCount: number;
-  firstFragmentMs: number;
   /** FEC state, made by the frame's first parity datagram. */
   fec: FrameFec | null;
   recoveredFragments: number;
@@ -157,9 +157,11 @@ interface FrameFec {
   setting: FecSetting;
   /** Parity shards by group, one slot per parity index; a group's entry goes once it is whole. */
   groups: Map<number, (Uint8Array | null)[]>;
-  /** Bytes of the parity shards held, part of bytesInFlight. */
+  /** Bytes of the parity shards held, part of the frame's bytes in the table. */
   bytes: number;
 }
+
+type Frame = FrameEntry<FrameInFlight>;
 
 const SCHEME_NAMES: Record<number, FecSetting["scheme"]> = {
   [FecSchemeId.Xor]: "xor",
@@ -169,12 +171,7 @@ const SCHEME_NAMES: Record<number, FecSetting["scheme"]> = {
 /** Reassembles frames of one stream at a time; see the module docs for its guarantees. */
 export class Reassembler {
   readonly #options: ReassemblerOptions;
-  readonly #frames = new Map<number, FrameInFlight>();
-  #bytesInFlight = 0;
-  #streamId: number | null = null;
-  #streamLastSeenMs = 0;
-  readonly #seenStreams = new Set<number>();
-  #lastEmittedSeq: number | null = null;
+  readonly #table: FrameTable<FrameInFlight, FrameDropReason>;
   /** Counters since construction; read them, do not write them. */
   readonly counters: ReassemblerCounters = {
     datagramsReceived: 0,
@@ -188,24 +185,37 @@ export class Reassembler {
     recoveredByRetransmission: { fragments: 0, frames: 0 },
   };
 
-  /** @param options Overrides of {@linkcode DEFAULT_REASSEMBLER_OPTIONS}. */
+  /**
+   * Makes a reassembler that follows no stream yet.
+   *
+   * @param options Overrides of {@linkcode DEFAULT_REASSEMBLER_OPTIONS}.
+   */
   constructor(options: Partial<ReassemblerOptions> = {}) {
-    this.#options = { ...DEFAULT_REASSEMBLER_OPTIONS, ...options };
+    const all = { ...DEFAULT_REASSEMBLER_OPTIONS, ...options };
+    this.#options = all;
+    this.#table = new FrameTable<FrameInFlight, FrameDropReason>({
+      maxFramesInFlight: all.maxFramesInFlight,
+      maxBytesInFlight: all.maxBytesInFlight,
+      frameTimeoutMs: all.frameTimeoutMs,
+      sourceIdleMs: all.streamIdleMs,
+      lockedSourceId: all.lockedStreamId,
+      followNewest: all.followNewest,
+    }, { frameDrops: this.counters.frameDrops, switchReason: "streamSwitch" });
   }
 
   /** The stream currently followed, or null before the first valid fragment. */
   get streamId(): number | null {
-    return this.#streamId;
+    return this.#table.sourceId;
   }
 
   /** Bytes held by incomplete frames right now. */
   get bytesInFlight(): number {
-    return this.#bytesInFlight;
+    return this.#table.bytesInFlight;
   }
 
   /** Number of incomplete frames held right now. */
   get framesInFlight(): number {
-    return this.#frames.size;
+    return this.#table.framesInFlight;
   }
 
   /**
@@ -228,51 +238,44 @@ export class Reassembler {
       if (SCHEME_NAMES[parity.scheme] === undefined) return this.#drop("unknownFecScheme");
     } else if (header.type !== PacketType.Fragment) return this.#drop("unknownType");
 
-    if (header.streamId !== this.#streamId) {
-      const { lockedStreamId, followNewest } = this.#options;
-      if (lockedStreamId !== null && header.streamId !== lockedStreamId) {
-        return this.#drop("otherStream");
-      }
-      const idle = nowMs - this.#streamLastSeenMs >= this.#options.streamIdleMs;
-      const newcomer = followNewest && !this.#seenStreams.has(header.streamId);
-      if (this.#streamId !== null && !idle && !newcomer) return this.#drop("otherStream");
-      this.#switchStream(header.streamId);
-    }
-    this.#streamLastSeenMs = nowMs;
+    const table = this.#table;
+    const follow = table.follow(header.streamId, nowMs);
+    if (follow === "refused") return this.#drop("otherStream");
+    if (follow === "switched") counters.streamSwitches++;
 
     const seq = header.frameSeq;
-    if (this.#lastEmittedSeq !== null && !seqIsNewer(seq, this.#lastEmittedSeq)) {
+    if (table.isStale(seq)) {
       // Parity of the frame just emitted is the normal fate of parity on a clean link.
       return this.#drop(
-        parity !== null && seq === this.#lastEmittedSeq ? "parityUnneeded" : "stale",
+        parity !== null && seq === table.lastEmittedId ? "parityUnneeded" : "stale",
       );
     }
-    let frame = this.#frames.get(seq);
-    if (frame === undefined) {
+    let entry = table.get(seq);
+    if (entry === undefined) {
       if (header.frameBytes > this.#options.maxFrameBytes) return this.#drop("tooLarge");
-      if (!this.#makeRoomFor(seq, header.frameBytes, true)) return this.#drop("stale");
-      frame = {
-        seq,
+      const opened = table.open(seq, nowMs, header.frameBytes, () => ({
         frameBytes: header.frameBytes,
         fragmentCount: header.fragmentCount,
         captureUs: header.captureUs,
         bytes: new Uint8Array(header.frameBytes),
         received: new Uint8Array(header.fragmentCount),
         receivedCount: 0,
-        firstFragmentMs: nowMs,
         fec: null,
         recoveredFragments: 0,
         retransmittedFragments: 0,
-      };
-      this.#frames.set(seq, frame);
-      this.#bytesInFlight += header.frameBytes;
+      }));
+      if (opened === null) return this.#drop("stale");
+      table.hold(opened, header.frameBytes);
+      entry = opened;
     } else if (
-      frame.frameBytes !== header.frameBytes || frame.fragmentCount !== header.fragmentCount ||
-      frame.captureUs !== header.captureUs
+      entry.state.frameBytes !== header.frameBytes ||
+      entry.state.fragmentCount !== header.fragmentCount ||
+      entry.state.captureUs !== header.captureUs
     ) {
       return this.#drop("inconsistent");
     }
-    if (parity !== null) return this.#pushParity(frame, header, parity, datagram, nowMs);
+    if (parity !== null) return this.#pushParity(entry, header, parity, datagram, nowMs);
+    const frame = entry.state;
 
     const index = header.fragmentIndex;
     if (frame.received[index] === 1) return this.#drop("duplicate");
@@ -289,14 +292,14 @@ export class Reassembler {
     }
     if (frame.fec !== null) {
       const { groupData, interleaved } = frame.fec.setting;
-      this.#repair(frame, groupOf(frame.fragmentCount, groupData, interleaved!, index));
+      this.#repair(entry, groupOf(frame.fragmentCount, groupData, interleaved!, index));
     }
     if (frame.receivedCount < frame.fragmentCount) return null;
-    return this.#complete(frame, nowMs);
+    return this.#complete(entry, nowMs);
   }
 
   #pushParity(
-    frame: FrameInFlight,
+    entry: Frame,
     header: WireHeader,
     parity: ParityFields,
     datagram: Uint8Array,
@@ -308,6 +311,7 @@ export class Reassembler {
       groupParity: parity.groupParity,
       interleaved: parity.interleaved,
     };
+    const frame = entry.state;
     if (frame.fec === null) frame.fec = { setting, groups: new Map(), bytes: 0 };
     const fec = frame.fec;
     if (
@@ -323,21 +327,22 @@ export class Reassembler {
     let slots = fec.groups.get(group);
     if (slots?.[parity.parityIndex]) return this.#drop("duplicate");
     const shard = datagram.slice(HEADER_BYTES + PARITY_FIELDS_BYTES);
-    if (!this.#makeRoomFor(frame.seq, shard.length, false)) return this.#drop("tooLarge");
+    if (!this.#table.makeRoom(entry, shard.length)) return this.#drop("tooLarge");
     if (slots === undefined) {
       slots = new Array(setting.groupParity).fill(null);
       fec.groups.set(group, slots);
     }
     slots[parity.parityIndex] = shard;
     fec.bytes += shard.length;
-    this.#bytesInFlight += shard.length;
-    this.#repair(frame, group);
+    this.#table.hold(entry, shard.length);
+    this.#repair(entry, group);
     if (frame.receivedCount < frame.fragmentCount) return null;
-    return this.#complete(frame, nowMs);
+    return this.#complete(entry, nowMs);
   }
 
   /** Rebuilds `group` if enough parity is there; frees its parity once the group is whole. */
-  #repair(frame: FrameInFlight, group: number): void {
+  #repair(entry: Frame, group: number): void {
+    const frame = entry.state;
     const fec = frame.fec!;
     const slots = fec.groups.get(group);
     if (slots === undefined) return;
@@ -382,78 +387,30 @@ export class Reassembler {
     }
     const freedBytes = slots.reduce((sum, slot) => sum + (slot?.length ?? 0), 0);
     fec.bytes -= freedBytes;
-    this.#bytesInFlight -= freedBytes;
+    this.#table.free(entry, freedBytes);
     fec.groups.delete(group);
   }
 
   /** Gives up incomplete frames older than the frame timeout. Call it when idle, too. */
   expire(nowMs: number): void {
-    for (const frame of this.#frames.values()) {
-      if (nowMs - frame.firstFragmentMs >= this.#options.frameTimeoutMs) {
-        this.#discard(frame, "expired");
-      }
-    }
+    this.#table.expire(nowMs);
   }
 
-  #complete(frame: FrameInFlight, nowMs: number): CompleteFrame {
-    this.#frames.delete(frame.seq);
-    this.#bytesInFlight -= frame.frameBytes + (frame.fec?.bytes ?? 0);
+  #complete(entry: Frame, nowMs: number): CompleteFrame {
+    const frame = entry.state;
+    this.#table.complete(entry);
     if (frame.recoveredFragments > 0) this.counters.recoveredByFec.frames++;
     if (frame.retransmittedFragments > 0) this.counters.recoveredByRetransmission.frames++;
-    this.#lastEmittedSeq = frame.seq;
-    for (const other of this.#frames.values()) {
-      if (!seqIsNewer(other.seq, frame.seq)) this.#discard(other, "superseded");
-    }
     this.counters.framesComplete++;
     return {
-      streamId: this.#streamId!,
-      frameSeq: frame.seq,
+      streamId: this.#table.sourceId!,
+      frameSeq: entry.id,
       captureUs: frame.captureUs,
       bytes: frame.bytes,
       fragmentCount: frame.fragmentCount,
-      firstFragmentMs: frame.firstFragmentMs,
+      firstFragmentMs: entry.firstMs,
       completeMs: nowMs,
     };
-  }
-
-  /**
-   * Evicts frames older than `seq` until `bytes` more fit (and, for a new frame, one more frame);
-   * false when that would take evicting `seq` itself or newer frames.
-   */
-  #makeRoomFor(seq: number, bytes: number, newFrame: boolean): boolean {
-    const { maxFramesInFlight, maxBytesInFlight } = this.#options;
-    while (
-      (newFrame && this.#frames.size >= maxFramesInFlight) ||
-      this.#bytesInFlight + bytes > maxBytesInFlight
-    ) {
-      let oldest: FrameInFlight | null = null;
-      for (const frame of this.#frames.values()) {
-        if (frame.seq === seq) continue;
-        if (oldest === null || seqIsNewer(oldest.seq, frame.seq)) oldest = frame;
-      }
-      if (oldest === null || seqIsNewer(oldest.seq, seq)) return false;
-      this.#discard(oldest, "evicted");
-    }
-    return true;
-  }
-
-  #switchStream(streamId: number): void {
-    if (this.#streamId !== null) this.counters.streamSwitches++;
-    if (this.#options.followNewest) {
-      if (this.#seenStreams.size >= MAX_REMEMBERED_STREAMS) {
-        this.#seenStreams.delete(this.#seenStreams.values().next().value!);
-      }
-      this.#seenStreams.add(streamId);
-    }
-    for (const frame of this.#frames.values()) this.#discard(frame, "streamSwitch");
-    this.#streamId = streamId;
-    this.#lastEmittedSeq = null;
-  }
-
-  #discard(frame: FrameInFlight, reason: FrameDropReason): void {
-    this.#frames.delete(frame.seq);
-    this.#bytesInFlight -= frame.frameBytes + (frame.fec?.bytes ?? 0);
-    this.counters.frameDrops[reason]++;
   }
 
   #drop(reason: DatagramDropReason): null {

@@ -96,10 +96,11 @@ ${RECEIVER_MULTICAST_HELP}
 Who may send
   --allow-from ADDR[/PREFIX]  take datagrams only from these sources (repeatable; IPv4 or IPv6,
                         e.g. 192.168.1.20 or 10.0.0.0/8); others are dropped and counted
-  --stream ID           (--wire v1) follow only this stream id, in hex as the sender prints
-                        it (0x1a2b3c4d); default: the first stream seen, until silent for 0.5 s
-  --follow-newest       (--wire v1) switch at once to any new stream (a restarted sender takes
-                        over); use with --key, since without it stream ids can be forged
+  --stream ID           (--wire v1 or rtp) follow only this stream id (rtp: the SSRC), in hex as
+                        the sender prints it (0x1a2b3c4d); default: the first stream seen,
+                        until silent for 0.5 s
+  --follow-newest       (--wire v1 or rtp) switch at once to any new stream (a restarted sender
+                        takes over); use with --key, since without it stream ids can be forged
 
 ${KEY_HELP}
 
@@ -242,7 +243,7 @@ export function parseReceiverArgs(
   };
 }
 
-/** `--stream ID` and `--follow-newest`: v1 only, and not together. */
+/** `--stream ID` and `--follow-newest`: modes with stream ids only, and not together. */
 function streamChoice(
   wire: WireMode,
   stream: string | undefined,

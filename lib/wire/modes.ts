@@ -72,7 +72,7 @@ export const WIRE_TRAITS: Readonly<Record<WireMode, Readonly<WireTraits>>> = {
     fec: false,
     nack: false,
     key: false,
-    streamLock: false,
+    streamLock: true,
     sdp: true,
     captureTime: false,
     standardJpeg: true,
@@ -166,8 +166,9 @@ export function createPacketizer(settings: SenderWireSettings): {
 }
 
 /**
- * Builds the receiver's depacketizer for `mode`, and a way to read the stream it follows (v1 only:
- * NACKs exist only there).
+ * Builds the receiver's depacketizer for `mode`, and a way to read the stream it follows (v1 stream
+ * id, RTP SSRC; null in legacy mode, which has no stream ids). `lockedStreamId` and `followNewest`
+ * apply to the modes with the `streamLock` trait.
  */
 export function createDepacketizer(
   mode: WireMode,
@@ -187,10 +188,13 @@ export function createDepacketizer(
         depacketizer: new LegacyDepacketizer({ frameTimeoutMs: options.frameTimeoutMs }),
         followedStream: () => null,
       };
-    case "rtp":
-      return {
-        depacketizer: new RtpJpegDepacketizer({ frameTimeoutMs: options.frameTimeoutMs }),
-        followedStream: () => null,
-      };
+    case "rtp": {
+      const depacketizer = new RtpJpegDepacketizer({
+        frameTimeoutMs: options.frameTimeoutMs,
+        lockedStreamId: options.lockedStreamId ?? null,
+        followNewest: options.followNewest ?? false,
+      });
+      return { depacketizer, followedStream: () => depacketizer.ssrc };
+    }
   }
 }

@@ -7,7 +7,9 @@
  *   marker packet exactly, with the tables it needs; lost packets mean a dropped, counted frame;
  * - latest wins: a frame whose timestamp is not newer than the last one emitted is never emitted;
  * - one source at a time: the first SSRC is followed until it has been silent for
- *   {@linkcode RtpJpegDepacketizerOptions.ssrcIdleMs};
+ *   {@linkcode RtpJpegDepacketizerOptions.ssrcIdleMs}, or only the locked one
+ *   ({@linkcode RtpJpegDepacketizerOptions.lockedStreamId}), or a new one at once
+ *   ({@linkcode RtpJpegDepacketizerOptions.followNewest}): an SSRC is a stream id;
  * - 16-bit sequence numbers are extended across the wrap; packets further behind the newest one
  *   than {@linkcode RtpJpegDepacketizerOptions.reorderWindowPackets} are dropped as stale;
  * - memory is bounded by the options; `push` never throws.
@@ -53,6 +55,13 @@ export interface RtpJpegDepacketizerOptions {
   frameTimeoutMs: number;
   /** Another SSRC may take over after the followed one has been silent this long. */
   ssrcIdleMs: number;
+  /** Follow only this SSRC; others are dropped as `otherSsrc` (null: the first seen). */
+  lockedStreamId: number | null;
+  /**
+   * Switch at once to an SSRC not seen before (a restarted sender takes over without waiting for
+   * `ssrcIdleMs`). SSRCs seen before never take over again while another is active.
+   */
+  followNewest: boolean;
   /** Packets this many sequence numbers behind the newest are too late to use. */
   reorderWindowPackets: number;
 }
@@ -65,6 +74,8 @@ export const DEFAULT_RTP_JPEG_DEPACKETIZER_OPTIONS: RtpJpegDepacketizerOptions =
   maxBytesInFlight: 32 * 1024 * 1024,
   frameTimeoutMs: 250,
   ssrcIdleMs: 500,
+  lockedStreamId: null,
+  followNewest: false,
   reorderWindowPackets: 256,
 };
 
@@ -168,8 +179,8 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
       maxBytesInFlight: all.maxBytesInFlight,
       frameTimeoutMs: all.frameTimeoutMs,
       sourceIdleMs: all.ssrcIdleMs,
-      lockedSourceId: null,
-      followNewest: false,
+      lockedSourceId: all.lockedStreamId,
+      followNewest: all.followNewest,
     }, { frameDrops: this.counters.frameDrops, switchReason: "ssrcSwitch" });
   }
 

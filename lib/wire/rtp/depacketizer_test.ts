@@ -94,6 +94,35 @@ Deno.test("SSRC lock: another source is ignored until the first is silent for 50
   equal(d.counters.ssrcSwitches, 1);
 });
 
+Deno.test("stream lock: lockedStreamId follows only that SSRC, however long it is silent", () => {
+  const [one, two] = [1, 2].map((ssrc) => new RtpJpegPacketizer({ maxDatagramBytes: 600, ssrc }));
+  const d = new RtpJpegDepacketizer({ lockedStreamId: 2 });
+  const others = [packetsOf(one, 0), packetsOf(one, 1)];
+  equal(pushAll(d, others[0], 0).length, 0, "SSRC 1 first: refused, not followed");
+  equal(d.ssrc, null);
+  const out = pushAll(d, packetsOf(two, 0), 10);
+  deepStrictEqual(out.map((frame) => frame.streamId), [2]);
+  // SSRC 2 silent for far longer than ssrcIdleMs: SSRC 1 still does not take over.
+  equal(pushAll(d, others[1], 5000).length, 0);
+  equal(pushAll(d, packetsOf(two, 1), 5001).length, 1);
+  equal(d.counters.datagramDrops.otherSsrc, others[0].length + others[1].length);
+  equal(d.counters.ssrcSwitches, 0);
+});
+
+Deno.test("followNewest: a new SSRC takes over at once, one seen before does not", () => {
+  const [one, two] = [1, 2].map((ssrc) => new RtpJpegPacketizer({ maxDatagramBytes: 600, ssrc }));
+  const d = new RtpJpegDepacketizer({ followNewest: true });
+  equal(pushAll(d, packetsOf(one, 0), 0).length, 1);
+  // A restarted sender (new SSRC) takes over with no wait.
+  const taken = pushAll(d, packetsOf(two, 0), 1);
+  deepStrictEqual(taken.map((frame) => frame.streamId), [2]);
+  equal(d.counters.ssrcSwitches, 1);
+  // The old one, still sending, cannot flip the receiver back.
+  equal(pushAll(d, packetsOf(one, 1), 2).length, 0);
+  ok(d.counters.datagramDrops.otherSsrc > 0);
+  equal(d.ssrc, 2);
+});
+
 Deno.test("packets far behind the newest sequence number are stale; a restarted source resyncs", () => {
   const packetizer = new RtpJpegPacketizer({ maxDatagramBytes: 600, ssrc: 7, initialSequence: 0 });
   const d = new RtpJpegDepacketizer({ reorderWindowPackets: 8 });

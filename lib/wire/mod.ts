@@ -15,4 +15,4 @@ export {
   wireModesWith,
   wireTraitsOf,
 } from "./modes.ts";
-export type { WireMode, WireTraits } from "./modes.ts";
+export type { ReceiverWire, ReceiverWireSettings, WireMode, WireTraits } from "./modes.ts";

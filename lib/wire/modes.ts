@@ -9,6 +9,7 @@
 import type { FecSetting } from "../fec/mod.ts";
 import {
   fecParityDatagrams,
+  NackTracker,
   PARITY_FIELDS_BYTES,
   Reassembler,
   type RetransmitHistory,
@@ -165,15 +166,37 @@ export function createPacketizer(settings: SenderWireSettings): {
   return { packetizer, fecCounters };
 }
 
+/** What the receiver's depacketizer is built from. */
+export interface ReceiverWireSettings {
+  /** An incomplete frame is given up this long after its first datagram. */
+  frameTimeoutMs: number;
+  /** Modes with the `streamLock` trait: follow only this stream id (null: the first seen). */
+  lockedStreamId?: number | null;
+  /** Modes with the `streamLock` trait: switch at once to a stream id not seen before. */
+  followNewest?: boolean;
+  /** Modes with the `nack` trait: also build the NACK tracker fed by the depacketizer. */
+  nack?: boolean;
+}
+
+/** The receiver's side of a wire mode, built by {@linkcode createDepacketizer}. */
+export interface ReceiverWire {
+  /** Turns datagrams into frames. */
+  depacketizer: FrameDepacketizer;
+  /** The stream followed (v1 stream id, RTP SSRC), or null (none yet; legacy has no ids). */
+  followedStream: () => number | null;
+  /**
+   * The NACK tracker the depacketizer feeds (v1 with `nack`), or null. Poll it; it learns of
+   * every datagram from the depacketizer itself.
+   */
+  nackTracker: NackTracker | null;
+}
+
 /**
- * Builds the receiver's depacketizer for `mode`, and a way to read the stream it follows (v1 stream
- * id, RTP SSRC; null in legacy mode, which has no stream ids). `lockedStreamId` and `followNewest`
- * apply to the modes with the `streamLock` trait.
+ * Builds the receiver's depacketizer for `mode`, a way to read the stream it follows, and (v1,
+ * `nack`) the NACK tracker it feeds. `lockedStreamId` and `followNewest` apply to the modes with
+ * the `streamLock` trait.
  */
-export function createDepacketizer(
-  mode: WireMode,
-  options: { frameTimeoutMs: number; lockedStreamId?: number | null; followNewest?: boolean },
-): { depacketizer: FrameDepacketizer; followedStream: () => number | null } {
+export function createDepacketizer(mode: WireMode, options: ReceiverWireSettings): ReceiverWire {
   switch (mode) {
     case "v1": {
       const reassembler = new Reassembler({
@@ -181,12 +204,17 @@ export function createDepacketizer(
         lockedStreamId: options.lockedStreamId ?? null,
         followNewest: options.followNewest ?? false,
       });
-      return { depacketizer: reassembler, followedStream: () => reassembler.streamId };
+      return {
+        depacketizer: reassembler,
+        followedStream: () => reassembler.streamId,
+        nackTracker: options.nack ? new NackTracker(reassembler) : null,
+      };
     }
     case "legacy":
       return {
         depacketizer: new LegacyDepacketizer({ frameTimeoutMs: options.frameTimeoutMs }),
         followedStream: () => null,
+        nackTracker: null,
       };
     case "rtp": {
       const depacketizer = new RtpJpegDepacketizer({
@@ -194,7 +222,7 @@ export function createDepacketizer(
         lockedStreamId: options.lockedStreamId ?? null,
         followNewest: options.followNewest ?? false,
       });
-      return { depacketizer, followedStream: () => depacketizer.ssrc };
+      return { depacketizer, followedStream: () => depacketizer.ssrc, nackTracker: null };
     }
   }
 }

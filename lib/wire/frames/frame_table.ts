@@ -45,7 +45,7 @@ export const MAX_REMEMBERED_SOURCES = 16;
 export type FrameTableDropReason = "superseded" | "expired" | "evicted";
 
 /** How a table counts the frames it gives up. */
-export interface FrameTableCounting<R extends string> {
+export interface FrameTableCounting<R extends string, S = unknown> {
   /** The format's frame-drop counters, incremented in place (they are its `--stats-json`). */
   frameDrops: Record<R | FrameTableDropReason, number>;
   /** The reason of frames dropped because the source changed or restarted. */
@@ -54,7 +54,7 @@ export interface FrameTableCounting<R extends string> {
    * Called for every frame that leaves the table: `reason` null when it completed. Lets a
    * companion (the NACK tracker) forget it at the same moment.
    */
-  onRelease?: (entry: FrameEntry<unknown>, reason: R | FrameTableDropReason | null) => void;
+  onRelease?: (entry: FrameEntry<S>, reason: R | FrameTableDropReason | null) => void;
 }
 
 /** One frame in flight. */
@@ -118,7 +118,7 @@ interface Entry<S> {
  */
 export class FrameTable<S, R extends string> {
   readonly #options: FrameTableOptions;
-  readonly #counting: FrameTableCounting<R>;
+  readonly #counting: FrameTableCounting<R, S>;
   readonly #frames = new Map<number, Entry<S>>();
   #bytesInFlight = 0;
   #sourceId: number | null = null;
@@ -132,7 +132,7 @@ export class FrameTable<S, R extends string> {
    * @param options Limits, timeouts and the source rule.
    * @param counting Where drops are counted, and the source-switch reason.
    */
-  constructor(options: FrameTableOptions, counting: FrameTableCounting<R>) {
+  constructor(options: FrameTableOptions, counting: FrameTableCounting<R, S>) {
     this.#options = options;
     this.#counting = counting;
   }

@@ -139,8 +139,53 @@ export interface ReassemblerCounters {
   recoveredByRetransmission: { fragments: number; frames: number };
 }
 
+/**
+ * A frame in flight as a {@linkcode ReassemblerObserver} sees it (the NACK tracker reads what
+ * arrived from here instead of keeping its own copy). Read it, do not change it.
+ */
+export interface ReassemblyView {
+  /** Fragments the frame was cut into. */
+  readonly fragmentCount: number;
+  /** One byte per fragment: 1 once it is held (arrived, or rebuilt by FEC). */
+  readonly received: Uint8Array;
+  /** How many fragments are held. */
+  readonly receivedCount: number;
+  /** The frame's FEC, known from its first parity datagram, or null. */
+  readonly fec: {
+    /** The FEC setting its parity datagrams carry. */
+    readonly setting: FecSetting;
+    /**
+     * Parity shards held, by group, one slot per parity index. A group is here only while it
+     * misses data and has parity; once it is whole its parity is freed.
+     */
+    readonly groups: ReadonlyMap<number, readonly (Uint8Array | null)[]>;
+  } | null;
+}
+
+/**
+ * Told by a {@linkcode Reassembler} what it did with each datagram, synchronously inside
+ * {@linkcode Reassembler.push}: how the NACK tracker follows the frames without decoding anything
+ * again or keeping frames of its own.
+ */
+export interface ReassemblerObserver {
+  /**
+   * A fragment or parity datagram of the followed stream reached `frame`, which the reassembler
+   * holds (or just completed with it), whether it filled a hole or was a duplicate or unneeded
+   * parity. Not called for datagrams dropped before they reach a held frame (other streams,
+   * stale, malformed, inconsistent with the frame, or a frame with no room).
+   */
+  arrived(
+    frame: FrameEntry<ReassemblyView>,
+    header: WireHeader,
+    parity: ParityFields | null,
+    nowMs: number,
+  ): void;
+  /** `frame` left the reassembler: completed (`reason` null) or given up for `reason`. */
+  released(frame: FrameEntry<ReassemblyView>, reason: FrameDropReason | null): void;
+}
+
 /** The v1 state of a frame in flight, kept in the frame table. */
-interface FrameInFlight {
+interface FrameInFlight extends ReassemblyView {
   frameBytes: number;
   fragmentCount: number;
   captureUs: number;
@@ -168,10 +213,27 @@ const SCHEME_NAMES: Record<number, FecSetting["scheme"]> = {
   [FecSchemeId.ReedSolomon]: "rs",
 };
 
+/** The FEC setting a parity datagram carries (its scheme id known). */
+function settingOf(parity: ParityFields): FecSetting {
+  return {
+    scheme: SCHEME_NAMES[parity.scheme],
+    groupData: parity.groupData,
+    groupParity: parity.groupParity,
+    interleaved: parity.interleaved,
+  };
+}
+
+function sameSetting(a: FecSetting, b: FecSetting): boolean {
+  return a.scheme === b.scheme && a.groupData === b.groupData &&
+    a.groupParity === b.groupParity && a.interleaved === b.interleaved;
+}
+
 /** Reassembles frames of one stream at a time; see the module docs for its guarantees. */
 export class Reassembler {
   readonly #options: ReassemblerOptions;
   readonly #table: FrameTable<FrameInFlight, FrameDropReason>;
+  #observer: ReassemblerObserver | null = null;
+  #lastPushFollowed = false;
   /** Counters since construction; read them, do not write them. */
   readonly counters: ReassemblerCounters = {
     datagramsReceived: 0,
@@ -200,7 +262,37 @@ export class Reassembler {
       sourceIdleMs: all.streamIdleMs,
       lockedSourceId: all.lockedStreamId,
       followNewest: all.followNewest,
-    }, { frameDrops: this.counters.frameDrops, switchReason: "streamSwitch" });
+    }, {
+      frameDrops: this.counters.frameDrops,
+      switchReason: "streamSwitch",
+      onRelease: (entry, reason) => this.#observer?.released(entry, reason),
+    });
+  }
+
+  /**
+   * Sets the one observer told about every datagram that reaches a frame and every frame that
+   * leaves (the NACK tracker); replaces any set before.
+   */
+  watch(observer: ReassemblerObserver): void {
+    this.#observer = observer;
+  }
+
+  /** The frames in flight, oldest opened first. Read them, do not change them. */
+  frames(): IterableIterator<FrameEntry<ReassemblyView>> {
+    return this.#table.entries();
+  }
+
+  /** An incomplete frame is given up this long after its first datagram. */
+  get frameTimeoutMs(): number {
+    return this.#options.frameTimeoutMs;
+  }
+
+  /**
+   * True when the last datagram pushed was a fragment or parity of the stream followed (after the
+   * push), whatever became of it: its source is where NACKs go.
+   */
+  get lastPushFollowed(): boolean {
+    return this.#lastPushFollowed;
   }
 
   /** The stream currently followed, or null before the first valid fragment. */
@@ -226,6 +318,7 @@ export class Reassembler {
     const counters = this.counters;
     counters.datagramsReceived++;
     counters.bytesReceived += datagram.length;
+    this.#lastPushFollowed = false;
     this.expire(nowMs);
 
     const decoded = decodeHeader(datagram);
@@ -242,6 +335,7 @@ export class Reassembler {
     const follow = table.follow(header.streamId, nowMs);
     if (follow === "refused") return this.#drop("otherStream");
     if (follow === "switched") counters.streamSwitches++;
+    this.#lastPushFollowed = true;
 
     const seq = header.frameSeq;
     if (table.isStale(seq)) {
@@ -274,7 +368,26 @@ export class Reassembler {
     ) {
       return this.#drop("inconsistent");
     }
-    if (parity !== null) return this.#pushParity(entry, header, parity, datagram, nowMs);
+    if (parity !== null) {
+      const setting = settingOf(parity);
+      const fec = entry.state.fec;
+      if (fec === null) entry.state.fec = { setting, groups: new Map(), bytes: 0 };
+      else if (!sameSetting(fec.setting, setting)) return this.#drop("inconsistent");
+    }
+    const complete = parity !== null
+      ? this.#pushParity(entry, header, parity, datagram, nowMs)
+      : this.#pushFragment(entry, header, datagram, nowMs);
+    this.#observer?.arrived(entry, header, parity, nowMs);
+    return complete;
+  }
+
+  #pushFragment(
+    entry: Frame,
+    header: WireHeader,
+    datagram: Uint8Array,
+    nowMs: number,
+  ): CompleteFrame | null {
+    const counters = this.counters;
     const frame = entry.state;
 
     const index = header.fragmentIndex;
@@ -305,22 +418,10 @@ export class Reassembler {
     datagram: Uint8Array,
     nowMs: number,
   ): CompleteFrame | null {
-    const setting: FecSetting = {
-      scheme: SCHEME_NAMES[parity.scheme],
-      groupData: parity.groupData,
-      groupParity: parity.groupParity,
-      interleaved: parity.interleaved,
-    };
     const frame = entry.state;
-    if (frame.fec === null) frame.fec = { setting, groups: new Map(), bytes: 0 };
-    const fec = frame.fec;
-    if (
-      fec.setting.scheme !== setting.scheme || fec.setting.groupData !== setting.groupData ||
-      fec.setting.groupParity !== setting.groupParity ||
-      fec.setting.interleaved !== setting.interleaved
-    ) {
-      return this.#drop("inconsistent");
-    }
+    // push() made the frame's FEC state from this setting or checked that it matches.
+    const fec = frame.fec!;
+    const setting = fec.setting;
     const group = header.fragmentIndex;
     const members = groupMembers(frame.fragmentCount, setting.groupData, parity.interleaved, group);
     if (members.every((index) => frame.received[index] === 1)) return this.#drop("parityUnneeded");

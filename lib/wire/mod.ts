@@ -9,7 +9,6 @@
 export {
   createDepacketizer,
   createPacketizer,
-  RTP_JPEG_MAX_DIMENSION,
   WIRE_MODES,
   WIRE_TRAITS,
   wireModesWith,

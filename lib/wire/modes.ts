@@ -24,9 +24,6 @@ export const WIRE_MODES = ["v1", "legacy", "rtp"] as const;
 /** One of {@linkcode WIRE_MODES}. */
 export type WireMode = typeof WIRE_MODES[number];
 
-/** Largest frame width or height RTP/JPEG can describe (8-pixel units in one byte). */
-export const RTP_JPEG_MAX_DIMENSION = MAX_DIMENSION_PX;
-
 /** What a wire format can do: every "does this mode support X" question is answered here. */
 export interface WireTraits {
   /** Parity datagrams after each frame (`--fec`). */
@@ -125,27 +122,30 @@ export interface FecCounters {
   parityBytes: number;
 }
 
-/** Builds the sender's packetizer for `settings.mode`. */
+/**
+ * Builds the sender's packetizer for `settings.mode`, and the counters of the parity it adds:
+ * null unless the mode has FEC and `settings.fec` asks for it.
+ */
 export function createPacketizer(settings: SenderWireSettings): {
   packetizer: FramePacketizer;
-  fecCounters: FecCounters;
+  fecCounters: FecCounters | null;
 } {
-  const fecCounters = { parityDatagrams: 0, parityBytes: 0 };
   switch (settings.mode) {
     case "legacy":
-      return { packetizer: new LegacyPacketizer(settings.maxDatagramBytes), fecCounters };
+      return { packetizer: new LegacyPacketizer(settings.maxDatagramBytes), fecCounters: null };
     case "rtp":
       return {
         packetizer: new RtpJpegPacketizer({
           maxDatagramBytes: settings.maxDatagramBytes,
           ssrc: settings.streamId,
         }),
-        fecCounters,
+        fecCounters: null,
       };
     case "v1":
       break;
   }
   const { fec, history } = settings;
+  const fecCounters = fec ? { parityDatagrams: 0, parityBytes: 0 } : null;
   // Parity datagrams carry 4 bytes of FEC fields more than the largest fragment.
   const roomBytes = settings.maxDatagramBytes - (settings.reserveBytes ?? 0);
   const fragmenter = new V1Packetizer(
@@ -155,7 +155,11 @@ export function createPacketizer(settings: SenderWireSettings): {
   const packetizer: FramePacketizer = {
     packetize(frame, captureUs) {
       const data = fragmenter.packetize(frame, captureUs);
-      const parity = fec ? fecParityDatagrams(data, fec) : [];
+      if (fec === null || fecCounters === null) {
+        history?.record(data, settings.nowMs());
+        return data;
+      }
+      const parity = fecParityDatagrams(data, fec);
       fecCounters.parityDatagrams += parity.length;
       for (const datagram of parity) fecCounters.parityBytes += datagram.length;
       const all = parity.length > 0 ? [...data, ...parity] : data;

@@ -6,7 +6,7 @@
  * @module
  */
 
-export { FrameTable, MAX_REMEMBERED_SOURCES } from "./frame_table.ts";
+export { FrameTable } from "./frame_table.ts";
 export type {
   FollowResult,
   FrameEntry,

@@ -43,6 +43,8 @@ export class RtpJpegUnsupportedError extends Error {
   readonly reason: RtpJpegUnsupportedReason;
 
   /**
+   * Makes the error; its message says what is wrong and what to do.
+   *
    * @param reason Machine-readable cause.
    * @param detail What exactly is wrong with the frame.
    */
@@ -157,7 +159,7 @@ export interface RtpJpegPacketizerOptions {
 }
 
 /** Smallest `maxDatagramBytes` that still fits the in-band tables and one byte of data. */
-export const MIN_RTP_JPEG_DATAGRAM_BYTES = RTP_HEADER_BYTES + JPEG_HEADER_BYTES +
+export const MIN_RTP_JPEG_DATAGRAM_BYTES: number = RTP_HEADER_BYTES + JPEG_HEADER_BYTES +
   RESTART_HEADER_BYTES + QTABLE_HEADER_BYTES + 128 + 1;
 
 function randomUint32(): number {
@@ -178,6 +180,9 @@ export class RtpJpegPacketizer implements FramePacketizer {
   #firstCaptureUs: number | null = null;
 
   /**
+   * Makes a packetizer; SSRC, first sequence number and first timestamp are random unless given.
+   *
+   * @param options Datagram size and, optionally, the RTP identifiers.
    * @throws {RangeError} when `maxDatagramBytes` is below {@linkcode MIN_RTP_JPEG_DATAGRAM_BYTES}.
    */
   constructor(options: RtpJpegPacketizerOptions) {

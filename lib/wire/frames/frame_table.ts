@@ -13,6 +13,14 @@
  * Frame ids are 32-bit serial numbers (v1 frame sequence, RTP timestamp), ordered with
  * {@linkcode seqIsNewer}.
  *
+ * Jumps: latest wins, so without a key one forged frame numbered far ahead of the stream would
+ * make every real frame after it "older" (stale) for good. So a frame more than
+ * {@linkcode FrameTableOptions.maxJumpIds} ahead of the last one emitted is not emitted at once: it
+ * is held back (dropped as `jump`) until a second frame confirms that the stream goes on from
+ * there. And when, after a jump was taken, datagrams keep coming from more than `maxJumpIds`
+ * behind ({@linkcode RESYNC_AFTER_STALE_DATAGRAMS} of them over {@linkcode RESYNC_AFTER_MS} with
+ * no frame emitted), the table resyncs: the stream it follows is behind, not the datagrams.
+ *
  * @module
  */
 
@@ -36,13 +44,27 @@ export interface FrameTableOptions {
    * an old sender still running cannot flip the receiver back and forth.
    */
   followNewest: boolean;
+  /**
+   * A completed frame further ahead of the last one emitted than this is a jump (held back until
+   * the stream goes on from it); datagrams further behind count towards a resync. In frame ids:
+   * the format's unit (v1 frames, RTP 90 kHz ticks).
+   */
+  maxJumpIds: number;
 }
+
+/** Datagrams from far behind, with no frame emitted, after which the table resyncs. */
+export const RESYNC_AFTER_STALE_DATAGRAMS = 16;
+/** ... and the least time they must span (ms); a gap this long starts the count over. */
+export const RESYNC_AFTER_MS = 100;
 
 /** Source ids a `followNewest` table remembers as already seen (oldest forgotten first). */
 export const MAX_REMEMBERED_SOURCES = 16;
 
-/** The reasons a table gives up frames on its own; a format adds its source-switch reason. */
-export type FrameTableDropReason = "superseded" | "expired" | "evicted";
+/**
+ * The reasons a table gives up frames on its own (`jump`: complete, but too far ahead to be shown
+ * before the stream goes on from it); a format adds its source-switch reason.
+ */
+export type FrameTableDropReason = "superseded" | "expired" | "evicted" | "jump";
 
 /** How a table counts the frames it gives up. */
 export interface FrameTableCounting<R extends string, S = unknown> {
@@ -68,6 +90,15 @@ export interface FrameEntry<S> {
   /** The format's state of the frame. */
   readonly state: S;
 }
+
+/** What {@linkcode FrameTable.admit} says about a frame id. */
+export type Admission =
+  /** Newer than the last frame emitted: take it. */
+  | "fresh"
+  /** Not newer: latest wins, drop it. */
+  | "stale"
+  /** Far behind for long enough: the table started over, and the frame is taken. */
+  | "resynced";
 
 /** What {@linkcode FrameTable.follow} did with a source id. */
 export type FollowResult =
@@ -95,7 +126,7 @@ interface Entry<S> {
  * ```ts
  * import { FrameTable } from "./frame_table.ts";
  *
- * const frameDrops = { superseded: 0, expired: 0, evicted: 0, streamSwitch: 0 };
+ * const frameDrops = { superseded: 0, expired: 0, evicted: 0, jump: 0, streamSwitch: 0 };
  * const table = new FrameTable<{ parts: number }, "streamSwitch">({
  *   maxFramesInFlight: 4,
  *   maxBytesInFlight: 1 << 20,
@@ -103,9 +134,10 @@ interface Entry<S> {
  *   sourceIdleMs: 500,
  *   lockedSourceId: null,
  *   followNewest: false,
+ *   maxJumpIds: 64,
  * }, { frameDrops, switchReason: "streamSwitch" });
  *
- * if (table.follow(0xabcd, 0) !== "refused" && !table.isStale(7)) {
+ * if (table.follow(0xabcd, 0) !== "refused" && table.admit(7, 0) !== "stale") {
  *   const entry = table.get(7) ?? table.open(7, 0, 100, () => ({ parts: 0 }));
  *   if (entry !== null && table.makeRoom(entry, 100)) {
  *     table.hold(entry, 100);
@@ -125,6 +157,12 @@ export class FrameTable<S, R extends string> {
   #sourceLastSeenMs = 0;
   readonly #seenSources = new Set<number>();
   #lastEmittedId: number | null = null;
+  /** A frame held back as a jump: a frame just after it confirms the jump. */
+  #jumpId: number | null = null;
+  /** Datagrams from far behind since the last frame emitted (gaps under RESYNC_AFTER_MS). */
+  #behindCount = 0;
+  #behindSinceMs = 0;
+  #behindLastMs = 0;
 
   /**
    * Makes an empty table that follows no source yet.
@@ -196,11 +234,39 @@ export class FrameTable<S, R extends string> {
   restart(): void {
     for (const entry of this.#frames.values()) this.discard(entry, this.#counting.switchReason);
     this.#lastEmittedId = null;
+    this.#jumpId = null;
+    this.#behindCount = 0;
   }
 
   /** True when frame `id` is not newer than the last frame emitted: latest wins. */
   isStale(id: number): boolean {
     return this.#lastEmittedId !== null && !seqIsNewer(id, this.#lastEmittedId);
+  }
+
+  /**
+   * Latest wins, for a datagram of frame `id` at `nowMs`: fresh when newer than the last frame
+   * emitted, else stale, unless datagrams from more than `maxJumpIds` behind have kept coming
+   * (see the module docs): then the table restarts (as {@linkcode FrameTable.restart}) and the
+   * datagram is taken.
+   */
+  admit(id: number, nowMs: number): Admission {
+    const last = this.#lastEmittedId;
+    if (last === null || seqIsNewer(id, last)) return "fresh";
+    if (((last - id) >>> 0) <= this.#options.maxJumpIds) return "stale";
+    if (this.#behindCount === 0 || nowMs - this.#behindLastMs >= RESYNC_AFTER_MS) {
+      this.#behindCount = 0;
+      this.#behindSinceMs = nowMs;
+    }
+    this.#behindCount++;
+    this.#behindLastMs = nowMs;
+    if (
+      this.#behindCount < RESYNC_AFTER_STALE_DATAGRAMS ||
+      nowMs - this.#behindSinceMs < RESYNC_AFTER_MS
+    ) {
+      return "stale";
+    }
+    this.restart();
+    return "resynced";
   }
 
   /** The frame `id` in flight, if any. */
@@ -240,14 +306,33 @@ export class FrameTable<S, R extends string> {
     this.#bytesInFlight -= bytes;
   }
 
-  /** `entry` is complete: it leaves the table and supersedes every older frame in flight. */
-  complete(entry: FrameEntry<S>): void {
+  /**
+   * `entry` is complete: it leaves the table and, when it may be emitted (true), supersedes every
+   * older frame in flight. False when it is a jump held back (see the module docs): it is dropped
+   * as `jump`, and the caller emits nothing.
+   */
+  complete(entry: FrameEntry<S>): boolean {
+    const last = this.#lastEmittedId;
+    const { maxJumpIds } = this.#options;
+    if (last !== null && ((entry.id - last) >>> 0) > maxJumpIds) {
+      const jump = this.#jumpId;
+      const goesOn = jump !== null && seqIsNewer(entry.id, jump) &&
+        ((entry.id - jump) >>> 0) <= maxJumpIds;
+      if (!goesOn) {
+        this.#jumpId = entry.id;
+        this.discard(entry, "jump");
+        return false;
+      }
+    }
     this.#remove(entry as Entry<S>);
     this.#lastEmittedId = entry.id;
+    this.#jumpId = null;
+    this.#behindCount = 0;
     for (const other of this.#frames.values()) {
       if (!seqIsNewer(other.id, entry.id)) this.discard(other, "superseded");
     }
     this.#counting.onRelease?.(entry, null);
+    return true;
   }
 
   /** Gives up `entry`, counted under `reason`. */

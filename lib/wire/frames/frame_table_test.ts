@@ -1,10 +1,13 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import {
+  type Admission,
   type FollowResult,
   type FrameEntry,
   FrameTable,
   type FrameTableOptions,
   MAX_REMEMBERED_SOURCES,
+  RESYNC_AFTER_MS,
+  RESYNC_AFTER_STALE_DATAGRAMS,
 } from "./frame_table.ts";
 import { seqIsNewer } from "./serial.ts";
 import { Prng } from "../../netsim/mod.ts";
@@ -16,12 +19,13 @@ const OPTIONS: FrameTableOptions = {
   sourceIdleMs: 500,
   lockedSourceId: null,
   followNewest: false,
+  maxJumpIds: 1000,
 };
 
-type Reason = "superseded" | "expired" | "evicted" | "switch" | "bad";
+type Reason = "superseded" | "expired" | "evicted" | "jump" | "switch" | "bad";
 
 function makeTable(options: Partial<FrameTableOptions> = {}) {
-  const frameDrops = { superseded: 0, expired: 0, evicted: 0, switch: 0, bad: 0 };
+  const frameDrops = { superseded: 0, expired: 0, evicted: 0, jump: 0, switch: 0, bad: 0 };
   const released: [number, Reason | null][] = [];
   const table = new FrameTable<{ name: string }, Reason>({ ...OPTIONS, ...options }, {
     frameDrops,
@@ -248,5 +252,93 @@ Deno.test("property: random use keeps the caps, the byte sum and the accounting 
     const dropped = Object.values(frameDrops).reduce((a, b) => a + b, 0);
     equal(opened, table.framesInFlight + completed + dropped, `seed ${seed}: identity`);
     equal(released.length, completed + dropped, `seed ${seed}: every release reported`);
+  }
+});
+
+Deno.test("jumps: a frame far ahead is held back until the stream goes on from it (table)", () => {
+  // Each case: frames completed in order after frame 100 was emitted; which were emitted.
+  const cases: { name: string; ids: number[]; emitted: number[]; jumps: number }[] = [
+    { name: "within maxJumpIds: at once", ids: [1100], emitted: [1100], jumps: 0 },
+    { name: "one frame far ahead: held", ids: [1101], emitted: [], jumps: 1 },
+    { name: "the stream goes on from it", ids: [5000, 5001], emitted: [5001], jumps: 1 },
+    { name: "... up to maxJumpIds after it", ids: [5000, 6000], emitted: [6000], jumps: 1 },
+    { name: "too far after it: a new jump", ids: [5000, 6001], emitted: [], jumps: 2 },
+    { name: "older than the jump: a new jump", ids: [5000, 4999], emitted: [], jumps: 2 },
+    {
+      name: "the real stream goes on: the jump is forgotten",
+      ids: [5000, 101, 5001],
+      emitted: [101],
+      jumps: 2,
+    },
+    {
+      name: "2^31 - 1 ahead, the farthest serial arithmetic allows",
+      ids: [(100 + 0x7fff_ffff) >>> 0, 101],
+      emitted: [101],
+      jumps: 1,
+    },
+  ];
+  for (const { name, ids, emitted, jumps } of cases) {
+    const { table, frameDrops, open } = makeTable({ maxFramesInFlight: 8 });
+    table.follow(1, 0);
+    table.complete(open(100)!);
+    const got = ids.filter((id) => table.admit(id, 0) === "fresh" && table.complete(open(id)!));
+    deepStrictEqual(got, emitted, name);
+    equal(frameDrops.jump, jumps, name);
+    equal(table.framesInFlight, 0, name);
+  }
+});
+
+Deno.test("a held jump supersedes nothing: the frames of the real stream stay in flight", () => {
+  const { table, open, ids } = makeTable();
+  table.follow(1, 0);
+  table.complete(open(100)!);
+  open(101);
+  equal(table.complete(open(1_000_000)!), false);
+  deepStrictEqual(ids(), [101]);
+  equal(table.lastEmittedId, 100);
+});
+
+Deno.test("resync: datagrams far behind for a while, with no frame emitted, start over (table)", () => {
+  // Steps after frame 100_000 was emitted: [id, nowMs, expected admission].
+  const far = 100_000 - 1001;
+  const steps: [number, number, Admission][] = [
+    [99_000, 0, "stale"], // 1000 behind: late, not far
+    ...Array.from(
+      { length: RESYNC_AFTER_STALE_DATAGRAMS - 1 },
+      (_, i): [number, number, Admission] => [far, i, "stale"],
+    ),
+    [far, RESYNC_AFTER_MS - 1, "stale"], // enough datagrams, not yet for long enough
+    [far, RESYNC_AFTER_MS, "resynced"],
+    [far + 1, RESYNC_AFTER_MS, "fresh"], // nothing emitted since the resync
+  ];
+  const { table, frameDrops, open } = makeTable();
+  table.follow(1, 0);
+  table.complete(open(100_000)!);
+  open(100_001);
+  const got = steps.map(([id, nowMs]) => table.admit(id, nowMs));
+  deepStrictEqual(got, steps.map(([, , admission]) => admission));
+  equal(frameDrops.switch, 1, "the frame in flight went with the resync");
+  equal(table.lastEmittedId, null);
+});
+
+Deno.test("resync: a gap, or a frame emitted, starts the count over", () => {
+  for (const interrupt of ["gap", "emitted"] as const) {
+    const { table, open } = makeTable();
+    table.follow(1, 0);
+    table.complete(open(100_000)!);
+    let now = 0;
+    for (let i = 0; i < RESYNC_AFTER_STALE_DATAGRAMS; i++) {
+      equal(table.admit(10, now), "stale", interrupt);
+      now += 5;
+    }
+    if (interrupt === "gap") now += RESYNC_AFTER_MS;
+    else table.complete(open(100_001)!);
+    // As many again, spanning RESYNC_AFTER_MS - 1: not a resync, counted from the interruption.
+    const results = new Set<Admission>();
+    for (let i = 0; i < RESYNC_AFTER_STALE_DATAGRAMS; i++) {
+      results.add(table.admit(10, now + (i * (RESYNC_AFTER_MS - 1)) / 15));
+    }
+    deepStrictEqual([...results], ["stale"], interrupt);
+    equal(table.admit(10, now + RESYNC_AFTER_MS), "resynced", interrupt);
   }
 });

@@ -64,6 +64,12 @@ export interface RtpJpegDepacketizerOptions {
   followNewest: boolean;
   /** Packets this many sequence numbers behind the newest are too late to use. */
   reorderWindowPackets: number;
+  /**
+   * A complete frame more than this many 90 kHz ticks ahead of the last one emitted is held back
+   * until the next frame confirms it (dropped as `jump`); packets this far behind, for a while,
+   * make the depacketizer resync (lib/wire/frames/frame_table.ts).
+   */
+  maxTimestampJump: number;
 }
 
 /** Defaults: a few frames of reordering, frames given up after 250 ms. */
@@ -77,6 +83,7 @@ export const DEFAULT_RTP_JPEG_DEPACKETIZER_OPTIONS: RtpJpegDepacketizerOptions =
   lockedStreamId: null,
   followNewest: false,
   reorderWindowPackets: 256,
+  maxTimestampJump: 90_000 / 2,
 };
 
 /** Reasons a packet is dropped. */
@@ -104,6 +111,7 @@ export const RTP_FRAME_DROP_REASONS = [
   "superseded",
   "expired",
   "evicted",
+  "jump",
   "ssrcSwitch",
   "overlap",
 ] as const;
@@ -119,6 +127,11 @@ export interface RtpJpegDepacketizerCounters extends DepacketizerCounters {
   frameDrops: Record<RtpFrameDropReason, number>;
   /** Times the depacketizer followed a new SSRC. */
   ssrcSwitches: number;
+  /**
+   * Times it started over on the SSRC it follows: sequence numbers or timestamps kept coming from
+   * far behind (a source that restarted, or a forged packet far ahead).
+   */
+  resyncs: number;
 }
 
 interface QuantTables {
@@ -164,6 +177,7 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
     framesComplete: 0,
     frameDrops: zeroCounts(RTP_FRAME_DROP_REASONS),
     ssrcSwitches: 0,
+    resyncs: 0,
   };
 
   /**
@@ -181,6 +195,7 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
       sourceIdleMs: all.ssrcIdleMs,
       lockedSourceId: all.lockedStreamId,
       followNewest: all.followNewest,
+      maxJumpIds: all.maxTimestampJump,
     }, { frameDrops: this.counters.frameDrops, switchReason: "ssrcSwitch" });
   }
 
@@ -253,7 +268,12 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
     if (fragmentEnd > this.#options.maxFrameBytes) return this.#drop("tooLarge");
 
     const timestamp = header.timestamp;
-    if (table.isStale(timestamp)) return this.#drop("stale");
+    const admission = table.admit(timestamp, nowMs);
+    if (admission === "stale") return this.#drop("stale");
+    if (admission === "resynced") {
+      this.counters.resyncs++;
+      this.#startSequence(header.sequence);
+    }
     let entry = table.get(timestamp);
     if (entry === undefined) {
       const opened = table.open(timestamp, nowMs, data.length, () => ({
@@ -355,6 +375,7 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
     if (++this.#staleInARow < RESYNC_AFTER_STALE_PACKETS) return false;
     // A source that restarted with the same SSRC: start over rather than drop it for good.
     this.#table.restart();
+    this.counters.resyncs++;
     this.#startSequence(sequence);
     return true;
   }
@@ -390,7 +411,8 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
     for (const offset of offsets) bytes.set(frame.fragments.get(offset)!, headers.length + offset);
     if (!hasEoi) bytes.set([0xff, 0xd9], bytes.length - 2);
 
-    this.#table.complete(entry);
+    // A frame far ahead of the stream is held back until the stream goes on from it.
+    if (!this.#table.complete(entry)) return null;
     this.counters.framesComplete++;
     return {
       streamId: this.#table.sourceId!,

@@ -123,6 +123,32 @@ Deno.test("followNewest: a new SSRC takes over at once, one seen before does not
   equal(d.ssrc, 2);
 });
 
+Deno.test("attack: a forged frame 2^31 - 1 ticks ahead (same SSRC) does not lock the stream out", () => {
+  const real = new RtpJpegPacketizer({ maxDatagramBytes: 1400, ssrc: 9, initialTimestamp: 0 });
+  const d = new RtpJpegDepacketizer();
+  let emitted = 0;
+  let lastTimestamp = 0;
+  for (let i = 0; i < 40; i++) {
+    if (i === 10) {
+      // Sequence numbers where the real stream is, a timestamp as far ahead as serial arithmetic
+      // allows: before, every real frame after it was stale.
+      const forger = new RtpJpegPacketizer({
+        maxDatagramBytes: 1400,
+        ssrc: 9,
+        initialSequence: real.nextSequence,
+        initialTimestamp: (lastTimestamp + 0x7fff_ffff) >>> 0,
+      });
+      equal(pushAll(d, forger.packetize(frames[0], 0), i).length, 0, "the forged frame is shown");
+    }
+    for (const frame of pushAll(d, packetsOf(real, i), i)) {
+      emitted++;
+      lastTimestamp = frame.frameSeq;
+    }
+  }
+  equal(emitted, 40);
+  equal(d.counters.frameDrops.jump, 1);
+});
+
 Deno.test("packets far behind the newest sequence number are stale; a restarted source resyncs", () => {
   const packetizer = new RtpJpegPacketizer({ maxDatagramBytes: 600, ssrc: 7, initialSequence: 0 });
   const d = new RtpJpegDepacketizer({ reorderWindowPackets: 8 });

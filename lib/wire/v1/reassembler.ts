@@ -49,6 +49,12 @@ export interface ReassemblerOptions {
   frameTimeoutMs: number;
   /** Another stream may take over after the current one has been silent this long. */
   streamIdleMs: number;
+  /**
+   * A complete frame more than this many frames ahead of the last one emitted is held back until
+   * the next frame confirms it (dropped as `jump`); datagrams this far behind, for a while, make
+   * the reassembler resync (lib/wire/frames/frame_table.ts).
+   */
+  maxFrameJump: number;
   /** Follow only this stream id; others are dropped as `otherStream` (null: the first seen). */
   lockedStreamId: number | null;
   /**
@@ -66,6 +72,7 @@ export const DEFAULT_REASSEMBLER_OPTIONS: ReassemblerOptions = {
   maxBytesInFlight: 32 * 1024 * 1024,
   frameTimeoutMs: 250,
   streamIdleMs: 500,
+  maxFrameJump: 16,
   lockedStreamId: null,
   followNewest: false,
 };
@@ -109,7 +116,13 @@ export const DATAGRAM_DROP_REASONS = [
 export type DatagramDropReason = typeof DATAGRAM_DROP_REASONS[number];
 
 /** Reasons an incomplete frame is given up. */
-export const FRAME_DROP_REASONS = ["superseded", "expired", "evicted", "streamSwitch"] as const;
+export const FRAME_DROP_REASONS = [
+  "superseded",
+  "expired",
+  "evicted",
+  "jump",
+  "streamSwitch",
+] as const;
 
 /** A reason an incomplete frame is given up. */
 export type FrameDropReason = typeof FRAME_DROP_REASONS[number];
@@ -128,6 +141,11 @@ export interface ReassemblerCounters {
   frameDrops: Record<FrameDropReason, number>;
   /** Times the reassembler followed a new stream id. */
   streamSwitches: number;
+  /**
+   * Times it started over on the stream it follows: datagrams kept coming from far behind the
+   * last frame emitted (a forged frame far ahead, or a sender that restarted its numbering).
+   */
+  streamResyncs: number;
   /** Parity datagrams pushed that decoded (including ones later dropped). */
   parityReceived: number;
   /** What forward error correction rebuilt: fragments, and frames that needed at least one. */
@@ -242,6 +260,7 @@ export class Reassembler {
     framesComplete: 0,
     frameDrops: zeroCounts(FRAME_DROP_REASONS),
     streamSwitches: 0,
+    streamResyncs: 0,
     parityReceived: 0,
     recoveredByFec: { fragments: 0, frames: 0 },
     recoveredByRetransmission: { fragments: 0, frames: 0 },
@@ -262,6 +281,7 @@ export class Reassembler {
       sourceIdleMs: all.streamIdleMs,
       lockedSourceId: all.lockedStreamId,
       followNewest: all.followNewest,
+      maxJumpIds: all.maxFrameJump,
     }, {
       frameDrops: this.counters.frameDrops,
       switchReason: "streamSwitch",
@@ -338,12 +358,14 @@ export class Reassembler {
     this.#lastPushFollowed = true;
 
     const seq = header.frameSeq;
-    if (table.isStale(seq)) {
+    const admission = table.admit(seq, nowMs);
+    if (admission === "stale") {
       // Parity of the frame just emitted is the normal fate of parity on a clean link.
       return this.#drop(
         parity !== null && seq === table.lastEmittedId ? "parityUnneeded" : "stale",
       );
     }
+    if (admission === "resynced") counters.streamResyncs++;
     let entry = table.get(seq);
     if (entry === undefined) {
       if (header.frameBytes > this.#options.maxFrameBytes) return this.#drop("tooLarge");
@@ -497,9 +519,10 @@ export class Reassembler {
     this.#table.expire(nowMs);
   }
 
-  #complete(entry: Frame, nowMs: number): CompleteFrame {
+  #complete(entry: Frame, nowMs: number): CompleteFrame | null {
     const frame = entry.state;
-    this.#table.complete(entry);
+    // A frame far ahead of the stream is held back until the stream goes on from it.
+    if (!this.#table.complete(entry)) return null;
     if (frame.recoveredFragments > 0) this.counters.recoveredByFec.frames++;
     if (frame.retransmittedFragments > 0) this.counters.recoveredByRetransmission.frames++;
     this.counters.framesComplete++;

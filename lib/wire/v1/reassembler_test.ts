@@ -349,3 +349,73 @@ Deno.test("retransmitted fragments that fill a hole are counted, duplicates are 
   deepStrictEqual(r.counters.recoveredByRetransmission, { fragments: 2, frames: 1 });
   equal(r.counters.datagramDrops.duplicate, 1);
 });
+
+/** A whole frame of stream STREAM in one datagram: what an unkeyed attacker sends. */
+function forgedFrame(seq: number, bytes = 248): Uint8Array {
+  const [datagram] = datagramsOf(seq, new Uint8Array(bytes).fill(0x55), STREAM, 1500);
+  return datagram;
+}
+
+Deno.test("attack: one forged frame far ahead (seq + 2^31 - 1) does not lock the stream out", () => {
+  const r = new Reassembler();
+  const emitted: number[] = [];
+  let now = 0;
+  for (let seq = 0; seq < 150; seq++) {
+    now += 33;
+    if (seq === 35) {
+      // 278 bytes: the real stream id, a frame number as far ahead of the last one shown (seq - 1)
+      // as serial arithmetic allows.
+      const forged = forgedFrame((seq - 1 + 0x7fff_ffff) >>> 0);
+      equal(forged.length, 278);
+      ok(r.push(forged, now) === null, "the forged frame is shown at once");
+    }
+    for (const out of pushAll(r, datagramsOf(seq, frameOf(seq, 3000)), now)) {
+      emitted.push(out.frameSeq);
+    }
+  }
+  equal(
+    emitted.length,
+    150,
+    `${emitted.length} of 150 real frames; stale ${r.counters.datagramDrops.stale}`,
+  );
+  equal(r.counters.frameDrops.jump, 1);
+});
+
+Deno.test("attack: a forged run far ahead freezes the stream only briefly, then it resyncs", () => {
+  const r = new Reassembler();
+  const emitted: number[] = [];
+  let now = 0;
+  let forgedShown = 0;
+  for (let seq = 0; seq < 150; seq++) {
+    now += 33;
+    if (seq === 35) {
+      // Two frames in a row: the stream "goes on" from the jump, so the second one is taken.
+      for (const k of [0, 1]) {
+        if (r.push(forgedFrame((seq + 0x4000_0000 + k) >>> 0), now)) {
+          forgedShown++;
+        }
+      }
+    }
+    for (const out of pushAll(r, datagramsOf(seq, frameOf(seq, 3000)), now)) {
+      emitted.push(out.frameSeq);
+    }
+  }
+  equal(forgedShown, 1);
+  equal(r.counters.streamResyncs, 1);
+  // 3000-byte frames are 6 datagrams: 16 stale datagrams over 100 ms take 4 frames.
+  ok(emitted.length >= 150 - 6, `${emitted.length} of 150 real frames`);
+  ok(emitted.includes(149) && emitted.includes(40), "the stream did not come back");
+});
+
+Deno.test("a sender whose frames really jump ahead (a long outage) is followed after one frame", () => {
+  const r = new Reassembler();
+  for (const seq of [1, 2, 3]) equal(pushAll(r, datagramsOf(seq, frameOf(seq, 2000))).length, 1);
+  // 100,000 frames later (an hour at 30 fps): the first frame is held, the next one confirms.
+  const later = [100_000, 100_001, 100_002];
+  const out = later.flatMap((seq, i) => pushAll(r, datagramsOf(seq, frameOf(seq, 2000)), i));
+  deepStrictEqual(out.map((frame) => frame.frameSeq), [100_001, 100_002]);
+  equal(r.counters.frameDrops.jump, 1);
+  // Late datagrams of before the outage are stale, not a reason to go back.
+  equal(pushAll(r, datagramsOf(4, frameOf(4, 2000)), 10).length, 0);
+  equal(r.counters.streamResyncs, 0);
+});

@@ -21,6 +21,13 @@
  * behind ({@linkcode RESYNC_AFTER_STALE_DATAGRAMS} of them over {@linkcode RESYNC_AFTER_MS} with
  * no frame emitted), the table resyncs: the stream it follows is behind, not the datagrams.
  *
+ * Bytes: a frame counts the bytes it holds (data that arrived, plus
+ * {@linkcode PIECE_BOOKKEEPING_BYTES} per piece held), not the bytes it announces, so a datagram
+ * announcing a large frame costs what it carries. And room for a new frame is made by evicting the
+ * frame that holds the fewest bytes, not merely the oldest: a flood of one-datagram frames, which
+ * hold almost nothing, evicts itself and never the real frame that is arriving (see
+ * {@linkcode FrameTable.open}).
+ *
  * @module
  */
 
@@ -51,6 +58,13 @@ export interface FrameTableOptions {
    */
   maxJumpIds: number;
 }
+
+/**
+ * What a format counts for each piece of a frame it holds (a fragment or a parity shard copied
+ * into its own `Uint8Array`), besides the piece's bytes: the typed array, its buffer and the map
+ * entry cost about this much, so a flood of tiny pieces is bounded by the byte cap too.
+ */
+export const PIECE_BOOKKEEPING_BYTES = 256;
 
 /** Datagrams from far behind, with no frame emitted, after which the table resyncs. */
 export const RESYNC_AFTER_STALE_DATAGRAMS = 16;
@@ -276,8 +290,15 @@ export class FrameTable<S, R extends string> {
 
   /**
    * Opens frame `id` at `nowMs` with the state `create` makes, after making room for one more
-   * frame and `roomBytes` more bytes; null when that would take evicting a frame newer than `id`
-   * (then `create` is not called). The new frame holds no bytes yet: {@linkcode FrameTable.hold}.
+   * frame and `roomBytes` more bytes (what its first datagram will make it hold); null when there
+   * is no frame it may evict (then `create` is not called). The new frame holds no bytes yet:
+   * {@linkcode FrameTable.hold}.
+   *
+   * Which frame makes room: the one holding the fewest bytes (the oldest of those) among the
+   * frames a new one may evict: frames holding fewer bytes than `roomBytes`; frames older than
+   * `id` holding no more; and, when `id` is newer than every frame in flight, every older frame.
+   * So a newer frame pushes out older ones as before, and a datagram that holds next to nothing
+   * pushes out only frames that hold as little.
    */
   open(id: number, nowMs: number, roomBytes: number, create: () => S): FrameEntry<S> | null {
     if (!this.#makeRoom(id, roomBytes, true)) return null;
@@ -355,15 +376,43 @@ export class FrameTable<S, R extends string> {
       (newFrame && this.#frames.size >= maxFramesInFlight) ||
       this.#bytesInFlight + bytes > maxBytesInFlight
     ) {
-      let oldest: Entry<S> | null = null;
-      for (const entry of this.#frames.values()) {
-        if (entry.id === id) continue;
-        if (oldest === null || seqIsNewer(oldest.id, entry.id)) oldest = entry;
-      }
-      if (oldest === null || seqIsNewer(oldest.id, id)) return false;
-      this.discard(oldest, "evicted");
+      const victim = newFrame ? this.#weakestFor(id, bytes) : this.#oldestBefore(id);
+      if (victim === null) return false;
+      this.discard(victim, "evicted");
     }
     return true;
+  }
+
+  /** The oldest frame other than `id`, if it is not newer than `id`: what a growing frame evicts. */
+  #oldestBefore(id: number): Entry<S> | null {
+    let oldest: Entry<S> | null = null;
+    for (const entry of this.#frames.values()) {
+      if (entry.id === id) continue;
+      if (oldest === null || seqIsNewer(oldest.id, entry.id)) oldest = entry;
+    }
+    return oldest === null || seqIsNewer(oldest.id, id) ? null : oldest;
+  }
+
+  /** The frame a new frame `id` holding `bytes` evicts, or null: see {@linkcode FrameTable.open}. */
+  #weakestFor(id: number, bytes: number): Entry<S> | null {
+    let newest = true;
+    for (const entry of this.#frames.values()) {
+      if (entry.id !== id && seqIsNewer(entry.id, id)) newest = false;
+    }
+    let weakest: Entry<S> | null = null;
+    for (const entry of this.#frames.values()) {
+      if (entry.id === id) continue;
+      const older = !seqIsNewer(entry.id, id);
+      const evictable = entry.bytes < bytes || (older && (newest || entry.bytes <= bytes));
+      if (!evictable) continue;
+      if (
+        weakest === null || entry.bytes < weakest.bytes ||
+        (entry.bytes === weakest.bytes && seqIsNewer(weakest.id, entry.id))
+      ) {
+        weakest = entry;
+      }
+    }
+    return weakest;
   }
 
   #remove(entry: Entry<S>): void {

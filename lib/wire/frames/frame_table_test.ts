@@ -342,3 +342,64 @@ Deno.test("resync: a gap, or a frame emitted, starts the count over", () => {
     equal(table.admit(10, now + RESYNC_AFTER_MS), "resynced", interrupt);
   }
 });
+
+Deno.test("eviction for a new frame: the one holding the fewest bytes among those it may evict (table)", () => {
+  // Frames in flight [id, bytes held] (room for 3), the new frame [id, bytes], what goes.
+  const cases: {
+    name: string;
+    held: [number, number][];
+    open: [number, number];
+    evicted: number | null;
+  }[] = [
+    {
+      name: "the newest frame evicts the least held of the older ones",
+      held: [[10, 500], [11, 100], [12, 300]],
+      open: [13, 200],
+      evicted: 11,
+    },
+    {
+      name: "ties: the oldest",
+      held: [[10, 100], [11, 100], [12, 100]],
+      open: [13, 100],
+      evicted: 10,
+    },
+    {
+      name: "a frame holding next to nothing evicts only frames holding as little",
+      held: [[10, 1426], [20, 258], [30, 258]],
+      open: [25, 258],
+      evicted: 20,
+    },
+    {
+      name: "... never the real frame, even when it is the only older one",
+      held: [[10, 1426], [30, 258], [40, 258]],
+      open: [20, 258],
+      evicted: null,
+    },
+    {
+      name: "a real first fragment evicts a tiny frame, even a newer one",
+      held: [[20, 258], [30, 258], [40, 258]],
+      open: [11, 1426],
+      evicted: 20,
+    },
+    {
+      name: "an older frame holding as much pushes out no newer one",
+      held: [[17, 570], [18, 570], [19, 570]],
+      open: [5, 100],
+      evicted: null,
+    },
+  ];
+  for (const { name, held, open: [id, bytes], evicted } of cases) {
+    const { table, open, ids } = makeTable({ maxBytesInFlight: 1 << 20 });
+    table.follow(1, 0);
+    for (const [heldId, heldBytes] of held) open(heldId, heldBytes);
+    const before = ids();
+    const entry = table.open(id, 0, bytes, () => ({ name }));
+    if (evicted === null) {
+      equal(entry, null, name);
+      deepStrictEqual(ids(), before, name);
+    } else {
+      ok(entry !== null, name);
+      deepStrictEqual(ids(), [...before.filter((other) => other !== evicted), id], name);
+    }
+  }
+});

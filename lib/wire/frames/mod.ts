@@ -6,7 +6,7 @@
  * @module
  */
 
-export { FrameTable } from "./frame_table.ts";
+export { FrameTable, PIECE_BOOKKEEPING_BYTES } from "./frame_table.ts";
 export type {
   FollowResult,
   FrameEntry,

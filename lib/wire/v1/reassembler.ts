@@ -6,8 +6,10 @@
  * - only complete frames come out, byte-for-byte as the sender cut them;
  * - latest wins: a frame older than one already emitted is never emitted;
  * - every dropped datagram and frame is counted by reason;
- * - memory is bounded by {@linkcode ReassemblerOptions.maxBytesInFlight} (frame bytes plus stored
- *   parity shards) plus one byte per fragment.
+ * - memory is bounded by {@linkcode ReassemblerOptions.maxBytesInFlight} (the fragments and parity
+ *   shards that arrived, each with {@linkcode PIECE_BOOKKEEPING_BYTES}) plus one byte per fragment
+ *   of each frame in flight; a frame's buffer is allocated only once all of it is held, so a
+ *   datagram announcing an 8 MiB frame costs what it carries, not 8 MiB.
  *
  * Which frames live (the stream followed, latest wins, the caps, expiry, eviction) is decided by
  * the frame table all formats with frame ids share (lib/wire/frames/frame_table.ts); this module
@@ -34,7 +36,7 @@ import {
   readParityFields,
   type WireHeader,
 } from "./header.ts";
-import { type FrameEntry, FrameTable } from "../frames/mod.ts";
+import { type FrameEntry, FrameTable, PIECE_BOOKKEEPING_BYTES } from "../frames/mod.ts";
 import { zeroCounts } from "../../stats/mod.ts";
 
 /** Limits and timeouts of a {@linkcode Reassembler}. */
@@ -166,6 +168,8 @@ export interface ReassemblyView {
   readonly fragmentCount: number;
   /** One byte per fragment: 1 once it is held (arrived, or rebuilt by FEC). */
   readonly received: Uint8Array;
+  /** The fragments held, by index: their payload bytes. */
+  readonly fragments: ReadonlyMap<number, Uint8Array>;
   /** How many fragments are held. */
   readonly receivedCount: number;
   /** The frame's FEC, known from its first parity datagram, or null. */
@@ -207,7 +211,8 @@ interface FrameInFlight extends ReassemblyView {
   frameBytes: number;
   fragmentCount: number;
   captureUs: number;
-  bytes: Uint8Array;
+  /** Copies of the payloads held; the frame is put together when the last one arrives. */
+  fragments: Map<number, Uint8Array>;
   received: Uint8Array;
   receivedCount: number;
   /** FEC state, made by the frame's first parity datagram. */
@@ -369,11 +374,13 @@ export class Reassembler {
     let entry = table.get(seq);
     if (entry === undefined) {
       if (header.frameBytes > this.#options.maxFrameBytes) return this.#drop("tooLarge");
-      const opened = table.open(seq, nowMs, header.frameBytes, () => ({
+      // Room for what this datagram brings: the frame's buffer waits until all of it is here.
+      const carried = datagram.length - HEADER_BYTES - (parity === null ? 0 : PARITY_FIELDS_BYTES);
+      const opened = table.open(seq, nowMs, carried + PIECE_BOOKKEEPING_BYTES, () => ({
         frameBytes: header.frameBytes,
         fragmentCount: header.fragmentCount,
         captureUs: header.captureUs,
-        bytes: new Uint8Array(header.frameBytes),
+        fragments: new Map(),
         received: new Uint8Array(header.fragmentCount),
         receivedCount: 0,
         fec: null,
@@ -381,7 +388,6 @@ export class Reassembler {
         retransmittedFragments: 0,
       }));
       if (opened === null) return this.#drop("stale");
-      table.hold(opened, header.frameBytes);
       entry = opened;
     } else if (
       entry.state.frameBytes !== header.frameBytes ||
@@ -414,11 +420,13 @@ export class Reassembler {
 
     const index = header.fragmentIndex;
     if (frame.received[index] === 1) return this.#drop("duplicate");
-    // decodeHeader has checked that the payload length matches this index exactly.
-    frame.bytes.set(
-      datagram.subarray(HEADER_BYTES),
-      fragmentOffset(frame.frameBytes, frame.fragmentCount, index),
-    );
+    // decodeHeader has checked that the payload length matches this index exactly. Copy: the
+    // caller may reuse its receive buffer.
+    const payload = datagram.slice(HEADER_BYTES);
+    const charged = payload.length + PIECE_BOOKKEEPING_BYTES;
+    if (!this.#table.makeRoom(entry, charged)) return this.#drop("tooLarge");
+    this.#table.hold(entry, charged);
+    frame.fragments.set(index, payload);
     frame.received[index] = 1;
     frame.receivedCount++;
     if ((header.flags & Flags.Retransmission) !== 0) {
@@ -450,14 +458,15 @@ export class Reassembler {
     let slots = fec.groups.get(group);
     if (slots?.[parity.parityIndex]) return this.#drop("duplicate");
     const shard = datagram.slice(HEADER_BYTES + PARITY_FIELDS_BYTES);
-    if (!this.#table.makeRoom(entry, shard.length)) return this.#drop("tooLarge");
+    const charged = shard.length + PIECE_BOOKKEEPING_BYTES;
+    if (!this.#table.makeRoom(entry, charged)) return this.#drop("tooLarge");
     if (slots === undefined) {
       slots = new Array(setting.groupParity).fill(null);
       fec.groups.set(group, slots);
     }
     slots[parity.parityIndex] = shard;
-    fec.bytes += shard.length;
-    this.#table.hold(entry, shard.length);
+    fec.bytes += charged;
+    this.#table.hold(entry, charged);
     this.#repair(entry, group);
     if (frame.receivedCount < frame.fragmentCount) return null;
     return this.#complete(entry, nowMs);
@@ -481,14 +490,7 @@ export class Reassembler {
     if (missing.length > parityCount) return;
     if (missing.length > 0) {
       const { frameBytes, fragmentCount } = frame;
-      const data = members.map((index) => {
-        if (frame.received[index] === 0) return null;
-        const at = fragmentOffset(frameBytes, fragmentCount, index);
-        return frame.bytes.subarray(
-          at,
-          at + fragmentPayloadBytes(frameBytes, fragmentCount, index),
-        );
-      });
+      const data = members.map((index) => frame.fragments.get(index) ?? null);
       const rebuilt = recoverGroup(
         setting,
         data,
@@ -496,19 +498,23 @@ export class Reassembler {
         slots.find((slot) => slot !== null)!.length,
       );
       if (rebuilt === null) return; // Unreachable: as many parities as losses always suffice.
+      let rebuiltBytes = 0;
       missing.forEach((index, k) => {
         const bytes = fragmentPayloadBytes(frameBytes, fragmentCount, index);
-        frame.bytes.set(
-          rebuilt[k].subarray(0, bytes),
-          fragmentOffset(frameBytes, fragmentCount, index),
-        );
+        frame.fragments.set(index, rebuilt[k].subarray(0, bytes));
         frame.received[index] = 1;
+        rebuiltBytes += rebuilt[k].length + PIECE_BOOKKEEPING_BYTES;
       });
+      // Rebuilt fragments take the place of the parity freed below; at most as many bytes.
+      this.#table.hold(entry, rebuiltBytes);
       frame.receivedCount += missing.length;
       frame.recoveredFragments += missing.length;
       this.counters.recoveredByFec.fragments += missing.length;
     }
-    const freedBytes = slots.reduce((sum, slot) => sum + (slot?.length ?? 0), 0);
+    let freedBytes = 0;
+    for (const slot of slots) {
+      if (slot !== null) freedBytes += slot.length + PIECE_BOOKKEEPING_BYTES;
+    }
     fec.bytes -= freedBytes;
     this.#table.free(entry, freedBytes);
     fec.groups.delete(group);
@@ -523,6 +529,12 @@ export class Reassembler {
     const frame = entry.state;
     // A frame far ahead of the stream is held back until the stream goes on from it.
     if (!this.#table.complete(entry)) return null;
+    // The frame's one buffer, now that every byte of it is held.
+    const { frameBytes, fragmentCount } = frame;
+    const bytes = new Uint8Array(frameBytes);
+    for (const [index, payload] of frame.fragments) {
+      bytes.set(payload, fragmentOffset(frameBytes, fragmentCount, index));
+    }
     if (frame.recoveredFragments > 0) this.counters.recoveredByFec.frames++;
     if (frame.retransmittedFragments > 0) this.counters.recoveredByRetransmission.frames++;
     this.counters.framesComplete++;
@@ -530,7 +542,7 @@ export class Reassembler {
       streamId: this.#table.sourceId!,
       frameSeq: entry.id,
       captureUs: frame.captureUs,
-      bytes: frame.bytes,
+      bytes,
       fragmentCount: frame.fragmentCount,
       firstFragmentMs: entry.firstMs,
       completeMs: nowMs,

@@ -1,11 +1,11 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { fragmentFrame } from "./packetizer.ts";
 import { type CompleteFrame, Reassembler } from "./reassembler.ts";
-import { seqIsNewer } from "../frames/mod.ts";
+import { PIECE_BOOKKEEPING_BYTES, seqIsNewer } from "../frames/mod.ts";
 import { type FecSetting, groupMembers } from "../../fec/mod.ts";
 import { fecParityDatagrams } from "./parity.ts";
 import { Prng } from "../../netsim/mod.ts";
-import { Flags } from "./header.ts";
+import { encodeHeader, Flags, HEADER_BYTES, PacketType } from "./header.ts";
 
 const STREAM = 0x1234_5678;
 
@@ -418,4 +418,72 @@ Deno.test("a sender whose frames really jump ahead (a long outage) is followed a
   // Late datagrams of before the outage are stale, not a reason to go back.
   equal(pushAll(r, datagramsOf(4, frameOf(4, 2000)), 10).length, 0);
   equal(r.counters.streamResyncs, 0);
+});
+
+/**
+ * 32 bytes: the last fragment (2 bytes) of a new 8 MiB frame of stream STREAM, 4095 fragments of
+ * 2049 bytes but the last.
+ */
+function floodDatagram(seq: number): Uint8Array {
+  const out = new Uint8Array(HEADER_BYTES + 2);
+  encodeHeader({
+    type: PacketType.Fragment,
+    flags: 0,
+    typeSpecific: 0,
+    fragmentIndex: 4094,
+    fragmentCount: 4095,
+    streamId: STREAM,
+    frameSeq: seq >>> 0,
+    frameBytes: 8 * 1024 * 1024,
+    captureUs: 0,
+  }, out);
+  return out;
+}
+
+Deno.test("attack: 1000/s datagrams announcing new 8 MiB frames hold what they carry, and the real stream is intact", () => {
+  // Forged frame numbers: random, just ahead of the stream, and falling from far ahead (each
+  // newer than the real frame, but older than the forged ones before it).
+  const scenarios: [string, (seq: number, k: number, prng: Prng) => number][] = [
+    ["random", (_seq, _k, prng) => prng.int(0, 0xffff_ffff)],
+    ["just ahead", (seq, k) => seq + 1 + (k % 16)],
+    ["falling from far ahead", (seq, k) => seq + 0x4000_0000 - k],
+  ];
+  for (const [name, forgedSeq] of scenarios) {
+    const prng = new Prng(7);
+    const r = new Reassembler();
+    let emitted = 0;
+    let flood = 0;
+    let maxBytesInFlight = 0;
+    let nowMs = 0;
+    for (let seq = 0; seq < 150; seq++) {
+      // 30 fps: a 40 KB frame in 35 datagrams, and 33 forged datagrams around them (1000/s).
+      const real = datagramsOf(seq, frameOf(seq, 40_000), STREAM, 1200);
+      for (let i = 0; i < 35 || i < 33; i++) {
+        if (i < real.length && r.push(real[i], nowMs) !== null) emitted++;
+        if (i < 33) {
+          r.push(floodDatagram(forgedSeq(seq, flood++, prng)), nowMs);
+          maxBytesInFlight = Math.max(maxBytesInFlight, r.bytesInFlight);
+        }
+        nowMs += 1000 / 30 / 35;
+      }
+    }
+    equal(flood, 150 * 33);
+    equal(emitted, 150, `${name}: ${emitted} of 150 real frames`);
+    // What they carry: 2 bytes and the bookkeeping of one piece each, at most 8 frames at once,
+    // beside the one real frame in flight. Before: 8 MiB each, up to the 32 MiB cap.
+    ok(maxBytesInFlight < 100_000, `${name}: ${maxBytesInFlight} bytes in flight`);
+  }
+});
+
+Deno.test("a frame counts the bytes it holds, not the bytes it announces", () => {
+  const r = new Reassembler();
+  r.push(floodDatagram(1), 0);
+  // 2 bytes of payload and the bookkeeping of one piece: the 8 MiB buffer waits for 8 MiB.
+  equal(r.bytesInFlight, 2 + PIECE_BOOKKEEPING_BYTES);
+  const data = datagramsOf(2, frameOf(2, 5000));
+  r.push(data[0], 0);
+  equal(r.bytesInFlight, 2 * PIECE_BOOKKEEPING_BYTES + 2 + data[0].length - HEADER_BYTES);
+  const out = pushAll(r, data.slice(1));
+  deepStrictEqual(out[0].bytes, frameOf(2, 5000));
+  equal(r.bytesInFlight, 0, "the older flood frame went with the completed one");
 });

@@ -4,11 +4,12 @@
  * allocation flood goes to a real udpcam-recv over loopback, whose memory and CPU are read from
  * /proc (Linux). Prints one table per attack; docs/protocol.md ("Without the key") quotes them.
  *
- * Run: `deno run -A bench/unkeyed_attacks.ts`
+ * Run: `deno run -A bench/unkeyed_attacks.ts [--only 3|4|10]`
  *
  * @module
  */
 
+import { parseArgs } from "node:util";
 import {
   encodeHeader,
   fragmentFrame,
@@ -17,9 +18,11 @@ import {
   Reassembler,
 } from "../lib/wire/v1/mod.ts";
 import { Prng } from "../lib/netsim/mod.ts";
+import { RtpJpegDepacketizer } from "../lib/wire/rtp/mod.ts";
 import { freeUdpPort, jsonLines, startProgram, stopProgram } from "../tests/support/programs.ts";
 import { cpuSeconds, rssMb, sleep } from "./support/proc.ts";
 
+const only = parseArgs({ options: { only: { type: "string" } } }).values.only ?? null;
 const STREAM = 0x1234_5678;
 const FRAME_INTERVAL_MS = 1000 / 30;
 const REAL_FRAMES = 147;
@@ -68,14 +71,70 @@ function jumpAttack(forged: number, jump: number) {
   };
 }
 
-console.log("Finding 3: forged frames numbered ahead of the stream (v1, 30 fps)");
-console.table([
-  jumpAttack(1, 0x7fff_ffff),
-  jumpAttack(2, 0x4000_0000),
-  jumpAttack(30, 0x4000_0000),
-  jumpAttack(1, 16),
-  jumpAttack(1, 17),
-]);
+/** An RTP/JPEG packet (Q 50, 320x240, SSRC 5) with `bytes` bytes of scan data at `offset`. */
+function rtpPacket(
+  sequence: number,
+  timestamp: number,
+  offset: number,
+  bytes: number,
+  marker: boolean,
+): Uint8Array {
+  const out = new Uint8Array(20 + bytes).fill(0x11);
+  const view = new DataView(out.buffer);
+  // RTP: version 2, marker and payload type 26, sequence, timestamp, SSRC.
+  view.setUint8(0, 0x80);
+  view.setUint8(1, (marker ? 0x80 : 0) | 26);
+  view.setUint16(2, sequence & 0xffff);
+  view.setUint32(4, timestamp >>> 0);
+  view.setUint32(8, 5);
+  // RFC 2435: type-specific 0, 24-bit fragment offset, type 1, Q 50, 40 x 30 blocks.
+  view.setUint32(12, offset & 0xff_ffff);
+  out.set([1, 50, 40, 30], 16);
+  return out;
+}
+
+/**
+ * `packets` RTP packets pushed into a depacketizer: crafted frames (fragments adding up to the
+ * end without tiling, then empty and 1-byte fragments past the end, 1000 per frame), random junk
+ * of the same sizes, or valid frames of ten packets. Returns the push time per packet (one run,
+ * this machine).
+ */
+function rtpCompletion(kind: "crafted" | "junk" | "valid", packets: number) {
+  const d = new RtpJpegDepacketizer();
+  const prng = new Prng(10);
+  const list: Uint8Array[] = [];
+  for (let sequence = 0; list.length < packets; sequence++) {
+    const timestamp = 3000 * (1 + Math.floor(sequence / 1004));
+    const k = sequence % 1004;
+    const piece: [number, number, boolean] = k === 0
+      ? [0, 400, false]
+      : k === 1
+      ? [900, 100, true]
+      : k === 2
+      ? [400, 400, false]
+      : k === 3
+      ? [850, 100, false]
+      : [1000 + k, k % 2, false];
+    // Valid: frames of 1000 bytes of scan data in ten 100-byte packets that tile.
+    const valid: [number, number, boolean] = [(sequence % 10) * 100, 100, sequence % 10 === 9];
+    list.push(
+      kind === "crafted"
+        ? rtpPacket(sequence, timestamp, ...piece)
+        : kind === "valid"
+        ? rtpPacket(sequence, 3000 * (1 + Math.floor(sequence / 10)), ...valid)
+        : prng.bytes(20 + piece[1]),
+    );
+  }
+  const startMs = performance.now();
+  list.forEach((packet, i) => d.push(packet, i / 10));
+  const elapsedMs = performance.now() - startMs;
+  return {
+    packets: `${kind}, ${packets}`,
+    usPerPacket: Math.round((elapsedMs * 1000 * 100) / packets) / 100,
+    tilingChecks: (d.counters as { tilingChecks?: number }).tilingChecks ?? "n/a",
+    overlap: d.counters.frameDrops.overlap,
+  };
+}
 
 /** 32 bytes: the 2-byte last fragment of a new 8 MiB frame (4095 fragments of 2049 bytes). */
 function floodDatagram(streamId: number, frameSeq: number): Uint8Array {
@@ -156,5 +215,27 @@ async function allocationFlood(floodPerSecond: number, seconds: number) {
   };
 }
 
-console.log("Finding 4: 32-byte datagrams announcing new 8 MiB frames (real udpcam-recv)");
-console.table([await allocationFlood(0, 6), await allocationFlood(1000, 6)]);
+if (only === null || only === "3") {
+  console.log("Finding 3: forged frames numbered ahead of the stream (v1, 30 fps)");
+  console.table([
+    jumpAttack(1, 0x7fff_ffff),
+    jumpAttack(2, 0x4000_0000),
+    jumpAttack(30, 0x4000_0000),
+    jumpAttack(1, 16),
+    jumpAttack(1, 17),
+  ]);
+}
+
+if (only === null || only === "4") {
+  console.log("Finding 4: 32-byte datagrams announcing new 8 MiB frames (real udpcam-recv)");
+  console.table([await allocationFlood(0, 6), await allocationFlood(1000, 6)]);
+}
+
+if (only === null || only === "10") {
+  console.log("Finding 10: RTP/JPEG fragments that add up but do not tile (pure, one run)");
+  console.table([
+    rtpCompletion("junk", 20_080),
+    rtpCompletion("valid", 20_080),
+    rtpCompletion("crafted", 20_080),
+  ]);
+}

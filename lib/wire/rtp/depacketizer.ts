@@ -12,7 +12,11 @@
  *   ({@linkcode RtpJpegDepacketizerOptions.followNewest}): an SSRC is a stream id;
  * - 16-bit sequence numbers are extended across the wrap; packets further behind the newest one
  *   than {@linkcode RtpJpegDepacketizerOptions.reorderWindowPackets} are dropped as stale;
- * - memory is bounded by the options; `push` never throws.
+ * - memory is bounded by the options (bytes held count {@linkcode PIECE_BOOKKEEPING_BYTES} per
+ *   fragment beside its data); `push` never throws;
+ * - linear work: a frame's fragments are sorted to check they tile only once, when the bytes held
+ *   reach the end of the marker packet; then it is emitted, or given up (`overlap`) since more
+ *   fragments cannot make it tile. Empty fragments and fragments past the end are dropped.
  *
  * The frame bookkeeping (source followed, latest wins, caps, expiry, eviction) is the frame table
  * every format with frame ids shares (lib/wire/frames/frame_table.ts); this module decodes RTP/JPEG
@@ -35,6 +39,7 @@ import {
   type FrameDepacketizer,
   type FrameEntry,
   FrameTable,
+  PIECE_BOOKKEEPING_BYTES,
   type ReceivedFrame,
   seqIsNewer,
 } from "../frames/mod.ts";
@@ -128,6 +133,11 @@ export interface RtpJpegDepacketizerCounters extends DepacketizerCounters {
   /** Times the depacketizer followed a new SSRC. */
   ssrcSwitches: number;
   /**
+   * Times a frame's fragments were sorted to check that they tile: once per frame whose bytes
+   * reached its end, which is then emitted or given up (`overlap`).
+   */
+  tilingChecks: number;
+  /**
    * Times it started over on the SSRC it follows: sequence numbers or timestamps kept coming from
    * far behind (a source that restarted, or a forged packet far ahead).
    */
@@ -150,6 +160,10 @@ interface FrameInFlight {
   restartInterval: number;
   params: RebuildParams | null;
   fragments: Map<number, Uint8Array>;
+  /** Scan bytes held (the frame's bytes in the table also count bookkeeping). */
+  scanBytes: number;
+  /** The end of the fragment held that ends furthest. */
+  maxEnd: number;
   endOffset: number | null;
 }
 
@@ -178,6 +192,7 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
     frameDrops: zeroCounts(RTP_FRAME_DROP_REASONS),
     ssrcSwitches: 0,
     resyncs: 0,
+    tilingChecks: 0,
   };
 
   /**
@@ -209,7 +224,7 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
     return this.#table.framesInFlight;
   }
 
-  /** Scan bytes held by incomplete frames right now. */
+  /** Bytes held by incomplete frames right now: scan data, and bookkeeping per fragment. */
   get bytesInFlight(): number {
     return this.#table.bytesInFlight;
   }
@@ -264,8 +279,11 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
       };
     }
     const data = datagram.subarray(at, end);
+    // No sender sends a fragment without scan data; held, it would cost memory and checks.
+    if (data.length === 0) return this.#drop("short");
     const fragmentEnd = jpeg.fragmentOffset + data.length;
     if (fragmentEnd > this.#options.maxFrameBytes) return this.#drop("tooLarge");
+    const charged = data.length + PIECE_BOOKKEEPING_BYTES;
 
     const timestamp = header.timestamp;
     const admission = table.admit(timestamp, nowMs);
@@ -276,7 +294,7 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
     }
     let entry = table.get(timestamp);
     if (entry === undefined) {
-      const opened = table.open(timestamp, nowMs, data.length, () => ({
+      const opened = table.open(timestamp, nowMs, charged, () => ({
         type: jpeg.type,
         q: jpeg.q,
         widthBlocks: jpeg.widthBlocks,
@@ -284,6 +302,8 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
         restartInterval,
         params: null,
         fragments: new Map(),
+        scanBytes: 0,
+        maxEnd: 0,
         endOffset: null,
       }));
       if (opened === null) return this.#drop("stale");
@@ -295,9 +315,13 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
       entry.state.restartInterval !== restartInterval
     ) {
       return this.#drop("inconsistent");
-    } else if (!table.makeRoom(entry, data.length)) return this.#drop("tooLarge");
+    } else if (!table.makeRoom(entry, charged)) return this.#drop("tooLarge");
     const frame = entry.state;
     if (frame.fragments.has(jpeg.fragmentOffset)) return this.#drop("duplicate");
+    // Past the end of the marker packet: no sender sends that.
+    if (frame.endOffset !== null && fragmentEnd > frame.endOffset) {
+      return this.#drop("inconsistent");
+    }
     if (header.marker) {
       if (frame.endOffset !== null && frame.endOffset !== fragmentEnd) {
         return this.#drop("inconsistent");
@@ -307,9 +331,12 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
     if (params !== null) frame.params = params;
     // Copy: the caller may reuse its receive buffer.
     frame.fragments.set(jpeg.fragmentOffset, data.slice());
-    table.hold(entry, data.length);
+    frame.scanBytes += data.length;
+    frame.maxEnd = Math.max(frame.maxEnd, fragmentEnd);
+    table.hold(entry, charged);
 
-    if (frame.params === null || frame.endOffset === null || entry.bytes < frame.endOffset) {
+    // Only when the bytes reach the end can the fragments tile, and then they are checked once.
+    if (frame.params === null || frame.endOffset === null || frame.scanBytes < frame.endOffset) {
       return null;
     }
     return this.#complete(entry, nowMs);
@@ -386,19 +413,25 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
     this.#staleInARow = 0;
   }
 
+  /**
+   * The frame's bytes reached its end: it is emitted if its fragments tile, else given up, since
+   * fragments that add up to the end (or past it) without tiling overlap, and no more fragments
+   * can change that. So each frame is sorted and checked once.
+   */
   #complete(entry: Frame, nowMs: number): ReceivedFrame | null {
     const frame = entry.state;
+    this.counters.tilingChecks++;
     const offsets = [...frame.fragments.keys()].sort((a, b) => a - b);
     let next = 0;
     for (const offset of offsets) {
-      if (offset !== next) {
-        // Bytes add up but do not tile: overlapping fragments, which no sender produces.
-        if (offset < next) this.#table.discard(entry, "overlap");
-        return null;
-      }
+      if (offset !== next) break;
       next += frame.fragments.get(offset)!.length;
     }
-    if (next !== frame.endOffset) return null;
+    if (next !== frame.endOffset || frame.maxEnd > frame.endOffset) {
+      // Overlapping fragments (or ones past the end, held before the marker came).
+      this.#table.discard(entry, "overlap");
+      return null;
+    }
 
     const headers = buildJpegHeaders(frame.params!);
     const scanBytes = frame.endOffset;

@@ -427,11 +427,16 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
       if (offset !== next) break;
       next += frame.fragments.get(offset)!.length;
     }
-    if (next !== frame.endOffset || frame.maxEnd > frame.endOffset) {
-      // Overlapping fragments (or ones past the end, held before the marker came).
+    // Tiled: contiguous from 0 to the end, and nothing else held (no piece inside or past it).
+    if (
+      next !== frame.endOffset || frame.scanBytes !== frame.endOffset ||
+      frame.maxEnd > frame.endOffset
+    ) {
       this.#table.discard(entry, "overlap");
       return null;
     }
+    // A frame far ahead of the stream is held back until the stream goes on from it.
+    if (!this.#table.complete(entry)) return null;
 
     const headers = buildJpegHeaders(frame.params!);
     const scanBytes = frame.endOffset;
@@ -443,9 +448,6 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
     bytes.set(headers, 0);
     for (const offset of offsets) bytes.set(frame.fragments.get(offset)!, headers.length + offset);
     if (!hasEoi) bytes.set([0xff, 0xd9], bytes.length - 2);
-
-    // A frame far ahead of the stream is held back until the stream goes on from it.
-    if (!this.#table.complete(entry)) return null;
     this.counters.framesComplete++;
     return {
       streamId: this.#table.sourceId!,

@@ -363,6 +363,11 @@ Deno.test("fragments reaching a frame's end are checked once, and only then (tab
     { name: "short of the end", pieces: [[0, 400, false], [500, 500, true]], out: "waiting" },
     { name: "overlap, more bytes", pieces: [[0, 600, false], [500, 500, true]], out: "overlap" },
     {
+      name: "tiles, and one more piece inside",
+      pieces: [[0, 500, false], [600, 100, false], [500, 500, true]],
+      out: "overlap",
+    },
+    {
       name: "overlap and a gap, bytes equal",
       pieces: [[0, 500, false], [400, 100, false], [600, 400, true]],
       out: "overlap",

@@ -6,10 +6,12 @@
  * - only complete frames come out, byte-for-byte as the sender cut them;
  * - latest wins: a frame older than one already emitted is never emitted;
  * - every dropped datagram and frame is counted by reason;
- * - memory is bounded by {@linkcode ReassemblerOptions.maxBytesInFlight} (the fragments and parity
- *   shards that arrived, each with {@linkcode PIECE_BOOKKEEPING_BYTES}) plus one byte per fragment
- *   of each frame in flight; a frame's buffer is allocated only once all of it is held, so a
- *   datagram announcing an 8 MiB frame costs what it carries, not 8 MiB.
+ * - memory is bounded by {@linkcode ReassemblerOptions.maxBytesInFlight} plus one byte per fragment
+ *   of each frame in flight. A frame counts what it holds: until it holds
+ *   {@linkcode PLAUSIBLE_SHARE} of its bytes, copies of the fragments that arrived (each with
+ *   {@linkcode PIECE_BOOKKEEPING_BYTES}); from then on, its one buffer of the bytes it announced.
+ *   So a datagram announcing an 8 MiB frame costs what it carries, not 8 MiB; memory is never
+ *   more than 8 times the data that arrived.
  *
  * Which frames live (the stream followed, latest wins, the caps, expiry, eviction) is decided by
  * the frame table all formats with frame ids share (lib/wire/frames/frame_table.ts); this module
@@ -78,6 +80,12 @@ export const DEFAULT_REASSEMBLER_OPTIONS: ReassemblerOptions = {
   lockedStreamId: null,
   followNewest: false,
 };
+
+/**
+ * Share of its announced bytes a frame must hold before its buffer is allocated: the fragments
+ * before that are kept as copies (and copied once more into the buffer).
+ */
+export const PLAUSIBLE_SHARE = 1 / 8;
 
 /** A frame whose fragments all arrived. */
 export interface CompleteFrame {
@@ -168,8 +176,6 @@ export interface ReassemblyView {
   readonly fragmentCount: number;
   /** One byte per fragment: 1 once it is held (arrived, or rebuilt by FEC). */
   readonly received: Uint8Array;
-  /** The fragments held, by index: their payload bytes. */
-  readonly fragments: ReadonlyMap<number, Uint8Array>;
   /** How many fragments are held. */
   readonly receivedCount: number;
   /** The frame's FEC, known from its first parity datagram, or null. */
@@ -211,8 +217,14 @@ interface FrameInFlight extends ReassemblyView {
   frameBytes: number;
   fragmentCount: number;
   captureUs: number;
-  /** Copies of the payloads held; the frame is put together when the last one arrives. */
+  /** The frame's bytes, once it holds PLAUSIBLE_SHARE of them; null before. */
+  buffer: Uint8Array | null;
+  /** Before the buffer: copies of the payloads held, by index. */
   fragments: Map<number, Uint8Array>;
+  /** Payload bytes held, arrived or rebuilt. */
+  heldBytes: number;
+  /** Bytes the fragment copies count in the table (with bookkeeping). */
+  copiesCharge: number;
   received: Uint8Array;
   receivedCount: number;
   /** FEC state, made by the frame's first parity datagram. */
@@ -380,7 +392,10 @@ export class Reassembler {
         frameBytes: header.frameBytes,
         fragmentCount: header.fragmentCount,
         captureUs: header.captureUs,
+        buffer: null,
         fragments: new Map(),
+        heldBytes: 0,
+        copiesCharge: 0,
         received: new Uint8Array(header.fragmentCount),
         receivedCount: 0,
         fec: null,
@@ -420,13 +435,8 @@ export class Reassembler {
 
     const index = header.fragmentIndex;
     if (frame.received[index] === 1) return this.#drop("duplicate");
-    // decodeHeader has checked that the payload length matches this index exactly. Copy: the
-    // caller may reuse its receive buffer.
-    const payload = datagram.slice(HEADER_BYTES);
-    const charged = payload.length + PIECE_BOOKKEEPING_BYTES;
-    if (!this.#table.makeRoom(entry, charged)) return this.#drop("tooLarge");
-    this.#table.hold(entry, charged);
-    frame.fragments.set(index, payload);
+    // decodeHeader has checked that the payload length matches this index exactly.
+    if (!this.#place(entry, index, datagram.subarray(HEADER_BYTES))) return this.#drop("tooLarge");
     frame.received[index] = 1;
     frame.receivedCount++;
     if ((header.flags & Flags.Retransmission) !== 0) {
@@ -490,7 +500,9 @@ export class Reassembler {
     if (missing.length > parityCount) return;
     if (missing.length > 0) {
       const { frameBytes, fragmentCount } = frame;
-      const data = members.map((index) => frame.fragments.get(index) ?? null);
+      const data = members.map((index) =>
+        frame.received[index] === 0 ? null : this.#payloadOf(frame, index)
+      );
       const rebuilt = recoverGroup(
         setting,
         data,
@@ -498,15 +510,13 @@ export class Reassembler {
         slots.find((slot) => slot !== null)!.length,
       );
       if (rebuilt === null) return; // Unreachable: as many parities as losses always suffice.
-      let rebuiltBytes = 0;
       missing.forEach((index, k) => {
         const bytes = fragmentPayloadBytes(frameBytes, fragmentCount, index);
-        frame.fragments.set(index, rebuilt[k].subarray(0, bytes));
+        // Room is sure: the parity freed below holds at least as much. Placed before it is freed,
+        // the table counts both for a moment.
+        this.#place(entry, index, rebuilt[k].subarray(0, bytes), true);
         frame.received[index] = 1;
-        rebuiltBytes += rebuilt[k].length + PIECE_BOOKKEEPING_BYTES;
       });
-      // Rebuilt fragments take the place of the parity freed below; at most as many bytes.
-      this.#table.hold(entry, rebuiltBytes);
       frame.receivedCount += missing.length;
       frame.recoveredFragments += missing.length;
       this.counters.recoveredByFec.fragments += missing.length;
@@ -525,15 +535,64 @@ export class Reassembler {
     this.#table.expire(nowMs);
   }
 
+  /**
+   * Keeps fragment `index`'s `payload` (copied: the caller may reuse its buffer): in the frame's
+   * buffer if it has one, else as a copy; and allocates the buffer once the frame holds
+   * PLAUSIBLE_SHARE of its bytes. False when the byte cap leaves no room for it.
+   */
+  #place(entry: Frame, index: number, payload: Uint8Array, roomSure = false): boolean {
+    const frame = entry.state;
+    const { frameBytes, fragmentCount } = frame;
+    if (frame.buffer !== null) {
+      frame.buffer.set(payload, fragmentOffset(frameBytes, fragmentCount, index));
+      frame.heldBytes += payload.length;
+      return true;
+    }
+    const charge = payload.length + PIECE_BOOKKEEPING_BYTES;
+    if (!roomSure && !this.#table.makeRoom(entry, charge)) return false;
+    this.#table.hold(entry, charge);
+    frame.copiesCharge += charge;
+    frame.fragments.set(index, payload.slice());
+    frame.heldBytes += payload.length;
+    if (frame.heldBytes < frameBytes * PLAUSIBLE_SHARE) return true;
+    // Enough has arrived to believe the frame: one buffer, counted whole from now on. Without
+    // room for it, the copies go on.
+    const more = frameBytes - frame.copiesCharge;
+    if (more > 0 && !this.#table.makeRoom(entry, more)) return true;
+    const buffer = new Uint8Array(frameBytes);
+    for (const [held, bytes] of frame.fragments) {
+      buffer.set(bytes, fragmentOffset(frameBytes, fragmentCount, held));
+    }
+    // Tiny fragments' bookkeeping can count more than the frame itself: then the count drops.
+    if (more >= 0) this.#table.hold(entry, more);
+    else this.#table.free(entry, -more);
+    frame.buffer = buffer;
+    frame.fragments.clear();
+    frame.copiesCharge = 0;
+    return true;
+  }
+
+  /** The payload of fragment `index`, which the frame holds. */
+  #payloadOf(frame: FrameInFlight, index: number): Uint8Array {
+    if (frame.buffer === null) return frame.fragments.get(index)!;
+    const { frameBytes, fragmentCount } = frame;
+    const at = fragmentOffset(frameBytes, fragmentCount, index);
+    return frame.buffer.subarray(at, at + fragmentPayloadBytes(frameBytes, fragmentCount, index));
+  }
+
   #complete(entry: Frame, nowMs: number): CompleteFrame | null {
     const frame = entry.state;
     // A frame far ahead of the stream is held back until the stream goes on from it.
     if (!this.#table.complete(entry)) return null;
-    // The frame's one buffer, now that every byte of it is held.
+    // Every byte is held, so the buffer exists unless the byte cap refused it: then put the
+    // copies together now.
     const { frameBytes, fragmentCount } = frame;
-    const bytes = new Uint8Array(frameBytes);
-    for (const [index, payload] of frame.fragments) {
-      bytes.set(payload, fragmentOffset(frameBytes, fragmentCount, index));
+    let bytes = frame.buffer;
+    if (bytes === null) {
+      bytes = new Uint8Array(frameBytes);
+      for (const [index, payload] of frame.fragments) {
+        bytes.set(payload, fragmentOffset(frameBytes, fragmentCount, index));
+      }
     }
     if (frame.recoveredFragments > 0) this.counters.recoveredByFec.frames++;
     if (frame.retransmittedFragments > 0) this.counters.recoveredByRetransmission.frames++;

@@ -1,6 +1,6 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { fragmentFrame } from "./packetizer.ts";
-import { type CompleteFrame, Reassembler } from "./reassembler.ts";
+import { type CompleteFrame, PLAUSIBLE_SHARE, Reassembler } from "./reassembler.ts";
 import { PIECE_BOOKKEEPING_BYTES, seqIsNewer } from "../frames/mod.ts";
 import { type FecSetting, groupMembers } from "../../fec/mod.ts";
 import { fecParityDatagrams } from "./parity.ts";
@@ -486,4 +486,17 @@ Deno.test("a frame counts the bytes it holds, not the bytes it announces", () =>
   const out = pushAll(r, data.slice(1));
   deepStrictEqual(out[0].bytes, frameOf(2, 5000));
   equal(r.bytesInFlight, 0, "the older flood frame went with the completed one");
+});
+
+Deno.test("a frame gets its buffer once it holds an eighth of its bytes, and counts it whole", () => {
+  const r = new Reassembler();
+  const frame = frameOf(3, 8000);
+  const data = datagramsOf(3, frame); // 534-byte payloads: two make an eighth (1000 bytes)
+  r.push(data[5], 0);
+  equal(r.bytesInFlight, data[5].length - HEADER_BYTES + PIECE_BOOKKEEPING_BYTES, "one copy");
+  r.push(data[2], 0);
+  equal(r.bytesInFlight, 8000 * PLAUSIBLE_SHARE * 8, "the buffer, counted whole");
+  const out = pushAll(r, data.filter((_, i) => i !== 5 && i !== 2));
+  deepStrictEqual(out[0].bytes, frame);
+  equal(r.bytesInFlight, 0);
 });

@@ -10,8 +10,8 @@
  *   of each frame in flight. A frame counts what it holds: until it holds
  *   {@linkcode PLAUSIBLE_SHARE} of its bytes, copies of the fragments that arrived (each with
  *   {@linkcode PIECE_BOOKKEEPING_BYTES}); from then on, its one buffer of the bytes it announced.
- *   So a datagram announcing an 8 MiB frame costs what it carries, not 8 MiB; memory is never
- *   more than 8 times the data that arrived.
+ *   So a datagram announcing an 8 MiB frame costs what it carries, not 8 MiB; a frame's buffer
+ *   is never more than 8 times the data that arrived for it.
  *
  * Which frames live (the stream followed, latest wins, the caps, expiry, eviction) is decided by
  * the frame table all formats with frame ids share (lib/wire/frames/frame_table.ts); this module

@@ -5,6 +5,7 @@
 
 import { equal, match, ok } from "node:assert/strict";
 import { ffmpegDecodeErrors, readMjpegFrames, sha256 } from "./support/mjpeg.ts";
+import { parseJpeg } from "../lib/jpeg/mod.ts";
 import {
   freeUdpPort,
   jsonLines,
@@ -195,6 +196,67 @@ Deno.test("udpcam-recv --wire rtp shows GStreamer's rtpjpegpay stream", async ()
   equal(result.code, 0, result.stderr);
   const last = jsonLines(result.stdout).at(-1) as { frames: { complete: number } };
   ok(last.frames.complete >= 20, `${last.frames.complete} frames`);
+});
+
+Deno.test("--wire rtp --stream SSRC: of two RTP senders on one port, only the locked one is recorded", async () => {
+  await requireTool("ffmpeg", "ffmpeg");
+  const dir = await Deno.makeTempDir({ prefix: "udpcam-rtp-lock-" });
+  // ffmpeg's RTP muxer takes its SSRC from -ssrc (an int: below 2^31).
+  const lockedSsrc = 0x0bad_cafe;
+  const port = freeUdpPort();
+  const receiver = startProgram("receiver.ts", [
+    ...["--listen", `127.0.0.1:${port}`, "--wire", "rtp", "--stream", "0x0badcafe"],
+    ...["--headless", "--record", `${dir}/received.mjpeg`, "--stats-json"],
+    ...["--frames", "30", "--duration", "30"],
+  ]);
+  // udpcam-send (640x480) starts first: without the lock the receiver would follow it for good.
+  const ours = startTestPatternSender(port, [
+    "--size",
+    "640x480",
+    "--wire",
+    "rtp",
+    "--duration",
+    "30",
+  ]);
+  let ffmpeg: Deno.ChildProcess | null = null;
+  try {
+    await receiver.waitForStderr(/listening on 127\.0\.0\.1:\d+/);
+    await ours.waitForStderr(/udpcam-send: streaming/);
+    await sleep(300);
+    ffmpeg = new Deno.Command("ffmpeg", {
+      args: [
+        ...["-v", "error", "-re", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30", "-t", "20"],
+        ...["-pix_fmt", "yuvj420p", "-c:v", "mjpeg", "-huffman", "default"],
+        ...["-ssrc", String(lockedSsrc), "-f", "rtp", `rtp://127.0.0.1:${port}`],
+      ],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    const received = await receiver.done;
+    equal(received.code, 0, received.stderr);
+    const frames = readMjpegFrames(`${dir}/received.mjpeg`);
+    ok(frames.length >= 30, `${frames.length} frames recorded`);
+    for (const frame of frames) {
+      const parsed = parseJpeg(frame);
+      ok(parsed.ok, "a recorded frame does not parse");
+      equal(`${parsed.info.width}x${parsed.info.height}`, "320x240", "a frame of the other sender");
+    }
+    const last = jsonLines(received.stdout).at(-1) as {
+      streamId: string;
+      datagrams: { droppedBy: Record<string, number> };
+    };
+    equal(last.streamId, "0x0badcafe");
+    ok(last.datagrams.droppedBy.otherSsrc > 0, "udpcam-send's packets were not refused");
+  } finally {
+    try {
+      ffmpeg?.kill("SIGKILL");
+    } catch { /* exited */ }
+    await ffmpeg?.status;
+    await stopProgram(ours);
+    await stopProgram(receiver);
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("--wire combinations that cannot work are refused with the reason", async () => {

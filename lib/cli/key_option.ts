@@ -7,6 +7,7 @@
  */
 
 import { usageError } from "./flags.ts";
+import { wireModesWith, wireTraitsOf } from "../wire/mod.ts";
 
 /** Environment variable read when neither `--key` nor `--key-file` is given. */
 export const KEY_ENV = "UDPCAM_KEY";
@@ -33,7 +34,7 @@ export interface KeySources {
   env: (name: string) => string | undefined;
   /** Reads a text file; throws when it cannot. */
   readTextFile: (path: string) => string;
-  /** The `--wire` format: only v1 can carry sealed datagrams. */
+  /** The `--wire` format: only those with the `key` trait can carry sealed datagrams. */
   wire: string;
 }
 
@@ -75,10 +76,11 @@ export function resolveKey(program: string, sources: KeySources): string | null 
     }
   }
   if (key === null) return null;
-  if (sources.wire !== "v1") {
+  if (!wireTraitsOf(sources.wire)?.key) {
     throw usageError(
       program,
-      `${from} needs --wire v1: the ${sources.wire} format cannot carry sealed datagrams` +
+      `${from} needs --wire ${wireModesWith("key").join(" or ")}: the ${sources.wire} format ` +
+        "cannot carry sealed datagrams" +
         (from === KEY_ENV ? ` (unset ${KEY_ENV} to stream in the clear)` : ""),
     );
   }

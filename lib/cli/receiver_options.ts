@@ -13,7 +13,7 @@ import {
 } from "../net/mod.ts";
 import type { DecoderChoice } from "../decode/select_decoder.ts";
 import type { ReceiveSettings } from "../io/receive_messages.ts";
-import { WIRE_MODES, type WireMode } from "../wire/mod.ts";
+import { WIRE_MODES, WIRE_TRAITS, type WireMode, wireModesWith } from "../wire/mod.ts";
 import { intFlag, numberFlag, parseFlags, usageError } from "./flags.ts";
 import {
   HTTP_FLAGS,
@@ -125,10 +125,11 @@ ${RECEIVER_MULTICAST_HELP}
 Who may send
   --allow-from ADDR[/PREFIX]  take datagrams only from these sources (repeatable; IPv4 or IPv6,
                         e.g. 192.168.1.20 or 10.0.0.0/8); others are dropped and counted
-  --stream ID           (--wire v1) follow only this stream id, in hex as the sender prints
-                        it (0x1a2b3c4d); default: the first stream seen, until silent for 0.5 s
-  --follow-newest       (--wire v1) switch at once to any new stream (a restarted sender takes
-                        over); use with --key, since without it stream ids can be forged
+  --stream ID           (--wire v1 or rtp) follow only this stream id (rtp: the SSRC), in hex as
+                        the sender prints it (0x1a2b3c4d); default: the first stream seen,
+                        until silent for 0.5 s
+  --follow-newest       (--wire v1 or rtp) switch at once to any new stream (a restarted sender
+                        takes over); use with --key, since without it stream ids can be forged
 
 ${KEY_HELP}
 
@@ -240,7 +241,7 @@ export function parseReceiverArgs(
         5000,
       ),
       decoder,
-      nack: wire === "v1" && !(flags["no-nack"] ?? false),
+      nack: WIRE_TRAITS[wire].nack && !(flags["no-nack"] ?? false),
       wire,
       ...receiverHttpOptions(PROGRAM, flags, env),
       rtsp: resolveRtspSettings(PROGRAM, flags, env, readUserFile),
@@ -264,14 +265,19 @@ export function parseReceiverArgs(
   };
 }
 
-/** `--stream ID` and `--follow-newest`: v1 only, and not together. */
+/** `--stream ID` and `--follow-newest`: modes with stream ids only, and not together. */
 function streamChoice(
   wire: WireMode,
   stream: string | undefined,
   followNewest: boolean,
 ): { streamId: number | null; followNewest: boolean } {
-  if ((stream !== undefined || followNewest) && wire !== "v1") {
-    throw usageError(PROGRAM, "--stream and --follow-newest need --wire v1 (stream ids)");
+  if ((stream !== undefined || followNewest) && !WIRE_TRAITS[wire].streamLock) {
+    throw usageError(
+      PROGRAM,
+      `--stream and --follow-newest need --wire ${
+        wireModesWith("streamLock").join(" or ")
+      } (stream ids)`,
+    );
   }
   if (stream !== undefined && followNewest) {
     throw usageError(PROGRAM, "choose one: --stream ID (follow one) or --follow-newest");

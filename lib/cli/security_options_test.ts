@@ -20,6 +20,9 @@ Deno.test("receiver: --key, --stream, --follow-newest, --allow-from", () => {
   equal(receive(["--stream", "0x1A2B3C4D"]).streamId, 0x1a2b3c4d);
   equal(receive(["--stream", "ff"]).streamId, 0xff);
   equal(receive(["--follow-newest"]).followNewest, true);
+  // An SSRC is a stream id: RTP takes both.
+  equal(receive(["--wire", "rtp", "--stream", "0xabc"]).streamId, 0xabc);
+  equal(receive(["--wire", "rtp", "--follow-newest"]).followNewest, true);
   const rules = receive(["--allow-from", "10.0.0.0/8", "--allow-from", "fd00::1"]).allowFrom;
   deepStrictEqual(rules.map((rule) => [rule.text, rule.prefixBits]), [
     ["10.0.0.0/8", 104],
@@ -31,7 +34,8 @@ Deno.test("bad security flags are usage errors naming the flag (table)", () => {
   const table: [() => unknown, RegExp][] = [
     [() => receive(["--stream", "xyz"]), /--stream must be a hex stream id/],
     [() => receive(["--stream", "1", "--follow-newest"]), /choose one/],
-    [() => receive(["--wire", "rtp", "--follow-newest"]), /need --wire v1/],
+    [() => receive(["--wire", "legacy", "--follow-newest"]), /need --wire v1 or rtp/],
+    [() => receive(["--wire", "legacy", "--stream", "1"]), /need --wire v1 or rtp/],
     [() => receive(["--allow-from", "10.0.0.0/40"]), /--allow-from .*prefix/],
     [() => receive(["--key", "short"]), /at least 8/],
     [() => receive(["--wire", "legacy", "--key", "long enough key"]), /needs --wire v1/],

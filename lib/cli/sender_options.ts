@@ -12,7 +12,7 @@ import {
   MIN_DATAGRAM_BYTES,
   parseHostPort,
 } from "../net/mod.ts";
-import { RTP_JPEG_MAX_DIMENSION, WIRE_MODES, type WireMode } from "../wire/mod.ts";
+import { WIRE_MODES, WIRE_TRAITS, type WireMode, wireModesWith } from "../wire/mod.ts";
 import { DEFAULT_FEC_SETTING, type FecSetting, fecSettingProblem } from "../fec/mod.ts";
 import type { Source } from "../capture/mod.ts";
 import { DEFAULT_FPS, planRate, type RatePlan } from "../send/mod.ts";
@@ -262,11 +262,20 @@ export function parseSenderArgs(
     source.kind === "file" ? MAX_FILE_FPS : MAX_CAPTURE_FPS,
   );
   const fec = fecFlag(flags.fec);
-  if (wire !== "v1" && fec !== null) {
-    throw usageError(PROGRAM, `--fec needs --wire v1: the ${wire} format has no parity datagrams`);
+  const traits = WIRE_TRAITS[wire];
+  if (!traits.fec && fec !== null) {
+    throw usageError(
+      PROGRAM,
+      `--fec needs --wire ${
+        wireModesWith("fec").join(" or ")
+      }: the ${wire} format has no parity datagrams`,
+    );
   }
-  if (flags.sdp !== undefined && wire !== "rtp") {
-    throw usageError(PROGRAM, "--sdp describes an RTP stream: add --wire rtp");
+  if (flags.sdp !== undefined && !traits.sdp) {
+    throw usageError(
+      PROGRAM,
+      `--sdp describes an RTP stream: add --wire ${wireModesWith("sdp").join(" or ")}`,
+    );
   }
   if (flags.sdp !== undefined && destinations.length === 0) {
     throw usageError(
@@ -275,17 +284,20 @@ export function parseSenderArgs(
         "description from the server)",
     );
   }
-  if (rtsp !== null && size && Math.max(size.width, size.height) > RTP_JPEG_MAX_DIMENSION) {
+  // RTSP clients get RTP/JPEG whatever --wire the --to destinations get.
+  const rtspMaxPx = WIRE_TRAITS.rtp.maxDimensionPx!;
+  if (rtsp !== null && size && Math.max(size.width, size.height) > rtspMaxPx) {
     throw usageError(
       PROGRAM,
-      `--rtsp carries frames up to ${RTP_JPEG_MAX_DIMENSION} pixels wide and high (RFC 2435), ` +
+      `--rtsp carries frames up to ${rtspMaxPx} pixels wide and high (RFC 2435), ` +
         `got --size ${size.width}x${size.height}`,
     );
   }
-  if (wire === "rtp" && size && Math.max(size.width, size.height) > RTP_JPEG_MAX_DIMENSION) {
+  const maxDimensionPx = traits.maxDimensionPx;
+  if (maxDimensionPx !== null && size && Math.max(size.width, size.height) > maxDimensionPx) {
     throw usageError(
       PROGRAM,
-      `--wire rtp carries frames up to ${RTP_JPEG_MAX_DIMENSION} pixels wide and high (RFC 2435), ` +
+      `--wire ${wire} carries frames up to ${maxDimensionPx} pixels wide and high (RFC 2435), ` +
         `got --size ${size.width}x${size.height}`,
     );
   }
@@ -314,7 +326,7 @@ export function parseSenderArgs(
       durationS: numberFlag(PROGRAM, "duration", flags.duration, 0, 0.1, 1e7),
       fec,
       // Only udpcam v1 numbers fragments, so only it can ask for them again.
-      nack: wire === "v1" && !(flags["no-nack"] ?? false),
+      nack: WIRE_TRAITS[wire].nack && !(flags["no-nack"] ?? false),
       savePath: flags.save ?? null,
       statsJson: flags["stats-json"] ?? false,
       ffmpegPath,

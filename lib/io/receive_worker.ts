@@ -16,8 +16,8 @@
 /// <reference lib="deno.worker" />
 
 import { describeError, UserError } from "../errors.ts";
-import { encodeNack, NackTracker } from "../wire/v1/mod.ts";
-import { createDepacketizer } from "../wire/mod.ts";
+import { encodeNack, type NackTracker } from "../wire/v1/mod.ts";
+import { createDepacketizer, WIRE_TRAITS } from "../wire/mod.ts";
 import type { FrameDepacketizer } from "../wire/frames/mod.ts";
 import { epochMicros } from "./clock.ts";
 import { AddressFilter, isMulticast } from "../net/mod.ts";
@@ -41,7 +41,7 @@ const MAX_BATCHES_PER_WAKE = 16;
 
 let conn: Deno.DatagramConn | null = null;
 let depacketizer: FrameDepacketizer | null = null;
-let followedStream: () => number | null = () => null;
+/** Fed by the depacketizer (v1 with NACKs): it sees every datagram the depacketizer decodes. */
 let tracker: NackTracker | null = null;
 /** Where the followed stream's datagrams come from: NACKs go back there. */
 let source: Deno.NetAddr | null = null;
@@ -123,14 +123,13 @@ function drain(batch: BatchReceiver, datagrams: ReceivePath<Deno.NetAddr>): void
 
 /** Every datagram the depacketizer took, in arrival order (after opening, with `--key`). */
 function delivered(
-  datagram: Uint8Array,
+  _datagram: Uint8Array,
   frame: ReturnType<FrameDepacketizer["push"]>,
   from: Deno.NetAddr,
   nowMs: number,
 ): void {
   if (tracker) {
-    if (tracker.observe(datagram, nowMs, followedStream())) source = from;
-    if (frame) tracker.completed(frame.streamId, frame.frameSeq);
+    if (tracker.lastDatagramFollowed) source = from;
     if (conn !== null) scheduleNackPoll(conn, tracker, nowMs);
   }
   if (frame) {
@@ -212,10 +211,11 @@ self.onmessage = async (event: MessageEvent<ToReceiveWorker>) => {
       });
       return;
     }
-    ({ depacketizer, followedStream } = createDepacketizer(message.wire, {
+    ({ depacketizer, nackTracker: tracker } = createDepacketizer(message.wire, {
       frameTimeoutMs: message.frameTimeoutMs,
       lockedStreamId: message.lockedStreamId ?? null,
       followNewest: message.followNewest ?? false,
+      nack: message.nack && WIRE_TRAITS[message.wire].nack,
     }));
     const key = message.key ?? null;
     keyed = key !== null;
@@ -227,13 +227,10 @@ self.onmessage = async (event: MessageEvent<ToReceiveWorker>) => {
       depacketizer,
       opener: key === null ? null : new DatagramOpener(key),
       filter: rules.length > 0 ? new AddressFilter(rules) : null,
-      sealable: message.wire === "v1",
+      sealable: WIRE_TRAITS[message.wire].key,
       nowMs: () => performance.now(),
       onDelivered: delivered,
     });
-    if (message.nack && message.wire === "v1") {
-      tracker = new NackTracker({ frameTimeoutMs: message.frameTimeoutMs });
-    }
     const address = conn.addr as Deno.NetAddr;
     // A group's socket is bound to the wildcard address: name the group the user asked for.
     const hostname = group ? message.listen.hostname : address.hostname;

@@ -9,8 +9,9 @@
 export {
   createDepacketizer,
   createPacketizer,
-  RTP_JPEG_MAX_DIMENSION,
   WIRE_MODES,
   WIRE_TRAITS,
+  wireModesWith,
+  wireTraitsOf,
 } from "./modes.ts";
-export type { WireMode, WireTraits } from "./modes.ts";
+export type { ReceiverWire, ReceiverWireSettings, WireMode, WireTraits } from "./modes.ts";

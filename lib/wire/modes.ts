@@ -9,6 +9,7 @@
 import type { FecSetting } from "../fec/mod.ts";
 import {
   fecParityDatagrams,
+  NackTracker,
   PARITY_FIELDS_BYTES,
   Reassembler,
   type RetransmitHistory,
@@ -22,9 +23,6 @@ import type { FrameDepacketizer, FramePacketizer } from "./frames/mod.ts";
 export const WIRE_MODES = ["v1", "legacy", "rtp"] as const;
 /** One of {@linkcode WIRE_MODES}. */
 export type WireMode = typeof WIRE_MODES[number];
-
-/** Largest frame width or height RTP/JPEG can describe (8-pixel units in one byte). */
-export const RTP_JPEG_MAX_DIMENSION = MAX_DIMENSION_PX;
 
 /** What a wire format can do: every "does this mode support X" question is answered here. */
 export interface WireTraits {
@@ -72,13 +70,28 @@ export const WIRE_TRAITS: Readonly<Record<WireMode, Readonly<WireTraits>>> = {
     fec: false,
     nack: false,
     key: false,
-    streamLock: false,
+    streamLock: true,
     sdp: true,
     captureTime: false,
     standardJpeg: true,
     maxDimensionPx: MAX_DIMENSION_PX,
   },
 };
+
+/**
+ * The modes that have `trait` (a flag of {@linkcode WireTraits}), in {@linkcode WIRE_MODES} order:
+ * what a message names when a flag needs one of them.
+ */
+export function wireModesWith(
+  trait: { [K in keyof WireTraits]: WireTraits[K] extends boolean ? K : never }[keyof WireTraits],
+): WireMode[] {
+  return WIRE_MODES.filter((mode) => WIRE_TRAITS[mode][trait]);
+}
+
+/** The traits of `--wire` value `wire`, or null when it names no format. */
+export function wireTraitsOf(wire: string): Readonly<WireTraits> | null {
+  return (WIRE_MODES as readonly string[]).includes(wire) ? WIRE_TRAITS[wire as WireMode] : null;
+}
 
 /** What the sender's packetizer is built from. */
 export interface SenderWireSettings {
@@ -109,27 +122,30 @@ export interface FecCounters {
   parityBytes: number;
 }
 
-/** Builds the sender's packetizer for `settings.mode`. */
+/**
+ * Builds the sender's packetizer for `settings.mode`, and the counters of the parity it adds:
+ * null unless the mode has FEC and `settings.fec` asks for it.
+ */
 export function createPacketizer(settings: SenderWireSettings): {
   packetizer: FramePacketizer;
-  fecCounters: FecCounters;
+  fecCounters: FecCounters | null;
 } {
-  const fecCounters = { parityDatagrams: 0, parityBytes: 0 };
   switch (settings.mode) {
     case "legacy":
-      return { packetizer: new LegacyPacketizer(settings.maxDatagramBytes), fecCounters };
+      return { packetizer: new LegacyPacketizer(settings.maxDatagramBytes), fecCounters: null };
     case "rtp":
       return {
         packetizer: new RtpJpegPacketizer({
           maxDatagramBytes: settings.maxDatagramBytes,
           ssrc: settings.streamId,
         }),
-        fecCounters,
+        fecCounters: null,
       };
     case "v1":
       break;
   }
   const { fec, history } = settings;
+  const fecCounters = fec ? { parityDatagrams: 0, parityBytes: 0 } : null;
   // Parity datagrams carry 4 bytes of FEC fields more than the largest fragment.
   const roomBytes = settings.maxDatagramBytes - (settings.reserveBytes ?? 0);
   const fragmenter = new V1Packetizer(
@@ -139,7 +155,11 @@ export function createPacketizer(settings: SenderWireSettings): {
   const packetizer: FramePacketizer = {
     packetize(frame, captureUs) {
       const data = fragmenter.packetize(frame, captureUs);
-      const parity = fec ? fecParityDatagrams(data, fec) : [];
+      if (fec === null || fecCounters === null) {
+        history?.record(data, settings.nowMs());
+        return data;
+      }
+      const parity = fecParityDatagrams(data, fec);
       fecCounters.parityDatagrams += parity.length;
       for (const datagram of parity) fecCounters.parityBytes += datagram.length;
       const all = parity.length > 0 ? [...data, ...parity] : data;
@@ -150,14 +170,37 @@ export function createPacketizer(settings: SenderWireSettings): {
   return { packetizer, fecCounters };
 }
 
+/** What the receiver's depacketizer is built from. */
+export interface ReceiverWireSettings {
+  /** An incomplete frame is given up this long after its first datagram. */
+  frameTimeoutMs: number;
+  /** Modes with the `streamLock` trait: follow only this stream id (null: the first seen). */
+  lockedStreamId?: number | null;
+  /** Modes with the `streamLock` trait: switch at once to a stream id not seen before. */
+  followNewest?: boolean;
+  /** Modes with the `nack` trait: also build the NACK tracker fed by the depacketizer. */
+  nack?: boolean;
+}
+
+/** The receiver's side of a wire mode, built by {@linkcode createDepacketizer}. */
+export interface ReceiverWire {
+  /** Turns datagrams into frames. */
+  depacketizer: FrameDepacketizer;
+  /** The stream followed (v1 stream id, RTP SSRC), or null (none yet; legacy has no ids). */
+  followedStream: () => number | null;
+  /**
+   * The NACK tracker the depacketizer feeds (v1 with `nack`), or null. Poll it; it learns of
+   * every datagram from the depacketizer itself.
+   */
+  nackTracker: NackTracker | null;
+}
+
 /**
- * Builds the receiver's depacketizer for `mode`, and a way to read the stream it follows (v1 only:
- * NACKs exist only there).
+ * Builds the receiver's depacketizer for `mode`, a way to read the stream it follows, and (v1,
+ * `nack`) the NACK tracker it feeds. `lockedStreamId` and `followNewest` apply to the modes with
+ * the `streamLock` trait.
  */
-export function createDepacketizer(
-  mode: WireMode,
-  options: { frameTimeoutMs: number; lockedStreamId?: number | null; followNewest?: boolean },
-): { depacketizer: FrameDepacketizer; followedStream: () => number | null } {
+export function createDepacketizer(mode: WireMode, options: ReceiverWireSettings): ReceiverWire {
   switch (mode) {
     case "v1": {
       const reassembler = new Reassembler({
@@ -165,17 +208,25 @@ export function createDepacketizer(
         lockedStreamId: options.lockedStreamId ?? null,
         followNewest: options.followNewest ?? false,
       });
-      return { depacketizer: reassembler, followedStream: () => reassembler.streamId };
+      return {
+        depacketizer: reassembler,
+        followedStream: () => reassembler.streamId,
+        nackTracker: options.nack ? new NackTracker(reassembler) : null,
+      };
     }
     case "legacy":
       return {
         depacketizer: new LegacyDepacketizer({ frameTimeoutMs: options.frameTimeoutMs }),
         followedStream: () => null,
+        nackTracker: null,
       };
-    case "rtp":
-      return {
-        depacketizer: new RtpJpegDepacketizer({ frameTimeoutMs: options.frameTimeoutMs }),
-        followedStream: () => null,
-      };
+    case "rtp": {
+      const depacketizer = new RtpJpegDepacketizer({
+        frameTimeoutMs: options.frameTimeoutMs,
+        lockedStreamId: options.lockedStreamId ?? null,
+        followNewest: options.followNewest ?? false,
+      });
+      return { depacketizer, followedStream: () => depacketizer.ssrc, nackTracker: null };
+    }
   }
 }

@@ -1,10 +1,19 @@
 /**
  * What every wire format shares: the packetizer and depacketizer interfaces, the frame a
- * depacketizer emits, and serial-number arithmetic for frame order.
+ * depacketizer emits, the table of frames in flight that formats with frame ids keep, and
+ * serial-number arithmetic for frame order.
  *
  * @module
  */
 
+export { FrameTable, PIECE_BOOKKEEPING_BYTES } from "./frame_table.ts";
+export type {
+  FollowResult,
+  FrameEntry,
+  FrameTableCounting,
+  FrameTableDropReason,
+  FrameTableOptions,
+} from "./frame_table.ts";
 export { seqIsNewer } from "./serial.ts";
 export type {
   DepacketizerCounters,

@@ -93,7 +93,11 @@ export class LegacyDepacketizer implements FrameDepacketizer {
     frameDrops: zeroCounts(LEGACY_FRAME_DROP_REASONS),
   };
 
-  /** @param options Overrides of {@linkcode DEFAULT_LEGACY_DEPACKETIZER_OPTIONS}. */
+  /**
+   * Makes a depacketizer with no frame in progress.
+   *
+   * @param options Overrides of {@linkcode DEFAULT_LEGACY_DEPACKETIZER_OPTIONS}.
+   */
   constructor(options: Partial<LegacyDepacketizerOptions> = {}) {
     this.#options = { ...DEFAULT_LEGACY_DEPACKETIZER_OPTIONS, ...options };
   }

@@ -25,6 +25,8 @@ export class LegacyPacketizer implements FramePacketizer {
   readonly segmentBytes: number;
 
   /**
+   * Makes a packetizer cutting segments as full as `maxDatagramBytes` allows.
+   *
    * @param maxDatagramBytes Largest datagram to produce, count byte included.
    * @throws {RangeError} when it leaves no room for payload.
    */

@@ -7,10 +7,20 @@
  *   marker packet exactly, with the tables it needs; lost packets mean a dropped, counted frame;
  * - latest wins: a frame whose timestamp is not newer than the last one emitted is never emitted;
  * - one source at a time: the first SSRC is followed until it has been silent for
- *   {@linkcode RtpJpegDepacketizerOptions.ssrcIdleMs};
+ *   {@linkcode RtpJpegDepacketizerOptions.ssrcIdleMs}, or only the locked one
+ *   ({@linkcode RtpJpegDepacketizerOptions.lockedStreamId}), or a new one at once
+ *   ({@linkcode RtpJpegDepacketizerOptions.followNewest}): an SSRC is a stream id;
  * - 16-bit sequence numbers are extended across the wrap; packets further behind the newest one
  *   than {@linkcode RtpJpegDepacketizerOptions.reorderWindowPackets} are dropped as stale;
- * - memory is bounded by the options; `push` never throws.
+ * - memory is bounded by the options (bytes held count {@linkcode PIECE_BOOKKEEPING_BYTES} per
+ *   fragment beside its data); `push` never throws;
+ * - linear work: a frame's fragments are sorted to check they tile only once, when the bytes held
+ *   reach the end of the marker packet; then it is emitted, or given up (`overlap`) since more
+ *   fragments cannot make it tile. Empty fragments and fragments past the end are dropped.
+ *
+ * The frame bookkeeping (source followed, latest wins, caps, expiry, eviction) is the frame table
+ * every format with frame ids shares (lib/wire/frames/frame_table.ts); this module decodes RTP/JPEG
+ * and tiles the scan data.
  *
  * @module
  */
@@ -27,6 +37,9 @@ import { decodeRtp } from "./header.ts";
 import {
   type DepacketizerCounters,
   type FrameDepacketizer,
+  type FrameEntry,
+  FrameTable,
+  PIECE_BOOKKEEPING_BYTES,
   type ReceivedFrame,
   seqIsNewer,
 } from "../frames/mod.ts";
@@ -47,8 +60,21 @@ export interface RtpJpegDepacketizerOptions {
   frameTimeoutMs: number;
   /** Another SSRC may take over after the followed one has been silent this long. */
   ssrcIdleMs: number;
+  /** Follow only this SSRC; others are dropped as `otherSsrc` (null: the first seen). */
+  lockedStreamId: number | null;
+  /**
+   * Switch at once to an SSRC not seen before (a restarted sender takes over without waiting for
+   * `ssrcIdleMs`). SSRCs seen before never take over again while another is active.
+   */
+  followNewest: boolean;
   /** Packets this many sequence numbers behind the newest are too late to use. */
   reorderWindowPackets: number;
+  /**
+   * A complete frame more than this many 90 kHz ticks ahead of the last one emitted is held back
+   * until the next frame confirms it (dropped as `jump`); packets this far behind, for a while,
+   * make the depacketizer resync (lib/wire/frames/frame_table.ts).
+   */
+  maxTimestampJump: number;
 }
 
 /** Defaults: a few frames of reordering, frames given up after 250 ms. */
@@ -59,7 +85,10 @@ export const DEFAULT_RTP_JPEG_DEPACKETIZER_OPTIONS: RtpJpegDepacketizerOptions =
   maxBytesInFlight: 32 * 1024 * 1024,
   frameTimeoutMs: 250,
   ssrcIdleMs: 500,
+  lockedStreamId: null,
+  followNewest: false,
   reorderWindowPackets: 256,
+  maxTimestampJump: 90_000 / 2,
 };
 
 /** Reasons a packet is dropped. */
@@ -87,6 +116,7 @@ export const RTP_FRAME_DROP_REASONS = [
   "superseded",
   "expired",
   "evicted",
+  "jump",
   "ssrcSwitch",
   "overlap",
 ] as const;
@@ -102,6 +132,16 @@ export interface RtpJpegDepacketizerCounters extends DepacketizerCounters {
   frameDrops: Record<RtpFrameDropReason, number>;
   /** Times the depacketizer followed a new SSRC. */
   ssrcSwitches: number;
+  /**
+   * Times a frame's fragments were sorted to check that they tile: once per frame whose bytes
+   * reached its end, which is then emitted or given up (`overlap`).
+   */
+  tilingChecks: number;
+  /**
+   * Times it started over on the SSRC it follows: sequence numbers or timestamps kept coming from
+   * far behind (a source that restarted, or a forged packet far ahead).
+   */
+  resyncs: number;
 }
 
 interface QuantTables {
@@ -111,8 +151,8 @@ interface QuantTables {
   dataStart: number;
 }
 
+/** The RTP/JPEG state of a frame in flight, kept in the frame table (keyed by timestamp). */
 interface FrameInFlight {
-  timestamp: number;
   type: number;
   q: number;
   widthBlocks: number;
@@ -120,10 +160,14 @@ interface FrameInFlight {
   restartInterval: number;
   params: RebuildParams | null;
   fragments: Map<number, Uint8Array>;
-  bytes: number;
+  /** Scan bytes held (the frame's bytes in the table also count bookkeeping). */
+  scanBytes: number;
+  /** The end of the fragment held that ends furthest. */
+  maxEnd: number;
   endOffset: number | null;
-  firstPacketMs: number;
 }
+
+type Frame = FrameEntry<FrameInFlight>;
 
 /** True when 32-bit RTP timestamp `a` comes after `b`: the same serial arithmetic as frame numbers. */
 export const timestampIsNewer: (a: number, b: number) => boolean = seqIsNewer;
@@ -134,15 +178,11 @@ const RESYNC_AFTER_STALE_PACKETS = 16;
 /** Rebuilds JPEG frames from RTP/JPEG; see the module docs for its guarantees. */
 export class RtpJpegDepacketizer implements FrameDepacketizer {
   readonly #options: RtpJpegDepacketizerOptions;
-  readonly #frames = new Map<number, FrameInFlight>();
+  readonly #table: FrameTable<FrameInFlight, RtpFrameDropReason>;
   // Tables by Q: computed ones for 1..99, in-band ones for 128..254 (RFC 2435 §4.2).
   readonly #tableCache = new Map<number, Omit<QuantTables, "dataStart">>();
-  #bytesInFlight = 0;
-  #ssrc: number | null = null;
-  #ssrcLastSeenMs = 0;
   #highestSequence = 0;
   #staleInARow = 0;
-  #lastEmittedTimestamp: number | null = null;
   /** Counters since construction; read them, do not write them. */
   readonly counters: RtpJpegDepacketizerCounters = {
     datagramsReceived: 0,
@@ -151,26 +191,42 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
     framesComplete: 0,
     frameDrops: zeroCounts(RTP_FRAME_DROP_REASONS),
     ssrcSwitches: 0,
+    resyncs: 0,
+    tilingChecks: 0,
   };
 
-  /** @param options Overrides of {@linkcode DEFAULT_RTP_JPEG_DEPACKETIZER_OPTIONS}. */
+  /**
+   * Makes a depacketizer that follows no source yet.
+   *
+   * @param options Overrides of {@linkcode DEFAULT_RTP_JPEG_DEPACKETIZER_OPTIONS}.
+   */
   constructor(options: Partial<RtpJpegDepacketizerOptions> = {}) {
-    this.#options = { ...DEFAULT_RTP_JPEG_DEPACKETIZER_OPTIONS, ...options };
+    const all = { ...DEFAULT_RTP_JPEG_DEPACKETIZER_OPTIONS, ...options };
+    this.#options = all;
+    this.#table = new FrameTable<FrameInFlight, RtpFrameDropReason>({
+      maxFramesInFlight: all.maxFramesInFlight,
+      maxBytesInFlight: all.maxBytesInFlight,
+      frameTimeoutMs: all.frameTimeoutMs,
+      sourceIdleMs: all.ssrcIdleMs,
+      lockedSourceId: all.lockedStreamId,
+      followNewest: all.followNewest,
+      maxJumpIds: all.maxTimestampJump,
+    }, { frameDrops: this.counters.frameDrops, switchReason: "ssrcSwitch" });
   }
 
   /** The SSRC currently followed, or null before the first valid packet. */
   get ssrc(): number | null {
-    return this.#ssrc;
+    return this.#table.sourceId;
   }
 
   /** Number of incomplete frames held right now. */
   get framesInFlight(): number {
-    return this.#frames.size;
+    return this.#table.framesInFlight;
   }
 
-  /** Scan bytes held by incomplete frames right now. */
+  /** Bytes held by incomplete frames right now: scan data, and bookkeeping per fragment. */
   get bytesInFlight(): number {
-    return this.#bytesInFlight;
+    return this.#table.bytesInFlight;
   }
 
   /** Feeds one packet received at `nowMs`; returns the frame it completes, if any. Never throws. */
@@ -198,12 +254,13 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
       at += RESTART_HEADER_BYTES;
     }
 
-    if (header.ssrc !== this.#ssrc) {
-      const idle = nowMs - this.#ssrcLastSeenMs >= this.#options.ssrcIdleMs;
-      if (this.#ssrc !== null && !idle) return this.#drop("otherSsrc");
-      this.#follow(header.ssrc, header.sequence);
+    const table = this.#table;
+    const follow = table.follow(header.ssrc, nowMs);
+    if (follow === "refused") return this.#drop("otherSsrc");
+    if (follow !== "same") {
+      if (follow === "switched") this.counters.ssrcSwitches++;
+      this.#startSequence(header.sequence);
     }
-    this.#ssrcLastSeenMs = nowMs;
     if (!this.#acceptSequence(header.sequence)) return this.#drop("stale");
 
     let params: RebuildParams | null = null;
@@ -222,21 +279,22 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
       };
     }
     const data = datagram.subarray(at, end);
+    // No sender sends a fragment without scan data; held, it would cost memory and checks.
+    if (data.length === 0) return this.#drop("short");
     const fragmentEnd = jpeg.fragmentOffset + data.length;
     if (fragmentEnd > this.#options.maxFrameBytes) return this.#drop("tooLarge");
+    const charged = data.length + PIECE_BOOKKEEPING_BYTES;
 
     const timestamp = header.timestamp;
-    if (
-      this.#lastEmittedTimestamp !== null &&
-      !timestampIsNewer(timestamp, this.#lastEmittedTimestamp)
-    ) {
-      return this.#drop("stale");
+    const admission = table.admit(timestamp, nowMs);
+    if (admission === "stale") return this.#drop("stale");
+    if (admission === "resynced") {
+      this.counters.resyncs++;
+      this.#startSequence(header.sequence);
     }
-    let frame = this.#frames.get(timestamp);
-    if (frame === undefined) {
-      if (!this.#makeRoomFor(timestamp, data.length)) return this.#drop("stale");
-      frame = {
-        timestamp,
+    let entry = table.get(timestamp);
+    if (entry === undefined) {
+      const opened = table.open(timestamp, nowMs, charged, () => ({
         type: jpeg.type,
         q: jpeg.q,
         widthBlocks: jpeg.widthBlocks,
@@ -244,20 +302,26 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
         restartInterval,
         params: null,
         fragments: new Map(),
-        bytes: 0,
+        scanBytes: 0,
+        maxEnd: 0,
         endOffset: null,
-        firstPacketMs: nowMs,
-      };
-      this.#frames.set(timestamp, frame);
+      }));
+      if (opened === null) return this.#drop("stale");
+      entry = opened;
     } else if (
-      frame.type !== jpeg.type || frame.q !== jpeg.q || frame.widthBlocks !== jpeg.widthBlocks ||
-      frame.heightBlocks !== jpeg.heightBlocks || frame.restartInterval !== restartInterval
+      entry.state.type !== jpeg.type || entry.state.q !== jpeg.q ||
+      entry.state.widthBlocks !== jpeg.widthBlocks ||
+      entry.state.heightBlocks !== jpeg.heightBlocks ||
+      entry.state.restartInterval !== restartInterval
     ) {
       return this.#drop("inconsistent");
-    } else if (this.#bytesInFlight + data.length > this.#options.maxBytesInFlight) {
-      if (!this.#makeRoomFor(timestamp, data.length)) return this.#drop("tooLarge");
-    }
+    } else if (!table.makeRoom(entry, charged)) return this.#drop("tooLarge");
+    const frame = entry.state;
     if (frame.fragments.has(jpeg.fragmentOffset)) return this.#drop("duplicate");
+    // Past the end of the marker packet: no sender sends that.
+    if (frame.endOffset !== null && fragmentEnd > frame.endOffset) {
+      return this.#drop("inconsistent");
+    }
     if (header.marker) {
       if (frame.endOffset !== null && frame.endOffset !== fragmentEnd) {
         return this.#drop("inconsistent");
@@ -267,22 +331,20 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
     if (params !== null) frame.params = params;
     // Copy: the caller may reuse its receive buffer.
     frame.fragments.set(jpeg.fragmentOffset, data.slice());
-    frame.bytes += data.length;
-    this.#bytesInFlight += data.length;
+    frame.scanBytes += data.length;
+    frame.maxEnd = Math.max(frame.maxEnd, fragmentEnd);
+    table.hold(entry, charged);
 
-    if (frame.params === null || frame.endOffset === null || frame.bytes < frame.endOffset) {
+    // Only when the bytes reach the end can the fragments tile, and then they are checked once.
+    if (frame.params === null || frame.endOffset === null || frame.scanBytes < frame.endOffset) {
       return null;
     }
-    return this.#complete(frame, nowMs);
+    return this.#complete(entry, nowMs);
   }
 
   /** Gives up incomplete frames older than the frame timeout. Call it when idle, too. */
   expire(nowMs: number): void {
-    for (const frame of this.#frames.values()) {
-      if (nowMs - frame.firstPacketMs >= this.#options.frameTimeoutMs) {
-        this.#discard(frame, "expired");
-      }
-    }
+    this.#table.expire(nowMs);
   }
 
   /** Resolves the quantization tables of a frame's first packet; null when it has none. */
@@ -339,22 +401,42 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
     }
     if (++this.#staleInARow < RESYNC_AFTER_STALE_PACKETS) return false;
     // A source that restarted with the same SSRC: start over rather than drop it for good.
-    this.#follow(this.#ssrc!, sequence);
+    this.#table.restart();
+    this.counters.resyncs++;
+    this.#startSequence(sequence);
     return true;
   }
 
-  #complete(frame: FrameInFlight, nowMs: number): ReceivedFrame | null {
+  /** Counts sequence numbers from `sequence`, for a source followed from now on. */
+  #startSequence(sequence: number): void {
+    this.#highestSequence = sequence;
+    this.#staleInARow = 0;
+  }
+
+  /**
+   * The frame's bytes reached its end: it is emitted if its fragments tile, else given up, since
+   * fragments that add up to the end (or past it) without tiling overlap, and no more fragments
+   * can change that. So each frame is sorted and checked once.
+   */
+  #complete(entry: Frame, nowMs: number): ReceivedFrame | null {
+    const frame = entry.state;
+    this.counters.tilingChecks++;
     const offsets = [...frame.fragments.keys()].sort((a, b) => a - b);
     let next = 0;
     for (const offset of offsets) {
-      if (offset !== next) {
-        // Bytes add up but do not tile: overlapping fragments, which no sender produces.
-        if (offset < next) this.#discard(frame, "overlap");
-        return null;
-      }
+      if (offset !== next) break;
       next += frame.fragments.get(offset)!.length;
     }
-    if (next !== frame.endOffset) return null;
+    // Tiled: contiguous from 0 to the end, and nothing else held (no piece inside or past it).
+    if (
+      next !== frame.endOffset || frame.scanBytes !== frame.endOffset ||
+      frame.maxEnd > frame.endOffset
+    ) {
+      this.#table.discard(entry, "overlap");
+      return null;
+    }
+    // A frame far ahead of the stream is held back until the stream goes on from it.
+    if (!this.#table.complete(entry)) return null;
 
     const headers = buildJpegHeaders(frame.params!);
     const scanBytes = frame.endOffset;
@@ -366,57 +448,14 @@ export class RtpJpegDepacketizer implements FrameDepacketizer {
     bytes.set(headers, 0);
     for (const offset of offsets) bytes.set(frame.fragments.get(offset)!, headers.length + offset);
     if (!hasEoi) bytes.set([0xff, 0xd9], bytes.length - 2);
-
-    this.#remove(frame);
-    this.#lastEmittedTimestamp = frame.timestamp;
-    for (const other of this.#frames.values()) {
-      if (!timestampIsNewer(other.timestamp, frame.timestamp)) this.#discard(other, "superseded");
-    }
     this.counters.framesComplete++;
     return {
-      streamId: this.#ssrc!,
-      frameSeq: frame.timestamp,
+      streamId: this.#table.sourceId!,
+      frameSeq: entry.id,
       captureUs: null,
       bytes,
       completeMs: nowMs,
     };
-  }
-
-  /** Evicts older frames until a new one fits; false when the new one is the oldest of all. */
-  #makeRoomFor(timestamp: number, bytes: number): boolean {
-    const { maxFramesInFlight, maxBytesInFlight } = this.#options;
-    while (
-      (!this.#frames.has(timestamp) && this.#frames.size >= maxFramesInFlight) ||
-      this.#bytesInFlight + bytes > maxBytesInFlight
-    ) {
-      let oldest: FrameInFlight | null = null;
-      for (const frame of this.#frames.values()) {
-        if (oldest === null || timestampIsNewer(oldest.timestamp, frame.timestamp)) oldest = frame;
-      }
-      if (oldest === null || oldest.timestamp === timestamp) return false;
-      if (timestampIsNewer(oldest.timestamp, timestamp)) return false;
-      this.#discard(oldest, "evicted");
-    }
-    return true;
-  }
-
-  #follow(ssrc: number, sequence: number): void {
-    if (this.#ssrc !== null && this.#ssrc !== ssrc) this.counters.ssrcSwitches++;
-    for (const frame of this.#frames.values()) this.#discard(frame, "ssrcSwitch");
-    this.#ssrc = ssrc;
-    this.#highestSequence = sequence;
-    this.#staleInARow = 0;
-    this.#lastEmittedTimestamp = null;
-  }
-
-  #remove(frame: FrameInFlight): void {
-    this.#frames.delete(frame.timestamp);
-    this.#bytesInFlight -= frame.bytes;
-  }
-
-  #discard(frame: FrameInFlight, reason: RtpFrameDropReason): void {
-    this.#remove(frame);
-    this.counters.frameDrops[reason]++;
   }
 
   #drop(reason: RtpDatagramDropReason): null {

@@ -3,7 +3,8 @@ import { RtpJpegPacketizer } from "./packetizer.ts";
 import { buildJpegHeaders } from "./jpeg_rebuild.ts";
 import { RtpJpegDepacketizer, timestampIsNewer } from "./depacketizer.ts";
 import { parseJpeg } from "../../jpeg/mod.ts";
-import { quantTablesForQ } from "./jpeg_payload.ts";
+import { encodeJpegHeader, JPEG_HEADER_BYTES, quantTablesForQ } from "./jpeg_payload.ts";
+import { encodeRtp, RTP_HEADER_BYTES } from "./header.ts";
 import type { ReceivedFrame } from "../frames/mod.ts";
 import { testsrcJpegs } from "../../../tests/support/ffmpeg_frames.ts";
 import { Prng } from "../../netsim/mod.ts";
@@ -92,6 +93,61 @@ Deno.test("SSRC lock: another source is ignored until the first is silent for 50
   equal(out.length, 1);
   equal(out[0].streamId, 2);
   equal(d.counters.ssrcSwitches, 1);
+});
+
+Deno.test("stream lock: lockedStreamId follows only that SSRC, however long it is silent", () => {
+  const [one, two] = [1, 2].map((ssrc) => new RtpJpegPacketizer({ maxDatagramBytes: 600, ssrc }));
+  const d = new RtpJpegDepacketizer({ lockedStreamId: 2 });
+  const others = [packetsOf(one, 0), packetsOf(one, 1)];
+  equal(pushAll(d, others[0], 0).length, 0, "SSRC 1 first: refused, not followed");
+  equal(d.ssrc, null);
+  const out = pushAll(d, packetsOf(two, 0), 10);
+  deepStrictEqual(out.map((frame) => frame.streamId), [2]);
+  // SSRC 2 silent for far longer than ssrcIdleMs: SSRC 1 still does not take over.
+  equal(pushAll(d, others[1], 5000).length, 0);
+  equal(pushAll(d, packetsOf(two, 1), 5001).length, 1);
+  equal(d.counters.datagramDrops.otherSsrc, others[0].length + others[1].length);
+  equal(d.counters.ssrcSwitches, 0);
+});
+
+Deno.test("followNewest: a new SSRC takes over at once, one seen before does not", () => {
+  const [one, two] = [1, 2].map((ssrc) => new RtpJpegPacketizer({ maxDatagramBytes: 600, ssrc }));
+  const d = new RtpJpegDepacketizer({ followNewest: true });
+  equal(pushAll(d, packetsOf(one, 0), 0).length, 1);
+  // A restarted sender (new SSRC) takes over with no wait.
+  const taken = pushAll(d, packetsOf(two, 0), 1);
+  deepStrictEqual(taken.map((frame) => frame.streamId), [2]);
+  equal(d.counters.ssrcSwitches, 1);
+  // The old one, still sending, cannot flip the receiver back.
+  equal(pushAll(d, packetsOf(one, 1), 2).length, 0);
+  ok(d.counters.datagramDrops.otherSsrc > 0);
+  equal(d.ssrc, 2);
+});
+
+Deno.test("attack: a forged frame 2^31 - 1 ticks ahead (same SSRC) does not lock the stream out", () => {
+  const real = new RtpJpegPacketizer({ maxDatagramBytes: 1400, ssrc: 9, initialTimestamp: 0 });
+  const d = new RtpJpegDepacketizer();
+  let emitted = 0;
+  let lastTimestamp = 0;
+  for (let i = 0; i < 40; i++) {
+    if (i === 10) {
+      // Sequence numbers where the real stream is, a timestamp as far ahead as serial arithmetic
+      // allows: before, every real frame after it was stale.
+      const forger = new RtpJpegPacketizer({
+        maxDatagramBytes: 1400,
+        ssrc: 9,
+        initialSequence: real.nextSequence,
+        initialTimestamp: (lastTimestamp + 0x7fff_ffff) >>> 0,
+      });
+      equal(pushAll(d, forger.packetize(frames[0], 0), i).length, 0, "the forged frame is shown");
+    }
+    for (const frame of pushAll(d, packetsOf(real, i), i)) {
+      emitted++;
+      lastTimestamp = frame.frameSeq;
+    }
+  }
+  equal(emitted, 40);
+  equal(d.counters.frameDrops.jump, 1);
 });
 
 Deno.test("packets far behind the newest sequence number are stale; a restarted source resyncs", () => {
@@ -236,5 +292,106 @@ Deno.test("fuzz: garbage, truncation and bit flips never throw and stay within t
       ok(d.framesInFlight <= 4);
     }
     equal(d.counters.datagramsReceived, 300);
+  }
+});
+
+/** A packet of a 320x240 Q 50 frame of SSRC 5: `bytes` bytes of scan data at `offset`. */
+function craftedPacket(
+  sequence: number,
+  timestamp: number,
+  offset: number,
+  bytes: number,
+  marker = false,
+): Uint8Array {
+  const out = new Uint8Array(RTP_HEADER_BYTES + JPEG_HEADER_BYTES + bytes).fill(0x11);
+  encodeRtp({ marker, payloadType: 26, sequence, timestamp, ssrc: 5 }, out);
+  encodeJpegHeader(
+    {
+      typeSpecific: 0,
+      fragmentOffset: offset,
+      type: 1,
+      q: 50,
+      widthBlocks: 40,
+      heightBlocks: 30,
+    },
+    out,
+    RTP_HEADER_BYTES,
+  );
+  return out;
+}
+
+Deno.test("attack: fragments that add up but do not tile, and empty ones, cost linear work", () => {
+  const d = new RtpJpegDepacketizer();
+  let sequence = 0;
+  const frames = 20;
+  const extraPerFrame = 200;
+  for (let f = 0; f < frames; f++) {
+    const timestamp = 3000 * (f + 1);
+    // The frame ends at 1000 (marker); 0..400, 400..800 and 850..950 add up to 1000 bytes but
+    // overlap the marker packet and leave 800..850 open: it can never tile.
+    for (const [offset, bytes, marker] of [[0, 400], [900, 100, true], [400, 400], [850, 100]]) {
+      d.push(craftedPacket(sequence++, timestamp, offset as number, bytes as number, !!marker), f);
+    }
+    // Then empty fragments and 1-byte fragments past the end, each of which used to sort all the
+    // frame's fragments again to see whether they tile now (they never did: the gap comes first).
+    for (let k = 0; k < extraPerFrame; k++) {
+      d.push(craftedPacket(sequence++, timestamp, 1000 + k, k % 2), f);
+    }
+  }
+  const { counters } = d;
+  equal(counters.datagramsReceived, frames * (4 + extraPerFrame));
+  // Each frame is given up the moment its bytes reach its end without tiling: checked once.
+  equal(counters.frameDrops.overlap, frames);
+  equal(counters.tilingChecks, counters.framesComplete + counters.frameDrops.overlap);
+  equal(counters.datagramDrops.short, (frames * extraPerFrame) / 2, "empty fragments");
+  equal(counters.framesComplete, 0);
+  // The real thing still works afterwards.
+  const real = new RtpJpegPacketizer({
+    maxDatagramBytes: 600,
+    ssrc: 5,
+    initialSequence: sequence,
+    initialTimestamp: 3000 * (frames + 1),
+  });
+  equal(pushAll(d, packetsOf(real, 0), frames + 1000).length, 1);
+});
+
+Deno.test("fragments reaching a frame's end are checked once, and only then (table)", () => {
+  // Scan-data pieces [offset, bytes, marker] of one frame, and what becomes of it.
+  const cases: { name: string; pieces: [number, number, boolean][]; out: string }[] = [
+    { name: "in order", pieces: [[0, 500, false], [500, 500, true]], out: "complete" },
+    { name: "marker first", pieces: [[500, 500, true], [0, 500, false]], out: "complete" },
+    { name: "short of the end", pieces: [[0, 400, false], [500, 500, true]], out: "waiting" },
+    { name: "overlap, more bytes", pieces: [[0, 600, false], [500, 500, true]], out: "overlap" },
+    {
+      name: "tiles, and one more piece inside",
+      pieces: [[0, 500, false], [600, 100, false], [500, 500, true]],
+      out: "overlap",
+    },
+    {
+      name: "overlap and a gap, bytes equal",
+      pieces: [[0, 500, false], [400, 100, false], [600, 400, true]],
+      out: "overlap",
+    },
+    {
+      name: "past the end, before the marker",
+      pieces: [[900, 200, false], [0, 500, true]],
+      out: "overlap",
+    },
+  ];
+  for (const { name, pieces, out } of cases) {
+    const d = new RtpJpegDepacketizer();
+    let complete = 0;
+    pieces.forEach(([offset, bytes, marker], i) => {
+      if (d.push(craftedPacket(i, 1000, offset, bytes, marker), 0) !== null) complete++;
+    });
+    const got = complete === 1
+      ? "complete"
+      : d.counters.frameDrops.overlap === 1
+      ? "overlap"
+      : d.framesInFlight === 1
+      ? "waiting"
+      : "?";
+    equal(got, out, name);
+    ok(d.counters.tilingChecks <= 1, `${name}: ${d.counters.tilingChecks} checks`);
   }
 });

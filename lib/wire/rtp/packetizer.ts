@@ -45,7 +45,7 @@ export class RtpJpegUnsupportedError extends Error {
   readonly detail: string;
 
   /**
-   * The error for a frame RFC 2435 cannot describe.
+   * Makes the error; its message says what is wrong and what to do.
    *
    * @param reason Machine-readable cause.
    * @param detail What exactly is wrong with the frame.
@@ -162,7 +162,7 @@ export interface RtpJpegPacketizerOptions {
 }
 
 /** Smallest `maxDatagramBytes` that still fits the in-band tables and one byte of data. */
-export const MIN_RTP_JPEG_DATAGRAM_BYTES = RTP_HEADER_BYTES + JPEG_HEADER_BYTES +
+export const MIN_RTP_JPEG_DATAGRAM_BYTES: number = RTP_HEADER_BYTES + JPEG_HEADER_BYTES +
   RESTART_HEADER_BYTES + QTABLE_HEADER_BYTES + 128 + 1;
 
 function randomUint32(): number {
@@ -183,8 +183,9 @@ export class RtpJpegPacketizer implements FramePacketizer {
   #firstCaptureUs: number | null = null;
 
   /**
-   * A packetizer whose first frame gets `options.initialTimestamp` (random by default).
+   * Makes a packetizer; SSRC, first sequence number and first timestamp are random unless given.
    *
+   * @param options Datagram size and, optionally, the RTP identifiers.
    * @throws {RangeError} when `maxDatagramBytes` is below {@linkcode MIN_RTP_JPEG_DATAGRAM_BYTES}.
    */
   constructor(options: RtpJpegPacketizerOptions) {

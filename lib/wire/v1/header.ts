@@ -120,7 +120,7 @@ export const Flags = {
  * Bit mask of the flags {@linkcode decodeHeader} accepts. Encrypted is not among them: it is
  * handled (and cleared) by the opener before decoding.
  */
-export const KNOWN_FLAGS = Flags.Retransmission;
+export const KNOWN_FLAGS: number = Flags.Retransmission;
 
 /** The decoded fields of a v1 header. */
 export interface WireHeader {

@@ -1,22 +1,34 @@
 /**
  * Receiver side of retransmission on request: watches the datagrams of frames in flight and says
- * when to ask the sender for missing fragments, and which. Pure: datagrams and `nowMs` in, NACKs
- * out; the caller sends them (see docs/protocol.md, "Retransmission on request").
+ * when to ask the sender for missing fragments, and which. Pure: `nowMs` in, NACKs out; the caller
+ * sends them (see docs/protocol.md, "Retransmission on request").
+ *
+ * It is fed by the {@linkcode Reassembler} it watches, not by datagrams: the reassembler decodes
+ * each header once and tells the tracker what reached which frame; the tracker reads what is held
+ * (received fragments, parity) from the reassembler's frames and keeps only its own timing per
+ * frame. So it tracks exactly the frames the reassembler holds, under the reassembler's caps and
+ * deadline, and never asks for a frame the reassembler no longer holds.
  *
  * A fragment counts as lost when a datagram sent after it (a later fragment of the frame, a parity,
  * or a datagram of a newer frame) has arrived, or when the frame has been quiet for the reorder
  * wait. With FEC the tracker asks only for what parity cannot repair: per group, the missing data
- * fragments minus the parities held and still to come. Requests stop at the frame's deadline, after
- * `maxRequestsPerFrame`, and once the frame is complete or superseded. Memory is bounded by
- * `maxFrames` frames of at most 65535 fragments each.
+ * fragments minus the parities held and still to come. Requests stop at the frame's deadline (the
+ * reassembler's frame timeout), after `maxRequestsPerFrame`, and once the frame is complete or
+ * superseded. Memory: a few numbers per frame the reassembler holds.
  *
  * @module
  */
 
 import { groupCount, groupMembers } from "../../fec/mod.ts";
-import { seqIsNewer } from "../frames/mod.ts";
-import { decodeHeader, Flags, PacketType, readParityFields } from "./header.ts";
+import { type FrameEntry, seqIsNewer } from "../frames/mod.ts";
+import { Flags, type ParityFields, type WireHeader } from "./header.ts";
 import { indexesToRanges, MAX_NACK_RANGES, type Nack } from "./nack.ts";
+import type {
+  FrameDropReason,
+  Reassembler,
+  ReassemblerObserver,
+  ReassemblyView,
+} from "./reassembler.ts";
 
 /** Timing and limits of a {@linkcode NackTracker}. */
 export interface NackTrackerOptions {
@@ -38,13 +50,12 @@ export interface NackTrackerOptions {
   maxRetryMs: number;
   /** Most NACKs sent for one frame. */
   maxRequestsPerFrame: number;
-  /** No request once this long has passed since the frame's first datagram (its deadline). */
-  frameTimeoutMs: number;
-  /** Most frames tracked at once; the oldest is forgotten past it. */
-  maxFrames: number;
 }
 
-/** Defaults: ask after 3 ms of reordering (8 ms for a lost tail), at most 3 times per frame, within 250 ms. */
+/**
+ * Defaults: ask after 3 ms of reordering (8 ms for a lost tail), at most 3 times per frame. The
+ * deadline is the reassembler's frame timeout (250 ms by default).
+ */
 export const DEFAULT_NACK_TRACKER_OPTIONS: NackTrackerOptions = {
   reorderWaitMs: 3,
   tailWaitMs: 8,
@@ -52,8 +63,6 @@ export const DEFAULT_NACK_TRACKER_OPTIONS: NackTrackerOptions = {
   minRetryMs: 15,
   maxRetryMs: 100,
   maxRequestsPerFrame: 3,
-  frameTimeoutMs: 250,
-  maxFrames: 16,
 };
 
 /** What a {@linkcode NackTracker} has done. */
@@ -62,7 +71,7 @@ export interface NackTrackerCounters {
   nacksSent: number;
   /** Fragment indexes asked for, summed over all NACKs. */
   fragmentsRequested: number;
-  /** Frames given up for requests because their deadline passed while incomplete. */
+  /** Frames tracked that reached their deadline incomplete (the reassembler expired them). */
   framesPastDeadline: number;
 }
 
@@ -72,11 +81,8 @@ interface FecShape {
   interleaved: boolean;
 }
 
-interface TrackedFrame {
-  seq: number;
-  fragmentCount: number;
-  received: Uint8Array;
-  firstMs: number;
+/** The tracker's own state of a frame the reassembler holds: timing and requests only. */
+interface Timing {
   lastMs: number;
   /** Send-order position of the latest-sent datagram that arrived (data i: i; parity: N + pG + g). */
   highestPosition: number;
@@ -84,24 +90,43 @@ interface TrackedFrame {
   holeSinceMs: number | null;
   /** A datagram of a newer frame arrived: everything of this one has been sent. */
   tailPassed: boolean;
-  fec: FecShape | null;
-  /** Parities received per group (index g); null without FEC. */
-  parityHeld: Uint8Array | null;
-  /** Parity (p, g) seen, to ignore duplicates; null without FEC. */
-  paritySeen: Uint8Array | null;
   requests: number;
   lastRequestMs: number | null;
 }
 
-/** Most parity slots (groups × M) tracked for one frame; bigger FEC shapes are not tracked. */
-const MAX_PARITY_SLOTS = 65_536;
+type Frame = FrameEntry<ReassemblyView>;
 
-/** Decides when and what to ask the sender to send again; see the module docs. */
+/** A frame tracked: the reassembler's entry and the tracker's timing of it. */
+interface Tracked {
+  frame: Frame;
+  timing: Timing;
+}
+
+/**
+ * Decides when and what to ask the sender to send again, for the frames of the reassembler it
+ * watches; see the module docs.
+ *
+ * @example Ask for a fragment lost on the way
+ * ```ts
+ * import { fragmentFrame } from "./packetizer.ts";
+ * import { NackTracker } from "./nack_tracker.ts";
+ * import { Reassembler } from "./reassembler.ts";
+ *
+ * const reassembler = new Reassembler();
+ * const tracker = new NackTracker(reassembler, { reorderWaitMs: 3 });
+ * const frame = new Uint8Array(1000);
+ * const datagrams = fragmentFrame(frame, { streamId: 7, frameSeq: 1, captureUs: 0 }, 230);
+ * for (const datagram of datagrams.filter((_, i) => i !== 1)) reassembler.push(datagram, 0);
+ * const [nack] = tracker.poll(3);
+ * console.assert(nack.frameSeq === 1 && nack.ranges[0].first === 1);
+ * ```
+ */
 export class NackTracker {
   readonly #options: NackTrackerOptions;
-  readonly #frames = new Map<number, TrackedFrame>();
+  readonly #reassembler: Reassembler;
+  /** Timing of the frames tracked, keyed by the reassembler's own entries: it lives as they do. */
+  readonly #timings = new WeakMap<Frame, Timing>();
   #streamId: number | null = null;
-  #lastCompletedSeq: number | null = null;
   /** The stream's last FEC shape: a frame whose parity has not come yet probably has it too. */
   #streamFec: FecShape | null = null;
   #srttMs: number | null = null;
@@ -112,14 +137,28 @@ export class NackTracker {
     framesPastDeadline: 0,
   };
 
-  /** @param options Overrides of {@linkcode DEFAULT_NACK_TRACKER_OPTIONS}. */
-  constructor(options: Partial<NackTrackerOptions> = {}) {
+  /**
+   * Makes a tracker for the frames of `reassembler`, which from now on tells it about every
+   * datagram (it becomes the reassembler's observer).
+   *
+   * @param reassembler The reassembler whose frames are asked for.
+   * @param options Overrides of {@linkcode DEFAULT_NACK_TRACKER_OPTIONS}.
+   */
+  constructor(reassembler: Reassembler, options: Partial<NackTrackerOptions> = {}) {
     this.#options = { ...DEFAULT_NACK_TRACKER_OPTIONS, ...options };
+    this.#reassembler = reassembler;
+    const observer: ReassemblerObserver = {
+      arrived: (frame, header, parity, nowMs) => this.#arrived(frame, header, parity, nowMs),
+      released: (frame, reason) => this.#released(frame, reason),
+    };
+    reassembler.watch(observer);
   }
 
-  /** Number of frames tracked right now. */
+  /** Number of frames tracked right now (frames the reassembler holds). */
   get framesTracked(): number {
-    return this.#frames.size;
+    let count = 0;
+    for (const _ of this.#tracked()) count++;
+    return count;
   }
 
   /** Smoothed round trip from a request to its first retransmitted fragment, or null. */
@@ -128,110 +167,39 @@ export class NackTracker {
   }
 
   /**
-   * Notes a datagram received at `nowMs`. `followedStreamId` is the stream the reassembler
-   * follows (after it saw this datagram); datagrams of other streams are ignored. Returns true for
-   * a fragment or parity of that stream (its source is where NACKs go).
+   * True when the last datagram the reassembler took was a fragment or parity of the stream it
+   * follows: its source is where NACKs go.
    */
-  observe(datagram: Uint8Array, nowMs: number, followedStreamId: number | null): boolean {
-    const decoded = decodeHeader(datagram);
-    if (!decoded.ok) return false;
-    const header = decoded.header;
-    if (header.type !== PacketType.Fragment && header.type !== PacketType.Parity) return false;
-    if (followedStreamId === null || header.streamId !== followedStreamId) return false;
-    if (header.streamId !== this.#streamId) {
-      this.#frames.clear();
-      this.#streamId = header.streamId;
-      this.#lastCompletedSeq = null;
-      this.#streamFec = null;
-    }
-    const seq = header.frameSeq;
-    if (this.#lastCompletedSeq !== null && !seqIsNewer(seq, this.#lastCompletedSeq)) return true;
-    let frame = this.#frames.get(seq);
-    if (frame === undefined) {
-      frame = this.#track(seq, header.fragmentCount, nowMs);
-    } else if (frame.fragmentCount !== header.fragmentCount) return true;
-    for (const other of this.#frames.values()) {
-      if (seqIsNewer(seq, other.seq)) other.tailPassed = true;
-    }
-    frame.lastMs = nowMs;
-
-    const count = frame.fragmentCount;
-    let position: number;
-    if (header.type === PacketType.Fragment) {
-      position = header.fragmentIndex;
-      if (frame.received[position] === 0) frame.received[position] = 1;
-      if ((header.flags & Flags.Retransmission) !== 0 && frame.lastRequestMs !== null) {
-        this.#sampleRtt(nowMs - frame.lastRequestMs);
-      }
-    } else {
-      const fields = readParityFields(datagram);
-      const shape = {
-        groupData: fields.groupData,
-        groupParity: fields.groupParity,
-        interleaved: fields.interleaved,
-      };
-      const groups = groupCount(count, shape.groupData);
-      if (groups * shape.groupParity > MAX_PARITY_SLOTS) return true;
-      if (frame.fec === null) {
-        frame.fec = shape;
-        frame.parityHeld = new Uint8Array(groups);
-        frame.paritySeen = new Uint8Array(groups * shape.groupParity);
-        this.#streamFec = shape;
-      } else if (!sameShape(frame.fec, shape)) return true;
-      const slot = fields.parityIndex * groups + header.fragmentIndex;
-      if (frame.paritySeen![slot] === 0) {
-        frame.paritySeen![slot] = 1;
-        frame.parityHeld![header.fragmentIndex]++;
-      }
-      position = count + slot;
-    }
-    if (position > frame.highestPosition) {
-      if (position > frame.highestPosition + 1 && frame.holeSinceMs === null) {
-        frame.holeSinceMs = nowMs;
-      }
-      frame.highestPosition = position;
-    }
-    return true;
-  }
-
-  /** The reassembler emitted this frame: stop tracking it and every older frame. */
-  completed(streamId: number, frameSeq: number): void {
-    if (streamId !== this.#streamId) return;
-    this.#lastCompletedSeq = frameSeq;
-    for (const frame of this.#frames.values()) {
-      if (!seqIsNewer(frame.seq, frameSeq)) this.#frames.delete(frame.seq);
-    }
+  get lastDatagramFollowed(): boolean {
+    return this.#reassembler.lastPushFollowed;
   }
 
   /** The NACKs to send now (at most one per frame), oldest frame first. */
   poll(nowMs: number): Nack[] {
+    // Frames past their deadline go now (counted by #released), not at the next datagram.
+    this.#reassembler.expire(nowMs);
     const options = this.#options;
     const out: Nack[] = [];
-    const frames = [...this.#frames.values()].sort((a, b) => seqIsNewer(a.seq, b.seq) ? 1 : -1);
-    for (const frame of frames) {
-      if (nowMs - frame.firstMs >= options.frameTimeoutMs) {
-        this.#frames.delete(frame.seq);
-        this.counters.framesPastDeadline++;
-        continue;
-      }
-      if (frame.requests >= options.maxRequestsPerFrame) continue;
-      const quiet = frame.tailPassed || nowMs - frame.lastMs >= options.tailWaitMs;
-      if (frame.lastRequestMs === null) {
-        const holeOld = frame.holeSinceMs !== null &&
-          nowMs - frame.holeSinceMs >= options.reorderWaitMs;
+    const frames = [...this.#tracked()].sort((a, b) => seqIsNewer(a.frame.id, b.frame.id) ? 1 : -1);
+    for (const { frame, timing } of frames) {
+      if (timing.requests >= options.maxRequestsPerFrame) continue;
+      const quiet = timing.tailPassed || nowMs - timing.lastMs >= options.tailWaitMs;
+      if (timing.lastRequestMs === null) {
+        const holeOld = timing.holeSinceMs !== null &&
+          nowMs - timing.holeSinceMs >= options.reorderWaitMs;
         if (!quiet && !holeOld) continue;
-      } else if (nowMs - frame.lastRequestMs < this.#retryMs()) continue;
-      const wanted = this.#wanted(frame, quiet);
+      } else if (nowMs - timing.lastRequestMs < this.#retryMs()) continue;
+      const wanted = this.#wanted(frame, timing, quiet);
       if (wanted.length === 0) continue;
       const ranges = indexesToRanges(wanted, MAX_NACK_RANGES);
-      frame.requests++;
-      frame.lastRequestMs = nowMs;
+      timing.requests++;
+      timing.lastRequestMs = nowMs;
       this.counters.nacksSent++;
       this.counters.fragmentsRequested += ranges.reduce((sum, range) => sum + range.count, 0);
       out.push({
         streamId: this.#streamId!,
-        frameSeq: frame.seq,
-        fragmentCount: frame.fragmentCount,
+        frameSeq: frame.id,
+        fragmentCount: frame.state.fragmentCount,
         ranges,
       });
     }
@@ -249,24 +217,86 @@ export class NackTracker {
    */
   nextPollMs(): number | null {
     const options = this.#options;
+    const timeoutMs = this.#reassembler.frameTimeoutMs;
     let earliest: number | null = null;
-    for (const frame of this.#frames.values()) {
-      let dueMs = frame.firstMs + options.frameTimeoutMs;
-      if (frame.requests < options.maxRequestsPerFrame) {
-        if (frame.lastRequestMs !== null) {
-          dueMs = Math.min(dueMs, frame.lastRequestMs + this.#retryMs());
-        } else if (frame.tailPassed) {
-          dueMs = Math.min(dueMs, frame.lastMs);
+    for (const { frame, timing } of this.#tracked()) {
+      let dueMs = frame.firstMs + timeoutMs;
+      if (timing.requests < options.maxRequestsPerFrame) {
+        if (timing.lastRequestMs !== null) {
+          dueMs = Math.min(dueMs, timing.lastRequestMs + this.#retryMs());
+        } else if (timing.tailPassed) {
+          dueMs = Math.min(dueMs, timing.lastMs);
         } else {
-          dueMs = Math.min(dueMs, frame.lastMs + options.tailWaitMs);
-          if (frame.holeSinceMs !== null) {
-            dueMs = Math.min(dueMs, frame.holeSinceMs + options.reorderWaitMs);
+          dueMs = Math.min(dueMs, timing.lastMs + options.tailWaitMs);
+          if (timing.holeSinceMs !== null) {
+            dueMs = Math.min(dueMs, timing.holeSinceMs + options.reorderWaitMs);
           }
         }
       }
       if (earliest === null || dueMs < earliest) earliest = dueMs;
     }
     return earliest;
+  }
+
+  /** The frames the reassembler holds that the tracker has seen a datagram of. */
+  *#tracked(): Generator<Tracked> {
+    for (const frame of this.#reassembler.frames()) {
+      const timing = this.#timings.get(frame);
+      if (timing !== undefined) yield { frame, timing };
+    }
+  }
+
+  #arrived(frame: Frame, header: WireHeader, parity: ParityFields | null, nowMs: number): void {
+    const streamId = this.#reassembler.streamId;
+    if (streamId !== this.#streamId) {
+      this.#streamId = streamId;
+      this.#streamFec = null;
+    }
+    let timing = this.#timings.get(frame);
+    if (timing === undefined) {
+      timing = {
+        lastMs: nowMs,
+        highestPosition: -1,
+        holeSinceMs: null,
+        tailPassed: false,
+        requests: 0,
+        lastRequestMs: null,
+      };
+      this.#timings.set(frame, timing);
+    }
+    for (const other of this.#tracked()) {
+      if (seqIsNewer(frame.id, other.frame.id)) other.timing.tailPassed = true;
+    }
+    timing.lastMs = nowMs;
+
+    const count = frame.state.fragmentCount;
+    let position: number;
+    if (parity === null) {
+      position = header.fragmentIndex;
+      if ((header.flags & Flags.Retransmission) !== 0 && timing.lastRequestMs !== null) {
+        this.#sampleRtt(nowMs - timing.lastRequestMs);
+      }
+    } else {
+      this.#streamFec = {
+        groupData: parity.groupData,
+        groupParity: parity.groupParity,
+        interleaved: parity.interleaved,
+      };
+      const groups = groupCount(count, parity.groupData);
+      position = count + parity.parityIndex * groups + header.fragmentIndex;
+    }
+    if (position > timing.highestPosition) {
+      if (position > timing.highestPosition + 1 && timing.holeSinceMs === null) {
+        timing.holeSinceMs = nowMs;
+      }
+      timing.highestPosition = position;
+    }
+  }
+
+  #released(frame: Frame, reason: FrameDropReason | null): void {
+    // The timing stays with the entry until both are garbage: the retransmitted fragment that
+    // completed a frame is reported after the frame left, and still measures the round trip.
+    if (reason === "expired" && this.#timings.has(frame)) this.counters.framesPastDeadline++;
   }
 
   /** The wait before asking again for a frame, from the measured round trip. */
@@ -282,29 +312,34 @@ export class NackTracker {
   }
 
   /** Missing data fragments worth asking for, in index order. */
-  #wanted(frame: TrackedFrame, quiet: boolean): number[] {
-    const count = frame.fragmentCount;
+  #wanted(frame: Frame, timing: Timing, quiet: boolean): number[] {
+    const { fragmentCount: count, received } = frame.state;
     // Without `quiet`, only what was sent before the latest arrival is known to be lost.
-    const known = (position: number) => quiet || position < frame.highestPosition;
-    const fec = frame.fec ?? this.#streamFec;
+    const known = (position: number) => quiet || position < timing.highestPosition;
+    const frameFec = frame.state.fec;
+    const fec = frameFec?.setting ?? this.#streamFec;
     if (fec === null) {
       const out: number[] = [];
-      for (let i = 0; i < count; i++) if (frame.received[i] === 0 && known(i)) out.push(i);
+      for (let i = 0; i < count; i++) if (received[i] === 0 && known(i)) out.push(i);
       return out;
     }
     const groups = groupCount(count, fec.groupData);
     const out: number[] = [];
     for (let group = 0; group < groups; group++) {
-      const members = groupMembers(count, fec.groupData, fec.interleaved, group);
-      const missing = members.filter((i) => frame.received[i] === 0);
+      const members = groupMembers(count, fec.groupData, fec.interleaved!, group);
+      const missing = members.filter((i) => received[i] === 0);
       if (missing.length === 0) continue;
-      const held = frame.parityHeld?.[group] ?? 0;
+      // The reassembler keeps a group's parity while the group misses data: what it holds is
+      // what arrived.
+      const slots = frameFec?.groups.get(group);
+      let held = 0;
+      if (slots !== undefined) { for (const slot of slots) if (slot !== null) held++; }
       let pending = 0;
       if (!quiet) {
         for (let p = 0; p < fec.groupParity; p++) {
           const position = count + p * groups + group;
-          const seen = frame.paritySeen?.[p * groups + group] === 1;
-          if (!seen && position > frame.highestPosition) pending++;
+          const seen = (slots?.[p] ?? null) !== null;
+          if (!seen && position > timing.highestPosition) pending++;
         }
       }
       // Any K of a group's K + M shards rebuild it: ask only for what parity cannot cover.
@@ -314,36 +349,4 @@ export class NackTracker {
     }
     return out.sort((a, b) => a - b);
   }
-
-  #track(seq: number, fragmentCount: number, nowMs: number): TrackedFrame {
-    while (this.#frames.size >= this.#options.maxFrames) {
-      let oldest: TrackedFrame | null = null;
-      for (const frame of this.#frames.values()) {
-        if (oldest === null || seqIsNewer(oldest.seq, frame.seq)) oldest = frame;
-      }
-      this.#frames.delete(oldest!.seq);
-    }
-    const frame: TrackedFrame = {
-      seq,
-      fragmentCount,
-      received: new Uint8Array(fragmentCount),
-      firstMs: nowMs,
-      lastMs: nowMs,
-      highestPosition: -1,
-      holeSinceMs: null,
-      tailPassed: false,
-      fec: null,
-      parityHeld: null,
-      paritySeen: null,
-      requests: 0,
-      lastRequestMs: null,
-    };
-    this.#frames.set(seq, frame);
-    return frame;
-  }
-}
-
-function sameShape(a: FecShape, b: FecShape): boolean {
-  return a.groupData === b.groupData && a.groupParity === b.groupParity &&
-    a.interleaved === b.interleaved;
 }

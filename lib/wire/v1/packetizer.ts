@@ -90,6 +90,8 @@ export class V1Packetizer {
   #nextSeq = 0;
 
   /**
+   * Makes a packetizer whose first frame is number 0.
+   *
    * @param streamId Random id of this sender run.
    * @param maxDatagramBytes Largest datagram to produce, header included.
    */

@@ -1,11 +1,11 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { fragmentFrame } from "./packetizer.ts";
-import { type CompleteFrame, Reassembler } from "./reassembler.ts";
-import { seqIsNewer } from "../frames/mod.ts";
+import { type CompleteFrame, PLAUSIBLE_SHARE, Reassembler } from "./reassembler.ts";
+import { PIECE_BOOKKEEPING_BYTES, seqIsNewer } from "../frames/mod.ts";
 import { type FecSetting, groupMembers } from "../../fec/mod.ts";
 import { fecParityDatagrams } from "./parity.ts";
 import { Prng } from "../../netsim/mod.ts";
-import { Flags } from "./header.ts";
+import { encodeHeader, Flags, HEADER_BYTES, PacketType } from "./header.ts";
 
 const STREAM = 0x1234_5678;
 
@@ -348,4 +348,155 @@ Deno.test("retransmitted fragments that fill a hole are counted, duplicates are 
   deepStrictEqual(out[0].bytes, frame);
   deepStrictEqual(r.counters.recoveredByRetransmission, { fragments: 2, frames: 1 });
   equal(r.counters.datagramDrops.duplicate, 1);
+});
+
+/** A whole frame of stream STREAM in one datagram: what an unkeyed attacker sends. */
+function forgedFrame(seq: number, bytes = 248): Uint8Array {
+  const [datagram] = datagramsOf(seq, new Uint8Array(bytes).fill(0x55), STREAM, 1500);
+  return datagram;
+}
+
+Deno.test("attack: one forged frame far ahead (seq + 2^31 - 1) does not lock the stream out", () => {
+  const r = new Reassembler();
+  const emitted: number[] = [];
+  let now = 0;
+  for (let seq = 0; seq < 150; seq++) {
+    now += 33;
+    if (seq === 35) {
+      // 278 bytes: the real stream id, a frame number as far ahead of the last one shown (seq - 1)
+      // as serial arithmetic allows.
+      const forged = forgedFrame((seq - 1 + 0x7fff_ffff) >>> 0);
+      equal(forged.length, 278);
+      ok(r.push(forged, now) === null, "the forged frame is shown at once");
+    }
+    for (const out of pushAll(r, datagramsOf(seq, frameOf(seq, 3000)), now)) {
+      emitted.push(out.frameSeq);
+    }
+  }
+  equal(
+    emitted.length,
+    150,
+    `${emitted.length} of 150 real frames; stale ${r.counters.datagramDrops.stale}`,
+  );
+  equal(r.counters.frameDrops.jump, 1);
+});
+
+Deno.test("attack: a forged run far ahead freezes the stream only briefly, then it resyncs", () => {
+  const r = new Reassembler();
+  const emitted: number[] = [];
+  let now = 0;
+  let forgedShown = 0;
+  for (let seq = 0; seq < 150; seq++) {
+    now += 33;
+    if (seq === 35) {
+      // Two frames in a row: the stream "goes on" from the jump, so the second one is taken.
+      for (const k of [0, 1]) {
+        if (r.push(forgedFrame((seq + 0x4000_0000 + k) >>> 0), now)) {
+          forgedShown++;
+        }
+      }
+    }
+    for (const out of pushAll(r, datagramsOf(seq, frameOf(seq, 3000)), now)) {
+      emitted.push(out.frameSeq);
+    }
+  }
+  equal(forgedShown, 1);
+  equal(r.counters.streamResyncs, 1);
+  // 3000-byte frames are 6 datagrams: 16 stale datagrams over 100 ms take 4 frames.
+  ok(emitted.length >= 150 - 6, `${emitted.length} of 150 real frames`);
+  ok(emitted.includes(149) && emitted.includes(40), "the stream did not come back");
+});
+
+Deno.test("a sender whose frames really jump ahead (a long outage) is followed after one frame", () => {
+  const r = new Reassembler();
+  for (const seq of [1, 2, 3]) equal(pushAll(r, datagramsOf(seq, frameOf(seq, 2000))).length, 1);
+  // 100,000 frames later (an hour at 30 fps): the first frame is held, the next one confirms.
+  const later = [100_000, 100_001, 100_002];
+  const out = later.flatMap((seq, i) => pushAll(r, datagramsOf(seq, frameOf(seq, 2000)), i));
+  deepStrictEqual(out.map((frame) => frame.frameSeq), [100_001, 100_002]);
+  equal(r.counters.frameDrops.jump, 1);
+  // Late datagrams of before the outage are stale, not a reason to go back.
+  equal(pushAll(r, datagramsOf(4, frameOf(4, 2000)), 10).length, 0);
+  equal(r.counters.streamResyncs, 0);
+});
+
+/**
+ * 32 bytes: the last fragment (2 bytes) of a new 8 MiB frame of stream STREAM, 4095 fragments of
+ * 2049 bytes but the last.
+ */
+function floodDatagram(seq: number): Uint8Array {
+  const out = new Uint8Array(HEADER_BYTES + 2);
+  encodeHeader({
+    type: PacketType.Fragment,
+    flags: 0,
+    typeSpecific: 0,
+    fragmentIndex: 4094,
+    fragmentCount: 4095,
+    streamId: STREAM,
+    frameSeq: seq >>> 0,
+    frameBytes: 8 * 1024 * 1024,
+    captureUs: 0,
+  }, out);
+  return out;
+}
+
+Deno.test("attack: 1000/s datagrams announcing new 8 MiB frames hold what they carry, and the real stream is intact", () => {
+  // Forged frame numbers: random, just ahead of the stream, and falling from far ahead (each
+  // newer than the real frame, but older than the forged ones before it).
+  const scenarios: [string, (seq: number, k: number, prng: Prng) => number][] = [
+    ["random", (_seq, _k, prng) => prng.int(0, 0xffff_ffff)],
+    ["just ahead", (seq, k) => seq + 1 + (k % 16)],
+    ["falling from far ahead", (seq, k) => seq + 0x4000_0000 - k],
+  ];
+  for (const [name, forgedSeq] of scenarios) {
+    const prng = new Prng(7);
+    const r = new Reassembler();
+    let emitted = 0;
+    let flood = 0;
+    let maxBytesInFlight = 0;
+    let nowMs = 0;
+    for (let seq = 0; seq < 150; seq++) {
+      // 30 fps: a 40 KB frame in 35 datagrams, and 33 forged datagrams around them (1000/s).
+      const real = datagramsOf(seq, frameOf(seq, 40_000), STREAM, 1200);
+      for (let i = 0; i < 35 || i < 33; i++) {
+        if (i < real.length && r.push(real[i], nowMs) !== null) emitted++;
+        if (i < 33) {
+          r.push(floodDatagram(forgedSeq(seq, flood++, prng)), nowMs);
+          maxBytesInFlight = Math.max(maxBytesInFlight, r.bytesInFlight);
+        }
+        nowMs += 1000 / 30 / 35;
+      }
+    }
+    equal(flood, 150 * 33);
+    equal(emitted, 150, `${name}: ${emitted} of 150 real frames`);
+    // What they carry: 2 bytes and the bookkeeping of one piece each, at most 8 frames at once,
+    // beside the one real frame in flight. Before: 8 MiB each, up to the 32 MiB cap.
+    ok(maxBytesInFlight < 100_000, `${name}: ${maxBytesInFlight} bytes in flight`);
+  }
+});
+
+Deno.test("a frame counts the bytes it holds, not the bytes it announces", () => {
+  const r = new Reassembler();
+  r.push(floodDatagram(1), 0);
+  // 2 bytes of payload and the bookkeeping of one piece: the 8 MiB buffer waits for 8 MiB.
+  equal(r.bytesInFlight, 2 + PIECE_BOOKKEEPING_BYTES);
+  const data = datagramsOf(2, frameOf(2, 5000));
+  r.push(data[0], 0);
+  equal(r.bytesInFlight, 2 * PIECE_BOOKKEEPING_BYTES + 2 + data[0].length - HEADER_BYTES);
+  const out = pushAll(r, data.slice(1));
+  deepStrictEqual(out[0].bytes, frameOf(2, 5000));
+  equal(r.bytesInFlight, 0, "the older flood frame went with the completed one");
+});
+
+Deno.test("a frame gets its buffer once it holds an eighth of its bytes, and counts it whole", () => {
+  const r = new Reassembler();
+  const frame = frameOf(3, 8000);
+  const data = datagramsOf(3, frame); // 534-byte payloads: two make an eighth (1000 bytes)
+  r.push(data[5], 0);
+  equal(r.bytesInFlight, data[5].length - HEADER_BYTES + PIECE_BOOKKEEPING_BYTES, "one copy");
+  r.push(data[2], 0);
+  equal(r.bytesInFlight, 8000 * PLAUSIBLE_SHARE * 8, "the buffer, counted whole");
+  const out = pushAll(r, data.filter((_, i) => i !== 5 && i !== 2));
+  deepStrictEqual(out[0].bytes, frame);
+  equal(r.bytesInFlight, 0);
 });

@@ -80,6 +80,8 @@ export class RetransmitHistory {
   };
 
   /**
+   * Makes an empty history.
+   *
    * @param streamId The stream id this sender puts in its datagrams.
    * @param options Overrides of {@linkcode DEFAULT_RETRANSMIT_HISTORY_OPTIONS}.
    */

@@ -125,8 +125,8 @@ export class PictureStageSink implements FrameTarget {
   }
 
   #start(job: TranscodeJob): void {
-    const { quality, scaleEighths } = job;
-    this.#running = this.#transcoder.transcode(job.frame, { quality, scaleEighths }).then(
+    const options = { quality: job.encodeQuality, scaleEighths: job.scaleEighths };
+    this.#running = this.#transcoder.transcode(job.frame, options).then(
       (output) => this.#stage.transcoded(job, output, this.#nowMs()),
       (error) => {
         this.#onFailure(error);

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { qualityToQscale } from "../capture/mod.ts";
 import { parseJpeg } from "../jpeg/mod.ts";
+import { libjpegQualityFor } from "../send/mod.ts";
 import { I420Converter, type YuvImage } from "../image/mod.ts";
 import { makeJpeg, makeJpegs } from "../../tests/support/test_jpegs.ts";
 import { withoutHuffmanTables } from "../../tests/support/strip_huffman.ts";
@@ -322,5 +324,35 @@ Deno.test("buffers are reused for a steady stream and follow size changes", asyn
     const running = transcoder.transcode(copy, options);
     copy.fill(0);
     assert.equal(plainBaselineProblem(await running, 160, 120), null);
+  });
+});
+
+/** Sum of the 63 AC quantizers of the luma table (the first component's). */
+function lumaAcSum(jpeg: Uint8Array): number {
+  const parsed = parseJpeg(jpeg);
+  assert.ok(parsed.ok);
+  const table = parsed.info.quantTables.get(parsed.info.components[0].quantTableId)!;
+  return table.values.subarray(1).reduce((sum, v) => sum + v, 0);
+}
+
+Deno.test("libjpegQualityFor makes libjpeg quantize luma as ffmpeg does at that --quality", async () => {
+  await withTranscoder(async (transcoder) => {
+    for (const quality of [90, 80, 70, 60, 50, 40]) {
+      const ffmpeg = await makeJpeg({
+        source: "testsrc2",
+        width: 160,
+        height: 120,
+        qscale: qualityToQscale(quality),
+      });
+      const libjpeg = await transcoder.transcode(ffmpeg, {
+        quality: libjpegQualityFor(quality),
+        scaleEighths: 8,
+      });
+      const [want, got] = [lumaAcSum(ffmpeg), lumaAcSum(libjpeg)];
+      assert.ok(
+        Math.abs(got / want - 1) < 0.03,
+        `--quality ${quality}: ffmpeg ${want}, ours ${got}`,
+      );
+    }
   });
 });

@@ -25,6 +25,7 @@ export type {
   PictureStep,
   TranscodeJob,
 } from "./picture_stage.ts";
+export { libjpegQualityFor } from "./quality_match.ts";
 export {
   DEFAULT_FPS,
   ffmpegTiming,

@@ -10,7 +10,9 @@
  *   own MJPEG), the frame goes on as it came, the same bytes: the top rung costs nothing and
  *   the unconstrained stream is exactly today's.
  * - **Drop**: a frame the ladder does not admit (frame-rate rungs) is counted and forgotten.
- * - **Transcode**: otherwise. At most one transcode runs at a time; a frame that arrives
+ * - **Transcode**: otherwise, at the libjpeg quality that quantizes like ffmpeg at the rung's
+ *   quality (lib/send/quality_match.ts), so a rung means the same whichever encoder made the
+ *   frame. At most one transcode runs at a time; a frame that arrives
  *   meanwhile waits in a single slot, and a newer frame takes the slot from it (the older one is
  *   counted as skipped): when transcoding falls behind capture, the newest frame wins. Frames
  *   leave in capture order, a pass-through frame too waits behind a running transcode, so
@@ -42,7 +44,7 @@
  * const choice = { ...decision.rung, admit: ladder.admit(33) };
  * const [step] = stage.offer(frame, 33_000, choice, 33);
  * if (step.kind !== "transcode") throw new Error("expected a transcode");
- * // ...the caller transcodes step.job (quality, scaleEighths) and reports the output:
+ * // ...the caller transcodes step.job (encodeQuality, scaleEighths) and reports the output:
  * const output = new Uint8Array(20_000);
  * const [sent] = stage.transcoded(step.job, output, 38);
  * if (sent.kind !== "send" || sent.frame.bytes !== output) throw new Error("not sent");
@@ -53,6 +55,7 @@
  */
 
 import { percentile, round2 } from "../stats/mod.ts";
+import { libjpegQualityFor } from "./quality_match.ts";
 
 /** What the picture ladder chose for one frame. */
 export interface PictureChoice {
@@ -82,6 +85,11 @@ export interface PictureStageOptions {
   observer: PictureObserver | null;
   /** Transcode times kept for the percentiles; default {@linkcode DEFAULT_TIMING_SAMPLES}. */
   timingSamples?: number;
+  /**
+   * The libjpeg quality to re-encode a rung's quality at; default
+   * {@linkcode libjpegQualityFor} (ffmpeg's scale, as `--quality` and the ladder use).
+   */
+  encodeQuality?: (quality: number) => number;
 }
 
 /** Transcode times the stage keeps by default: the last four seconds at 30 fps, about. */
@@ -93,8 +101,10 @@ export interface TranscodeJob {
   readonly frame: Uint8Array;
   /** Its capture time, µs since the Unix epoch, kept for the frame that goes out. */
   readonly captureUs: number;
-  /** JPEG quality to encode at, 1..100. */
+  /** The rung's quality, 1..100 (what the observer hears). */
   readonly quality: number;
+  /** The libjpeg quality to encode at, 1..100. */
+  readonly encodeQuality: number;
   /** The scale the ladder chose (what the observer hears). */
   readonly scale: number;
   /** The scale as libjpeg-turbo decodes it: n/8, n = 1..8. */
@@ -161,6 +171,7 @@ type Waiting =
 export class PictureStage {
   readonly #sourceQuality: number;
   readonly #observer: PictureObserver | null;
+  readonly #encodeQuality: (quality: number) => number;
   readonly #counters: PictureStageCounters = {
     framesOffered: 0,
     framesPassed: 0,
@@ -198,6 +209,7 @@ export class PictureStage {
     }
     this.#sourceQuality = sourceQuality;
     this.#observer = options.observer;
+    this.#encodeQuality = options.encodeQuality ?? libjpegQualityFor;
     this.#timingsMs = new Float64Array(timingSamples);
   }
 
@@ -241,12 +253,18 @@ export class PictureStage {
     }
     const quality = Math.min(100, Math.max(1, Math.round(choice.quality)));
     const scaleEighths = Math.min(8, Math.max(1, Math.round(choice.scale * 8)));
-    const item: Waiting = scaleEighths === 8 && quality >= this.#sourceQuality
-      ? { kind: "pass", frame: this.#asIs(frame, captureUs) }
-      : {
-        kind: "transcode",
-        job: { frame, captureUs, quality, scale: choice.scale, scaleEighths },
-      };
+    const pass = scaleEighths === 8 && quality >= this.#sourceQuality;
+    const item: Waiting = pass ? { kind: "pass", frame: this.#asIs(frame, captureUs) } : {
+      kind: "transcode",
+      job: {
+        frame,
+        captureUs,
+        quality,
+        encodeQuality: Math.min(100, Math.max(1, Math.round(this.#encodeQuality(quality)))),
+        scale: choice.scale,
+        scaleEighths,
+      },
+    };
     if (this.#running !== null) {
       if (this.#waiting !== null) this.#counters.framesSkippedBehind++;
       this.#waiting = item;

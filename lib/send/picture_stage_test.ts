@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Prng } from "../netsim/mod.ts";
 import { PictureLadder } from "../adapt/mod.ts";
+import { libjpegQualityFor } from "./quality_match.ts";
 import {
   type PictureChoice,
   PictureStage,
@@ -71,10 +72,25 @@ Deno.test("each choice becomes pass, drop or a transcode at the nearest n/8", ()
     } else {
       const job = jobOf(steps);
       assert.deepEqual([job.quality, job.scaleEighths], want, label);
+      assert.equal(job.encodeQuality, libjpegQualityFor(job.quality), `${label}: libjpeg's scale`);
       assert.equal(job.frame, frame, label);
       assert.equal(job.scale, pick.scale, `${label}: the ladder's scale, as chosen`);
       assert.ok(stage.busy, label);
     }
+  }
+});
+
+Deno.test("the encode quality follows the mapping given, rounded and clamped to 1..100", () => {
+  const cases: [(q: number) => number, number, number][] = [
+    // [mapping, rung quality, libjpeg quality]
+    [(q) => q, 50, 50],
+    [(q) => q / 2 + 0.4, 50, 25],
+    [() => 0, 50, 1],
+    [() => 250, 50, 100],
+  ];
+  for (const [encodeQuality, quality, want] of cases) {
+    const stage = new PictureStage({ sourceQuality: 80, observer: null, encodeQuality });
+    assert.equal(jobOf(stage.offer(frameOf(10), 0, choice(quality), 0)).encodeQuality, want);
   }
 });
 

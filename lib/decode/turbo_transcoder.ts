@@ -10,9 +10,10 @@
  * decoding at full size and scaling.
  *
  * Output is always what RTP/JPEG (RFC 2435) and every baseline decoder carry: baseline, one scan,
- * 4:2:0, the standard Huffman tables (ITU T.81 Annex K.3). 4:2:2 and 4:4:4 frames (a webcam's own
- * MJPEG) have their chroma halved to 4:2:0 after decoding, greyscale frames get neutral chroma
- * (lib/image's I420Converter). Every output is checked against that before it is returned, since
+ * 4:2:0, the standard Huffman tables (ITU T.81 Annex K.3). A webcam's own MJPEG is 4:2:2: after
+ * decoding, each pair of chroma rows is averaged into one, in place, four samples per 32-bit
+ * operation, since this part runs on the JS thread. 4:4:4 and greyscale frames (rare) go through
+ * lib/image's I420Converter. Every output is checked against that before it is returned, since
  * libjpeg-turbo reads environment variables (TJ_OPTIMIZE, TJ_PROGRESSIVE, TJ_ARITHMETIC) that
  * would change it.
  *
@@ -35,6 +36,9 @@ import {
   type YuvImage,
 } from "../image/mod.ts";
 import { zeroCounts } from "../stats/mod.ts";
+
+// The image types halve422InPlace names, for its documentation.
+export type { Subsampling, YuvImage };
 import { DEFAULT_MAX_PIXELS, TURBOJPEG_LIBRARY } from "./turbo_decoder.ts";
 import {
   TJERR_WARNING,
@@ -332,7 +336,9 @@ export class TurboTranscoder {
       TJFLAG_STOPONWARNING | TJFLAG_FASTDCT,
     );
     if (decodeRc !== 0) throw new TranscodeError("decode", `${this.#decodeErrorText()}.`);
-    const source = this.#i420.convert(planes);
+    const source = planes.subsampling === "422"
+      ? halve422InPlace(planes)
+      : this.#i420.convert(planes);
     for (let p = 0; p < 3; p++) {
       this.#sourcePointers[p] = pointerValue(source.planes[p]);
       this.#sourceStrides[p] = source.strides[p];
@@ -438,7 +444,9 @@ export class TurboTranscoder {
     }
     // One ArrayBuffer for all planes: its memory is outside the V8 heap and never moves while the
     // worker thread writes through these pointers.
-    const buffer = new ArrayBuffer(Math.max(256, sizes.reduce((a, b) => a + b, 0)));
+    // Planes start at multiples of 4 so chroma can be halved in 32-bit words.
+    const total = sizes.reduce((sum, size) => sum + align4(size), 0);
+    const buffer = new ArrayBuffer(Math.max(256, total));
     const planes: Uint8Array[] = [];
     this.#planePointers.fill(0n);
     let offset = 0;
@@ -447,7 +455,7 @@ export class TurboTranscoder {
       planes.push(plane);
       this.#planePointers[p] = pointerValue(plane);
       this.#planeStrides[p] = planeWidth(p, width, subsampling);
-      offset += sizes[p];
+      offset += align4(sizes[p]);
     }
     this.#allocations++;
     this.#planes = {
@@ -466,6 +474,58 @@ export class TurboTranscoder {
     this.#output = new Uint8Array(new ArrayBuffer(needed));
     this.#outputPointer[0] = pointerValue(this.#output);
     this.#allocations++;
+  }
+}
+
+function align4(bytes: number): number {
+  return (bytes + 3) & ~3;
+}
+
+/**
+ * 4:2:2 planes as 4:2:0, in the same buffers: each chroma plane's rows are averaged in pairs
+ * (rounding up; an odd last row pairs with itself, as lib/image's I420Converter does) into its
+ * first half. Row r goes where row r was or before, from rows 2r and 2r + 1, so writing in order
+ * never overwrites a row still to be read. Luma is used as it is. Returns the 4:2:0 view; `image`
+ * no longer holds its 4:2:2 chroma.
+ */
+export function halve422InPlace(image: YuvImage): YuvImage {
+  const { width, height } = image;
+  const chromaWidth = image.strides[1];
+  for (const plane of [image.planes[1], image.planes[2]]) {
+    halveRowsInPlace(plane, chromaWidth, height);
+  }
+  return {
+    width,
+    height,
+    subsampling: "420",
+    planes: image.planes,
+    strides: [image.strides[0], chromaWidth, chromaWidth],
+  };
+}
+
+function halveRowsInPlace(plane: Uint8Array, width: number, rows: number): void {
+  const outRows = Math.ceil(rows / 2);
+  if (width % 4 === 0 && plane.byteOffset % 4 === 0) {
+    // Four samples at a time: per byte, (a | b) − ((a ^ b) >> 1) is ⌈(a + b) / 2⌉, and the mask
+    // keeps each byte's shifted bit from entering its neighbour.
+    const words = new Uint32Array(plane.buffer, plane.byteOffset, (width * rows) / 4);
+    const perRow = width / 4;
+    for (let row = 0; row < outRows; row++) {
+      const a = 2 * row * perRow;
+      const b = (2 * row + 1 < rows ? 2 * row + 1 : 2 * row) * perRow;
+      const o = row * perRow;
+      for (let i = 0; i < perRow; i++) {
+        const x = words[a + i], y = words[b + i];
+        words[o + i] = (x | y) - (((x ^ y) & 0xfefefefe) >>> 1);
+      }
+    }
+    return;
+  }
+  for (let row = 0; row < outRows; row++) {
+    const a = 2 * row * width;
+    const b = (2 * row + 1 < rows ? 2 * row + 1 : 2 * row) * width;
+    const o = row * width;
+    for (let i = 0; i < width; i++) plane[o + i] = (plane[a + i] + plane[b + i] + 1) >> 1;
   }
 }
 

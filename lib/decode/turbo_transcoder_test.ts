@@ -3,10 +3,12 @@ import { qualityToQscale } from "../capture/mod.ts";
 import { parseJpeg } from "../jpeg/mod.ts";
 import { libjpegQualityFor } from "../send/mod.ts";
 import { I420Converter, type YuvImage } from "../image/mod.ts";
+import { Prng } from "../netsim/mod.ts";
 import { makeJpeg, makeJpegs } from "../../tests/support/test_jpegs.ts";
 import { withoutHuffmanTables } from "../../tests/support/strip_huffman.ts";
 import { TurboDecoder } from "./turbo_decoder.ts";
 import {
+  halve422InPlace,
   plainBaselineProblem,
   scaledDimension,
   TRANSCODE_FAILURES,
@@ -128,6 +130,70 @@ Deno.test("at full size and high quality the picture stays the source's", async 
       for (let p = 0; p < 3; p++) {
         const diff = meanAbsDiff(before.planes[p], after.planes[p]);
         assert.ok(diff < 2, `${subsampling} plane ${p}: mean difference ${diff}`);
+      }
+    }
+  });
+});
+
+Deno.test("halve422InPlace gives I420Converter's 4:2:0, four at a time or one", () => {
+  const prng = new Prng(17);
+  // [width, height, plane offset]: chroma widths divisible by 4 or not, odd heights, a plane
+  // not on a 4-byte boundary (one sample at a time).
+  const cases: [number, number, number][] = [
+    [320, 240, 0],
+    [330, 243, 0],
+    [8, 3, 0],
+    [8, 2, 1],
+    [2, 1, 0],
+    [1, 1, 0],
+  ];
+  for (const [width, height, offset] of cases) {
+    const chromaWidth = Math.ceil(width / 2);
+    const sizes = [width * height, chromaWidth * height, chromaWidth * height];
+    const buffer = new ArrayBuffer(offset + sizes[0] + 2 * (sizes[1] + 4) + 4);
+    const starts = [offset, offset + sizes[0] + 4, offset + sizes[0] + sizes[1] + 8];
+    const planes = sizes.map((size, p) => {
+      const plane = new Uint8Array(buffer, starts[p], size);
+      plane.set(prng.bytes(size));
+      return plane;
+    });
+    const image: YuvImage = {
+      width,
+      height,
+      subsampling: "422",
+      planes,
+      strides: [width, chromaWidth, chromaWidth],
+    };
+    const want = snapshot(image);
+    const got = halve422InPlace(image);
+    const label = `${width}x${height} at +${offset}`;
+    assert.deepEqual([got.width, got.height, got.subsampling], [width, height, "420"], label);
+    assert.equal(got.planes[0], planes[0], `${label}: luma as it is`);
+    for (let p = 1; p < 3; p++) {
+      const rows = Math.ceil(height / 2);
+      assert.deepEqual(got.planes[p].subarray(0, chromaWidth * rows), want.planes[p], label);
+    }
+  }
+});
+
+Deno.test("4:2:2 frames keep their picture through a transcode, at any width", async () => {
+  await withTranscoder(async (transcoder, decoder) => {
+    // 320: chroma rows of 160 samples, halved four at a time; 330x243: 165, one at a time, and
+    // an odd last row.
+    for (const [width, height] of [[320, 240], [330, 243]]) {
+      const source = await makeJpeg({
+        source: "testsrc2",
+        width,
+        height,
+        subsampling: "422",
+        qscale: 2,
+      });
+      const want = snapshot(await decoder.decode(source));
+      const out = await transcoder.transcode(source, { quality: 100, scaleEighths: 8 });
+      const got = snapshot(await decoder.decode(out));
+      for (let p = 0; p < 3; p++) {
+        const diff = meanAbsDiff(want.planes[p], got.planes[p]);
+        assert.ok(diff < 2, `${width}x${height} plane ${p}: mean difference ${diff}`);
       }
     }
   });

@@ -52,15 +52,10 @@ interface Rung {
 }
 
 const FULL: SourceSpec[] = [
-  { label: "720p test pattern, sender's ffmpeg (4:2:0)", width: 1280, height: 720, kind: "sender" },
-  {
-    label: "1080p test pattern, sender's ffmpeg (4:2:0)",
-    width: 1920,
-    height: 1080,
-    kind: "sender",
-  },
-  { label: "720p camera-like (4:2:2, no DHT)", width: 1280, height: 720, kind: "camera" },
-  { label: "1080p camera-like (4:2:2, no DHT)", width: 1920, height: 1080, kind: "camera" },
+  { label: "720p test pattern", width: 1280, height: 720, kind: "sender" },
+  { label: "1080p test pattern", width: 1920, height: 1080, kind: "sender" },
+  { label: "720p camera-like 4:2:2", width: 1280, height: 720, kind: "camera" },
+  { label: "1080p camera-like 4:2:2", width: 1920, height: 1080, kind: "camera" },
 ];
 
 /** The ladder's qualities at full size; at each smaller size, a few. */

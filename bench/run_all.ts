@@ -15,9 +15,16 @@ const BENCHMARKS = [
   "peer_bench.ts",
   "crypto_bench.ts",
   "rtsp_bench.ts",
+  "transcode_bench.ts",
 ];
 /** The benchmarks that regenerate their section of a document with `--write FILE`. */
-const WRITERS = new Set(["e2e_bench.ts", "loss_bench.ts", "peer_bench.ts", "rtsp_bench.ts"]);
+const WRITERS = new Set([
+  "e2e_bench.ts",
+  "loss_bench.ts",
+  "peer_bench.ts",
+  "rtsp_bench.ts",
+  "transcode_bench.ts",
+]);
 
 const flags = parseArgs({
   args: Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args,

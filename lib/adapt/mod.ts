@@ -8,5 +8,11 @@
 
 export { CongestionController } from "./congestion_controller.ts";
 export type { CongestionControllerOptions, ControllerState } from "./congestion_controller.ts";
+export {
+  DEFAULT_PICTURE_LADDER_OPTIONS,
+  PictureLadder,
+  REENCODE_SCALES,
+} from "./picture_ladder.ts";
+export type { LadderDecision, PictureLadderOptions, PictureRung } from "./picture_ladder.ts";
 export { ReportBuilder } from "./report_builder.ts";
 export type { ReportBuilderOptions } from "./report_builder.ts";

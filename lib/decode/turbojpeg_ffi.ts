@@ -4,7 +4,8 @@
  *
  * `unsigned long` (JPEG sizes) is declared `u64`: it is 64-bit on Linux and macOS, and on 64-bit
  * Windows, where it is 32-bit, the value travels in a 64-bit register or stack slot whose low half
- * the callee reads, which is exact for any JPEG below 4 GiB.
+ * the callee reads, which is exact for any JPEG below 4 GiB. An `unsigned long *` is a zeroed
+ * 8-byte buffer: a 32-bit callee writes its low half, which a little-endian u64 reads exactly.
  *
  * @module
  */
@@ -49,6 +50,36 @@ export const TURBOJPEG_SYMBOLS = {
     result: "i32",
     nonblocking: true,
   },
+  /** tjhandle tjInitCompress(void); Optional, as every compress symbol: decoding needs none. */
+  tjInitCompress: { parameters: [], result: "pointer", optional: true },
+  /**
+   * int tjCompressFromYUVPlanes(tjhandle handle, const unsigned char **srcPlanes, int width,
+   *                             const int *strides, int height, int subsamp,
+   *                             unsigned char **jpegBuf, unsigned long *jpegSize, int jpegQual,
+   *                             int flags);
+   *
+   * Non-blocking, like tjDecompressToYUVPlanes. With {@linkcode TJFLAG_NOREALLOC}, `*jpegBuf` is
+   * a buffer of at least tjBufSize bytes that the caller owns, and the library never allocates.
+   */
+  tjCompressFromYUVPlanes: {
+    parameters: [
+      "pointer",
+      "buffer",
+      "i32",
+      "buffer",
+      "i32",
+      "i32",
+      "buffer",
+      "buffer",
+      "i32",
+      "i32",
+    ],
+    result: "i32",
+    nonblocking: true,
+    optional: true,
+  },
+  /** unsigned long tjBufSize(int width, int height, int jpegSubsamp); -- worst-case JPEG bytes */
+  tjBufSize: { parameters: ["i32", "i32", "i32"], result: "u64", optional: true },
   /** char *tjGetErrorStr2(tjhandle handle); */
   tjGetErrorStr2: { parameters: ["pointer"], result: "pointer" },
   /** int tjGetErrorCode(tjhandle handle); -- TJERR_WARNING (0) or TJERR_FATAL (1) */
@@ -78,6 +109,12 @@ export const TJERR_WARNING = 0;
 
 /** enum TJPF: 32-bit pixels whose bytes are B, G, R, unused (SDL's XRGB8888 on little-endian). */
 export const TJPF_BGRX = 3;
+
+/**
+ * TJFLAG_NOREALLOC: compress into the buffer the caller passed (at least tjBufSize bytes) instead
+ * of letting libjpeg-turbo allocate or grow one.
+ */
+export const TJFLAG_NOREALLOC = 1024;
 
 /**
  * TJFLAG_FASTUPSAMPLE: chroma is upsampled by repeating samples rather than by libjpeg's smoothing

@@ -14,6 +14,18 @@ export { NackResponder } from "./nack_responder.ts";
 export type { NackResponderOptions, SealedNackOpener } from "./nack_responder.ts";
 export { DEFAULT_PACING, planBursts } from "./pacing.ts";
 export type { BurstPlan, PacingOptions } from "./pacing.ts";
+export { DEFAULT_TIMING_SAMPLES, PictureStage } from "./picture_stage.ts";
+export type {
+  OutgoingFrame,
+  PictureChoice,
+  PictureObserver,
+  PictureStageCounters,
+  PictureStageOptions,
+  PictureStageStats,
+  PictureStep,
+  TranscodeJob,
+} from "./picture_stage.ts";
+export { libjpegQualityFor } from "./quality_match.ts";
 export {
   DEFAULT_FPS,
   ffmpegTiming,

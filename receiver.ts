@@ -19,6 +19,7 @@ import { type AppendFile, openAppendFile } from "./lib/io/output_file.ts";
 import { ReceiveThread } from "./lib/io/receive_thread.ts";
 import { receiveBufferWarning } from "./lib/io/socket_buffer.ts";
 import { RtspServer } from "./lib/io/rtsp_server.ts";
+import { openRtpReencoder, type RtpReencoder } from "./lib/decode/rtp_reencoder.ts";
 import { rtspStartLines, rtspUrls } from "./lib/rtsp/mod.ts";
 import { StatusLine } from "./lib/io/status_line.ts";
 import { formatHostPort } from "./lib/net/mod.ts";
@@ -56,10 +57,12 @@ async function main(args: string[]): Promise<number> {
   let recording: AppendFile | null = null;
   let http: HttpViewer | null = null;
   let rtsp: RtspServer | null = null;
+  let reencoder: RtpReencoder | null = null;
   let display: StreamDisplay | null = null;
   const closeOutputs = async () => {
     await http?.close();
     await rtsp?.close();
+    reencoder?.close();
     recording?.file.close();
     opened?.window.close();
     // The display owns the decoder once it runs.
@@ -75,6 +78,8 @@ async function main(args: string[]): Promise<number> {
     http = options.http
       ? HttpViewer.start({ ...options.http, token, extraHosts: options.httpHosts })
       : null;
+    // A v1 sender's frames carry ffmpeg's optimal Huffman tables: re-encoded for RTSP clients.
+    reencoder = options.rtsp === null ? null : openRtpReencoder();
     rtsp = options.rtsp === null ? null : RtspServer.start({
       ...options.rtsp.listen,
       path: options.rtsp.path,
@@ -82,8 +87,7 @@ async function main(args: string[]): Promise<number> {
       program: "udpcam-recv",
       origin: "received",
       log,
-      // No re-encoder yet: frames RFC 2435 cannot carry are skipped and counted.
-      reencode: null,
+      reencode: reencoder && ((jpeg) => reencoder!.reencode(jpeg)),
     });
     // Browsers and RTSP clients get the same accepted frames; each copies what it keeps.
     const publishers = [http, rtsp].filter((publisher) => publisher !== null);

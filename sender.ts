@@ -24,6 +24,7 @@ import { openAppendFile } from "./lib/io/output_file.ts";
 import { StatusLine } from "./lib/io/status_line.ts";
 import { writeSdpFile } from "./lib/io/sdp_file.ts";
 import { RtspServer } from "./lib/io/rtsp_server.ts";
+import { openRtpReencoder } from "./lib/decode/rtp_reencoder.ts";
 import { localInterfaces } from "./lib/io/local_interfaces.ts";
 import { rtspStartLines, rtspUrls } from "./lib/rtsp/mod.ts";
 import { DatagramSealer, SEAL_OVERHEAD_BYTES } from "./lib/crypto/mod.ts";
@@ -68,6 +69,8 @@ async function stream(given: SenderOptions): Promise<number> {
     standardHuffmanTables: WIRE_TRAITS[options.wire].standardJpeg || options.rtsp !== null,
   }, os);
   // Bound first: a busy port is reported before anything else starts.
+  // Frames RTP/JPEG cannot carry as they are (pass-through) are re-encoded for RTSP clients.
+  const reencoder = options.rtsp === null ? null : openRtpReencoder();
   const rtsp = options.rtsp === null ? null : RtspServer.start({
     ...options.rtsp.listen,
     path: options.rtsp.path,
@@ -76,8 +79,7 @@ async function stream(given: SenderOptions): Promise<number> {
     origin: options.passthrough ? "passthrough" : "encoded",
     log: (line) => status.log(line),
     framesPerSecond: sdpFramesPerSecond(options.rate),
-    // No re-encoder yet: unfit pass-through frames are skipped and counted.
-    reencode: null,
+    reencode: reencoder && ((jpeg) => reencoder.reencode(jpeg)),
   });
 
   // Multicast groups: bound to --multicast-if's address, with --ttl set (lib/io/multicast_socket.ts).
@@ -213,6 +215,7 @@ async function stream(given: SenderOptions): Promise<number> {
   await capture.stop();
   await sender.idle();
   await rtsp?.close();
+  reencoder?.close();
   sockets.close();
   await receiving;
   save?.close();

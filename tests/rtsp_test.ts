@@ -17,7 +17,7 @@ import {
   startProgram,
   stopProgram,
 } from "./support/programs.ts";
-import { RawRtspClient } from "./support/rtsp_client.ts";
+import { type InterleavedFrame, RawRtspClient } from "./support/rtsp_client.ts";
 import { SENDER_PERMISSIONS, UNSTABLE_FLAGS } from "../tools/permissions.ts";
 
 const WIDTH = 320;
@@ -299,11 +299,40 @@ Deno.test("udpcam-recv --rtsp re-serves a v1 stream: frames pixel-identical to w
   }
 });
 
-Deno.test("udpcam-recv --rtsp skips frames RFC 2435 cannot carry, counted, with one line", async () => {
+Deno.test("udpcam-recv --rtsp re-encodes the frames RFC 2435 cannot carry as they are", async () => {
   const { receiver, port } = await startLoopbackReceiver([
     ...["--headless", "--rtsp", "127.0.0.1:0", "--stats-json"],
   ]);
   // udpcam-send's v1 default: ffmpeg's optimal Huffman tables, which RTP/JPEG cannot carry.
+  const sender = startProgram("sender.ts", [
+    ...["--test-pattern", "--size", `${WIDTH}x${HEIGHT}`, "--to", `127.0.0.1:${port}`],
+  ]);
+  let client: RawRtspClient | null = null;
+  let frames: InterleavedFrame[] = [];
+  try {
+    client = await RawRtspClient.connect(await rtspUrlOf(receiver));
+    equal((await client.playTcp()).status, 200);
+    frames = await client.readFrames(10);
+  } finally {
+    client?.close();
+    await stopProgram(sender);
+  }
+  const done = await stopProgram(receiver);
+  const stats = lastRtspStats(done.stdout) as {
+    counters: { frames: { packetized: number; reencoded: number; unfit: Record<string, number> } };
+  };
+  const markers = frames.filter((f) => f.channel === 0 && (f.payload[1] & 0x80) !== 0).length;
+  ok(markers >= 10, `${markers} RTP frames read`);
+  ok(stats.counters.frames.reencoded >= 10, JSON.stringify(stats.counters.frames));
+  equal(Object.keys(stats.counters.frames.unfit).length, 0, JSON.stringify(stats.counters.frames));
+  equal(done.stderr.match(/RFC 2435 cannot carry/g), null, done.stderr);
+});
+
+Deno.test("udpcam-recv --rtsp without libjpeg-turbo skips unfit frames, counted, with one line", async () => {
+  const { receiver, port } = await startLoopbackReceiver(
+    ["--headless", "--rtsp", "127.0.0.1:0", "--stats-json"],
+    { env: { UDPCAM_TURBOJPEG_LIB: "/nonexistent/libturbojpeg.so" } },
+  );
   const sender = startProgram("sender.ts", [
     ...["--test-pattern", "--size", `${WIDTH}x${HEIGHT}`, "--to", `127.0.0.1:${port}`],
   ]);

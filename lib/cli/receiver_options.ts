@@ -147,8 +147,8 @@ ${HTTP_HELP}
 
 ${
   rtspHelp(`. Re-serves the frames received; those RFC 2435
-                        cannot carry (not baseline 4:2:0/4:2:2 with the standard Huffman
-                        tables) are skipped and counted`)
+                        cannot carry as they are (not baseline 4:2:0/4:2:2 with the
+                        standard Huffman tables) are re-encoded with libjpeg-turbo`)
 }
 
 Run

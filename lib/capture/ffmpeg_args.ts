@@ -106,6 +106,22 @@ function cameraInput(
 /**
  * Returns ffmpeg's arguments (without the program name) for `settings` on `os`.
  * `device` must be resolved already when the source is a camera without a device on Windows.
+ *
+ * @example The test pattern at 640x480, 30 fps, re-encoded at quality 80
+ * ```ts
+ * import { buildFfmpegArgs } from "./ffmpeg_args.ts";
+ *
+ * const args = buildFfmpegArgs({
+ *   source: { kind: "testPattern" },
+ *   size: { width: 640, height: 480 },
+ *   fps: 30,
+ *   realtime: true,
+ *   quality: 80,
+ *   passthrough: false,
+ *   standardHuffmanTables: false,
+ * }, "linux");
+ * if (!args.includes("mjpeg") || args.at(-1) !== "pipe:1") throw new Error(args.join(" "));
+ * ```
  */
 export function buildFfmpegArgs(settings: CaptureSettings, os: CaptureOs): string[] {
   const args = ["-hide_banner", "-nostdin", "-loglevel", "error"];

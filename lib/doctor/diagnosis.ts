@@ -59,7 +59,18 @@ export function formatCheck(check: DoctorCheck): string {
   return `${mark} ${check.name}${tag}: ${oneLine(check.detail)}${fix}`;
 }
 
-/** The whole report: a title, one line per check, and a closing verdict. */
+/** The whole report: a title, one line per check, and a closing verdict. *
+ * @example One line per check, a fix under each failure
+ * ```ts
+ * import { formatDoctorReport } from "./diagnosis.ts";
+ *
+ * const report = formatDoctorReport("udpcam-send", [
+ *   { name: "ffmpeg", ok: true, needed: true, detail: "ffmpeg version 5.1" },
+ *   { name: "cameras", ok: false, needed: false, detail: "none found", fix: "--test-pattern" },
+ * ]);
+ * if (!report.includes("ffmpeg") || !report.includes("--test-pattern")) throw new Error(report);
+ * ```
+ */
 export function formatDoctorReport(program: string, checks: readonly DoctorCheck[]): string {
   const failedNeeded = checks.filter((check) => check.needed && !check.ok);
   const warnings = checks.filter((check) => !check.needed && !check.ok);

@@ -121,6 +121,19 @@ export function encodeGroup(
  * @returns The missing data shards in the order they appear in `data`, each `shardBytes` long
  *   (the caller trims a short last fragment). Empty when nothing is missing.
  * @throws {RangeError} on an unusable setting, group or shard length.
+ *
+ * @example Reed-Solomon with 2 parities: any 2 lost data shards of a group come back
+ * ```ts
+ * import { encodeGroup, recoverGroup } from "./codes.ts";
+ *
+ * const setting = { scheme: "rs" as const, groupData: 4, groupParity: 2 };
+ * const data = [1, 2, 3, 4].map((n) => new Uint8Array(8).fill(n));
+ * const parity = encodeGroup(setting, data, 8);
+ * const rebuilt = recoverGroup(setting, [data[0], null, data[2], null], parity, 8);
+ * if (rebuilt?.length !== 2 || rebuilt[0][0] !== 2 || rebuilt[1][0] !== 4) {
+ *   throw new Error("not rebuilt");
+ * }
+ * ```
  */
 export function recoverGroup(
   setting: FecSetting,

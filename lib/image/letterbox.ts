@@ -21,6 +21,14 @@ export interface Rect {
  *
  * Bars appear on the two sides that have spare room. Returns an empty rectangle when any size is
  * not positive (a minimised window reports 0x0).
+ *
+ * @example A 16:9 frame in a 4:3 window gets bars above and below
+ * ```ts
+ * import { letterboxRect } from "./letterbox.ts";
+ *
+ * const rect = letterboxRect(1280, 720, 800, 600);
+ * if (rect.width !== 800 || rect.height !== 450 || rect.y !== 75) throw new Error(JSON.stringify(rect));
+ * ```
  */
 export function letterboxRect(
   contentWidth: number,

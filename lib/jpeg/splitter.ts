@@ -34,11 +34,11 @@
  *
  * @example
  * ```ts
- * import { JpegSplitter } from "./jpeg_splitter.ts";
+ * import { JpegSplitter } from "./splitter.ts";
  *
  * const splitter = new JpegSplitter({ maxFrameBytes: 4 * 1024 * 1024 });
  * const frames = splitter.push(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]));
- * console.log(frames.length, splitter.stats.framesOut); // 1 1
+ * if (frames.length !== 1 || splitter.stats.framesOut !== 1) throw new Error("not split");
  * ```
  *
  * @module
@@ -95,14 +95,16 @@ const SOS = 0xda;
 /**
  * Incremental, marker-aware splitter of concatenated JPEG images. Never throws on any input.
  *
- * @example
+ * @example A frame cut across two reads comes out whole, once its EOI has arrived
  * ```ts
- * import { JpegSplitter } from "./jpeg_splitter.ts";
+ * import { JpegSplitter } from "./splitter.ts";
  *
  * const splitter = new JpegSplitter();
+ * const lengths: number[] = [];
  * for (const part of [[0xff, 0xd8, 0xff], [0xd9, 0x00]]) {
- *   for (const frame of splitter.push(new Uint8Array(part))) console.log(frame.length); // 4
+ *   for (const frame of splitter.push(new Uint8Array(part))) lengths.push(frame.length);
  * }
+ * if (lengths.join() !== "4") throw new Error(lengths.join());
  * ```
  */
 export class JpegSplitter {

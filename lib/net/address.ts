@@ -16,6 +16,17 @@ export interface HostPort {
 /**
  * Parses `text` as `host:port`, `[ipv6]:port` or, when `defaultHost` is given, a bare port.
  * Returns an error message instead of throwing, so the caller can name the flag.
+ *
+ * @example Host and port, the default host, IPv6 in brackets, and a mistake
+ * ```ts
+ * import { parseHostPort } from "./address.ts";
+ *
+ * const parsed = parseHostPort("[::1]:5000");
+ * if (typeof parsed === "string" || parsed.hostname !== "::1") throw new Error(String(parsed));
+ * const defaulted = parseHostPort("5000", "127.0.0.1");
+ * if (typeof defaulted === "string" || defaulted.hostname !== "127.0.0.1") throw new Error();
+ * if (typeof parseHostPort("host:99999") !== "string") throw new Error("bad port accepted");
+ * ```
  */
 export function parseHostPort(text: string, defaultHost?: string): HostPort | string {
   const trimmed = text.trim();

@@ -159,13 +159,22 @@ interface SurfacePixels {
 /**
  * An SDL window with a renderer and one streaming IYUV texture.
  *
+ * @example Show one decoded image until the window is closed (a function: opening a window
+ * needs a display, so the doc test only type-checks it)
  * ```ts
- * const win = VideoWindow.open("udpcam", 1280, 720, { vsync: true });
- * try {
- *   win.present(image);
- *   for (const event of win.pollEvents()) if (event.type === "quit") break;
- * } finally {
- *   win.close();
+ * import { VideoWindow } from "./video_window.ts";
+ * import type { YuvImage } from "../image/mod.ts";
+ *
+ * export function showUntilClosed(image: YuvImage): void {
+ *   const win = VideoWindow.open("udpcam", 1280, 720, { vsync: true });
+ *   try {
+ *     for (let shown = 0; shown < 10_000; shown++) {
+ *       win.present(image);
+ *       if (win.pollEvents().some((event) => event.type === "quit")) break;
+ *     }
+ *   } finally {
+ *     win.close();
+ *   }
  * }
  * ```
  */

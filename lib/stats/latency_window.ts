@@ -35,6 +35,19 @@ export const RUN_LATENCY_WARMUP_FRAMES = 30;
 /**
  * Collects latency samples between two reports. Keeps at most `maxSamples`: past that it keeps
  * every other sample, so memory stays bounded at any frame rate.
+ *
+ * @example Percentiles of what was added since the last take
+ * ```ts
+ * import { LatencyWindow } from "./latency_window.ts";
+ *
+ * const window = new LatencyWindow();
+ * for (let ms = 1; ms <= 100; ms++) window.add(ms);
+ * const summary = window.take();
+ * if (summary === null || summary.samples !== 100 || summary.p50 < 49 || summary.p50 > 51) {
+ *   throw new Error(JSON.stringify(summary));
+ * }
+ * if (window.take() !== null) throw new Error("a take empties the window");
+ * ```
  */
 export class LatencyWindow {
   readonly #samples: Float64Array;
@@ -45,6 +58,8 @@ export class LatencyWindow {
   #warmupLeft: number;
 
   /**
+   * Makes an empty window.
+   *
    * @param maxSamples Most samples held between two reports.
    * @param warmupSamples The first samples ever added that are left out (e.g.
    * {@linkcode RUN_LATENCY_WARMUP_FRAMES} for a whole run's summary).

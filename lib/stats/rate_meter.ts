@@ -12,7 +12,11 @@ export class RateMeter {
   #lastCount = 0;
   #lastBytes = 0;
 
-  /** @param nowMs When counting starts. */
+  /**
+   * Makes a meter that starts counting at `nowMs`.
+   *
+   * @param nowMs When counting starts.
+   */
   constructor(nowMs: number) {
     this.#lastMs = nowMs;
   }

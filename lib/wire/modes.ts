@@ -199,6 +199,27 @@ export interface ReceiverWire {
  * Builds the receiver's depacketizer for `mode`, a way to read the stream it follows, and (v1,
  * `nack`) the NACK tracker it feeds. `lockedStreamId` and `followNewest` apply to the modes with
  * the `streamLock` trait.
+ *
+ * @example A frame through the packetizer and depacketizer of a mode
+ * ```ts
+ * import { createDepacketizer, createPacketizer } from "./modes.ts";
+ *
+ * const { packetizer } = createPacketizer({
+ *   mode: "v1",
+ *   streamId: 7,
+ *   maxDatagramBytes: 1200,
+ *   fec: null,
+ *   history: null,
+ *   nowMs: () => 0,
+ * });
+ * const { depacketizer } = createDepacketizer("v1", { frameTimeoutMs: 250 });
+ * const frame = new Uint8Array(5000).fill(0xab);
+ * let out = null;
+ * for (const datagram of packetizer.packetize(frame, 1_700_000_000_000_000)) {
+ *   out = depacketizer.push(datagram, 0) ?? out;
+ * }
+ * if (out?.bytes.length !== 5000 || out.streamId !== 7) throw new Error("not rebuilt");
+ * ```
  */
 export function createDepacketizer(mode: WireMode, options: ReceiverWireSettings): ReceiverWire {
   switch (mode) {

@@ -76,6 +76,22 @@ export interface LegacyDepacketizerCounters extends DepacketizerCounters {
  * datagrams at least as long as the second frame's segment count. The format has no frame id, so
  * a burst like that, or reordering (`X2 X1 Y2 Y1` arriving as `X1 X2 Y1 Y2`), can still glue
  * segments of two frames into one that passes every check; docs/protocol.md says so.
+ *
+ * @example The original format: the count byte says how many segments are left
+ * ```ts
+ * import { LegacyDepacketizer } from "./depacketizer.ts";
+ * import { LegacyPacketizer } from "./packetizer.ts";
+ *
+ * const frame = new Uint8Array(2500);
+ * frame.set([0xff, 0xd8]); // SOI: a frame starts like a JPEG, which is how a receiver syncs
+ * frame.set([0xff, 0xd9], 2498); // EOI: and ends like one, or it is not emitted
+ * const datagrams = new LegacyPacketizer(1000).packetize(frame, 0);
+ * if (datagrams.map((d) => d[0]).join() !== "3,2,1") throw new Error("segments left");
+ * const depacketizer = new LegacyDepacketizer();
+ * let out = null;
+ * for (const datagram of datagrams) out = depacketizer.push(datagram, 0) ?? out;
+ * if (out?.bytes.length !== 2500) throw new Error("no frame");
+ * ```
  */
 export class LegacyDepacketizer implements FrameDepacketizer {
   readonly #options: LegacyDepacketizerOptions;

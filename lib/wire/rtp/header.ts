@@ -42,7 +42,22 @@ export function encodeRtp(header: RtpHeader, target: Uint8Array, offset = 0): vo
   view.setUint32(8, header.ssrc >>> 0);
 }
 
-/** Decodes an RTP header, skipping CSRCs and a header extension and removing padding. */
+/** Decodes an RTP header, skipping CSRCs and a header extension and removing padding. *
+ * @example Golden bytes: marker set, payload type 26 (JPEG), sequence 1, timestamp 90000
+ * ```ts
+ * import { decodeRtp, encodeRtp } from "./header.ts";
+ *
+ * const packet = new Uint8Array(14);
+ * encodeRtp({ marker: true, payloadType: 26, sequence: 1, timestamp: 90000, ssrc: 0xcafe }, packet);
+ * // 80: version 2; 9a: marker + PT 26; 0001: sequence; 00015f90: timestamp; 0000cafe: SSRC
+ * const hex = Array.from(packet.subarray(0, 12), (b) => b.toString(16).padStart(2, "0")).join("");
+ * if (hex !== "809a000100015f900000cafe") throw new Error(hex);
+ * const decoded = decodeRtp(packet);
+ * if (!decoded.ok || decoded.header.ssrc !== 0xcafe || decoded.payloadStart !== 12) {
+ *   throw new Error("not decoded");
+ * }
+ * ```
+ */
 export function decodeRtp(datagram: Uint8Array): RtpDecodeResult {
   if (datagram.length < RTP_HEADER_BYTES) return { ok: false, reason: "short" };
   const view = new DataView(datagram.buffer, datagram.byteOffset, datagram.length);

@@ -263,7 +263,22 @@ function sameSetting(a: FecSetting, b: FecSetting): boolean {
     a.groupParity === b.groupParity && a.interleaved === b.interleaved;
 }
 
-/** Reassembles frames of one stream at a time; see the module docs for its guarantees. */
+/** Reassembles frames of one stream at a time; see the module docs for its guarantees. *
+ * @example Fragments in any order make the frame; a duplicate is counted
+ * ```ts
+ * import { Reassembler } from "./reassembler.ts";
+ * import { V1Packetizer } from "./packetizer.ts";
+ *
+ * const datagrams = new V1Packetizer(0xdeadbeef, 1200).packetize(new Uint8Array(3000), 0);
+ * const reassembler = new Reassembler();
+ * reassembler.push(datagrams[1], 0);
+ * reassembler.push(datagrams[1], 0);
+ * reassembler.push(datagrams[0], 1);
+ * const frame = reassembler.push(datagrams[2], 2);
+ * if (frame?.bytes.length !== 3000) throw new Error("no frame");
+ * if (reassembler.counters.datagramDrops.duplicate !== 1) throw new Error("duplicate not counted");
+ * ```
+ */
 export class Reassembler {
   readonly #options: ReassemblerOptions;
   readonly #table: FrameTable<FrameInFlight, FrameDropReason>;

@@ -1,10 +1,10 @@
 /**
  * Fallback JPEG decoding in WebAssembly, for machines without libjpeg-turbo.
  *
- * Uses the npm package `@cwasm/jpeg-turbo` (libjpeg-turbo compiled to WebAssembly). It was the
- * fastest candidate measured (about 5 ms at 640x480 and 15 ms at 1920x1080 on one core, against
- * 12/46 ms for pure-JS jpeg-js; `@jsquash/jpeg` was as fast but its Emscripten runtime calls
- * exit(1) on a corrupt frame and stays dead). It outputs RGBA only, which
+ * Uses the npm package `@cwasm/jpeg-turbo` (libjpeg-turbo compiled to WebAssembly): the fastest
+ * candidate measured, well ahead of pure-JS jpeg-js (docs/benchmarks.md, "Figures behind design
+ * choices"); `@jsquash/jpeg` was as fast, but its Emscripten runtime calls exit(1) on a corrupt
+ * frame and stays dead. It outputs RGBA only, which
  * {@linkcode I420Converter.fromRgba} turns into 4:2:0 for the display.
  *
  * Frames without Huffman tables (webcam MJPEG) get the standard tables inserted first. The module

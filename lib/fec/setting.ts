@@ -23,10 +23,10 @@ export interface FecSetting {
 }
 
 /**
- * The default: Reed-Solomon, 3 parities per 20 fragments, interleaved: 15 % overhead on a 720p-like
- * frame of 40 fragments, 100 % of frames intact at 1 % random loss and 99.7 % at 2 % in
- * bench/fec_sim.ts (see docs/protocol.md, "Forward error correction"). Small frames pay more: a frame of N < 20 fragments
- * still gets 3 parities.
+ * The default: Reed-Solomon, 3 parities per 20 fragments, interleaved: 15 % overhead on a frame of
+ * 40 fragments; what it recovers at each loss rate is measured by bench/fec_sim.ts (docs/protocol.md,
+ * "Forward error correction"). Small frames pay more: a frame of N < 20 fragments still gets 3
+ * parities.
  */
 export const DEFAULT_FEC_SETTING: Readonly<Required<FecSetting>> = {
   scheme: "rs",

@@ -1,9 +1,8 @@
 /**
  * Batched UDP I/O on Linux: many datagrams per system call (`recvmmsg`, `sendmmsg`) on a Deno
  * socket's file descriptor, through libc. Deno's `receive()`/`send()` cost one async op per
- * datagram; a 720p frame is ~40 datagrams. Measured here (bursts of 40 x 1200 bytes): receiving
- * 4.2 -> 2.9 µs and sending 6.4 -> 5.0 µs of CPU per datagram; on loopback most of what is left is
- * the kernel's.
+ * datagram; a 720p frame is ~40 datagrams. What a batch saves per datagram is in docs/benchmarks.md
+ * ("Figures behind design choices"); on loopback most of what is left is the kernel's.
  *
  * Deno keeps the socket: it stays registered with Deno's event loop, which callers still use to
  * wait for data (`await conn.receive()`) and to send what the batch did not take. The batch calls

@@ -5,10 +5,10 @@
  * move to V8's old generation, where they wait for a full collection; ArrayBuffers among them hold
  * their bytes in malloc'd memory until then. V8 starts that collection late for a quiet heap: in a
  * minute of 1080p30 the receive worker had none (the main thread one, from V8's memory reducer), so
- * RSS rose by 2–3 MB a minute for minutes before levelling off. Measured by hand at 1080p30 with a window over
- * 5 minutes: V8's heap pages 14.3 → 19.9 MB without collections, 14.2 → 14.5 MB with one every
- * 20 s. A collection of these 5–8 MB heaps takes 3–5 ms; done right after a frame went out, it
- * delays no frame at 30 fps.
+ * RSS rose for minutes before levelling off. A collection of these small heaps takes a few ms;
+ * done right after a frame went out, it delays no frame at 30 fps. The figures (RSS with and
+ * without, pause per collection) are in docs/benchmarks.md, "Soak" and "Figures behind design
+ * choices".
  *
  * V8 offers `gc()` only with `--v8-flags=--expose-gc`, which the `send`/`recv` tasks and the
  * compiled binaries pass (tools/permissions.ts `V8_FLAGS`). Run without it, the collector does

@@ -155,7 +155,8 @@ let nackTimerAtMs = Infinity;
  * (`NackTracker.nextPollMs`), and not sooner than {@linkcode NACK_POLL_MS} from `nowMs`.
  *
  * Why one timer at a computed time: Deno wakes the thread at a timer's first deadline even after
- * `clearTimeout` (about 0.1 ms of CPU each time here), so a timer armed per frame and cleared when
+ * `clearTimeout` (docs/benchmarks.md, "Figures behind design choices"), so a timer armed per frame
+ * and cleared when
  * the frame completes cost a wake-up per frame, and a fixed 1 ms poll cost one per millisecond of
  * every frame in flight (8 per 1080p frame). An armed timer that fires first is left to re-arm
  * itself; it is replaced only when a request falls due sooner.

@@ -49,7 +49,8 @@ export class LatestSlot<T> {
    * waiting. A new wait replaces a pending one, which resolves with the slot's state.
    *
    * One timer serves all waits and is never cleared when a put ends a wait early: Deno wakes the
-   * thread at a timer's deadline even after `clearTimeout` (about 0.1 ms of CPU each), so a timer
+   * thread at a timer's deadline even after `clearTimeout` (a wake-up's cost: docs/benchmarks.md,
+   * "Figures behind design choices"), so a timer
    * per wait cost a wake-up per frame. When the timer fires before the current wait's end it is
    * armed again for that end; with nobody waiting it stops. Call {@linkcode LatestSlot.close} when
    * done, so no timer outlives the slot.

@@ -32,8 +32,8 @@ import type { VideoWindow } from "./video_window.ts";
 /**
  * Longest wait between two SDL event polls when no frame arrives (events are also polled after
  * every frame). Longer than a 30 fps frame interval on purpose: each timer wake-up costs the main
- * thread ~0.1 ms of CPU, and at 10 ms they cost more than presenting the frames; 40 ms still
- * answers keys and resizes within a blink.
+ * thread CPU (docs/benchmarks.md, "Figures behind design choices"), and at 10 ms they cost more
+ * than presenting the frames; 40 ms still answers keys and resizes within a blink.
  */
 export const EVENT_POLL_MS = 40;
 /**

@@ -346,7 +346,8 @@ export class VideoWindow {
    *
    * When the window shows the frame 1:1 (the usual case: the window takes the frame's size) and
    * its surface is XRGB8888, that memory is the window surface itself, which SDL's software
-   * renderer presents: no texture and no copy (0.17 ms per 720p frame, and 8 MB at 1080p, saved).
+   * renderer presents: no texture and no copy (what that saves: docs/benchmarks.md, "Figures behind
+   * design choices").
    * Otherwise it is a locked streaming texture, which presenting scales and letterboxes.
    */
   lockXrgb(width: number, height: number): XrgbTarget {

@@ -58,8 +58,6 @@ export const RTCP_HEADER_BYTES = 4;
 export const SENDER_INFO_BYTES = 20;
 /** Bytes of one report block. */
 export const REPORT_BLOCK_BYTES = 24;
-/** Most report blocks one SR or RR holds (the count field is 5 bits). */
-export const MAX_REPORT_BLOCKS = 31;
 /** Most packets read from one compound; later ones make the compound invalid. */
 export const MAX_RTCP_PACKETS = 16;
 /** Longest SDES item text (the length field is 8 bits). */

@@ -136,7 +136,7 @@ Deno.test("receiveSettings: what the receive worker gets from the receiver's fla
         multicastInterface: "eth0",
         frameTimeoutMs: 80,
         nack: false,
-        key: "correct horse",
+        key: new TextEncoder().encode("correct horse"),
         lockedStreamId: 0x2a,
       },
     ],

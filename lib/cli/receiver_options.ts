@@ -17,6 +17,7 @@ import { validateHttpToken } from "../http/mod.ts";
 import { WIRE_MODES, type WireMode } from "../wire/mod.ts";
 import { intFlag, numberFlag, parseFlags, usageError } from "./flags.ts";
 import { KEY_HELP, resolveKey } from "./key_option.ts";
+import { readKeyFile as readDefaultKeyFile } from "./key_file.ts";
 import {
   RECEIVER_MULTICAST_HELP,
   type ReceiverMulticastOptions,
@@ -65,8 +66,8 @@ export interface ReceiverOptions extends ReceiverMulticastOptions {
   vsync: boolean;
   /** Folder where `s` in the window saves the frame on screen. */
   saveDir: string;
-  /** Passphrase the sender seals with (--key, --key-file, UDPCAM_KEY), or null: plain. */
-  key: string | null;
+  /** Key bytes the sender seals with (--key, --key-file, UDPCAM_KEY), or null: plain. */
+  key: Uint8Array | null;
   /** Follow only this stream id (--stream), or null: the first one seen. */
   streamId: number | null;
   /** Switch at once to any stream not seen before (--follow-newest). */
@@ -152,7 +153,7 @@ missing library), 2 bad command line.`;
 export function parseReceiverArgs(
   args: string[],
   env: (name: string) => string | undefined = () => undefined,
-  readTextFile: (path: string) => string = (path) => Deno.readTextFileSync(path),
+  readKeyFile: (path: string) => Uint8Array = readDefaultKeyFile,
 ): ReceiverCommand {
   const flags = parseFlags(PROGRAM, args, {
     listen: { type: "string" },
@@ -245,7 +246,7 @@ export function parseReceiverArgs(
         key: flags.key,
         keyFile: flags["key-file"],
         env,
-        readTextFile,
+        readKeyFile,
         wire,
       }),
       ...streamChoice(wire, flags.stream, flags["follow-newest"] ?? false),

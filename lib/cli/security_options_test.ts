@@ -3,8 +3,10 @@ import { parseReceiverArgs } from "./receiver_options.ts";
 import { parseSenderArgs } from "./sender_options.ts";
 import { UserError } from "../errors.ts";
 
+const bytes = (text: string) => new TextEncoder().encode(text);
+
 function receive(args: string[], env: Record<string, string> = {}) {
-  const command = parseReceiverArgs(args, (name) => env[name], () => "file passphrase\n");
+  const command = parseReceiverArgs(args, (name) => env[name], () => bytes("file passphrase\n"));
   if (command.kind !== "receive") throw new Error(command.kind);
   return command.options;
 }
@@ -15,8 +17,8 @@ Deno.test("receiver: --key, --stream, --follow-newest, --allow-from", () => {
     [plain.key, plain.streamId, plain.followNewest, plain.allowFrom],
     [null, null, false, []],
   );
-  equal(receive([], { UDPCAM_KEY: "env passphrase" }).key, "env passphrase");
-  equal(receive(["--key-file", "k.txt"]).key, "file passphrase");
+  deepStrictEqual(receive([], { UDPCAM_KEY: "env passphrase" }).key, bytes("env passphrase"));
+  deepStrictEqual(receive(["--key-file", "k.txt"]).key, bytes("file passphrase"));
   equal(receive(["--stream", "0x1A2B3C4D"]).streamId, 0x1a2b3c4d);
   equal(receive(["--stream", "ff"]).streamId, 0xff);
   equal(receive(["--follow-newest"]).followNewest, true);
@@ -45,6 +47,6 @@ Deno.test("bad security flags are usage errors naming the flag (table)", () => {
 Deno.test("sender: --key and --retry", () => {
   const command = parseSenderArgs(["--test-pattern", "--key", "long enough key", "--retry"]);
   if (command.kind !== "stream") throw new Error(command.kind);
-  equal(command.options.key, "long enough key");
+  deepStrictEqual(command.options.key, bytes("long enough key"));
   equal(command.options.retry, true);
 });

@@ -18,6 +18,7 @@ import type { Source } from "../capture/mod.ts";
 import { DEFAULT_FPS, planRate, type RatePlan } from "../send/mod.ts";
 import { intFlag, numberFlag, parseFlags, sizeFlag, usageError } from "./flags.ts";
 import { KEY_HELP, resolveKey } from "./key_option.ts";
+import { readKeyFile as readDefaultKeyFile } from "./key_file.ts";
 import {
   SENDER_MULTICAST_HELP,
   type SenderMulticastOptions,
@@ -77,8 +78,8 @@ export interface SenderOptions extends SenderMulticastOptions {
   statsJson: boolean;
   /** The ffmpeg program to run. */
   ffmpegPath: string;
-  /** Passphrase sealing every datagram (--key, --key-file, UDPCAM_KEY), or null: plain. */
-  key: string | null;
+  /** Key bytes sealing every datagram (--key, --key-file, UDPCAM_KEY), or null: plain. */
+  key: Uint8Array | null;
   /** Restart capture with backoff when ffmpeg exits, instead of exiting. */
   retry: boolean;
 }
@@ -147,7 +148,7 @@ Exit codes: 0 done or stopped by Ctrl-C/SIGTERM, 1 runtime error (ffmpeg, camera
 export function parseSenderArgs(
   args: string[],
   env: (name: string) => string | undefined = () => undefined,
-  readTextFile: (path: string) => string = (path) => Deno.readTextFileSync(path),
+  readKeyFile: (path: string) => Uint8Array = readDefaultKeyFile,
 ): SenderCommand {
   const flags = parseFlags(PROGRAM, withFecDefault(args), {
     to: { type: "string", multiple: true },
@@ -284,7 +285,7 @@ export function parseSenderArgs(
         key: flags.key,
         keyFile: flags["key-file"],
         env,
-        readTextFile,
+        readKeyFile,
         wire,
       }),
       retry: flags.retry ?? false,

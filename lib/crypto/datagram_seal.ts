@@ -49,15 +49,22 @@ export function clearHeaderBytes(datagram: Uint8Array): number {
 }
 const TWO_POW_32 = 0x1_0000_0000;
 
+/** The shared secret: key bytes, or a passphrase (its UTF-8 bytes). */
+export type SealSecret = Uint8Array | string;
+
 /** Derives the AES-256-GCM key for `salt` from `passphrase`. */
 async function deriveSessionKey(
-  passphrase: string,
+  passphrase: SealSecret,
   salt: Uint8Array,
   iterations = DEFAULT_KDF_ITERATIONS,
 ): Promise<CryptoKey> {
   const material = await crypto.subtle.importKey(
     "raw",
-    new TextEncoder().encode(passphrase),
+    (typeof passphrase === "string"
+      ? new TextEncoder().encode(passphrase)
+      : passphrase) as Uint8Array<
+        ArrayBuffer
+      >,
     "PBKDF2",
     false,
     ["deriveKey"],
@@ -92,7 +99,7 @@ export class DatagramSealer {
 
   /** Derives a session key from `passphrase` and a fresh random salt (or `salt`, for tests). */
   static async create(
-    passphrase: string,
+    passphrase: SealSecret,
     options: { iterations?: number; salt?: Uint8Array } = {},
   ): Promise<DatagramSealer> {
     const salt = options.salt ?? crypto.getRandomValues(new Uint8Array(SALT_BYTES));
@@ -184,7 +191,7 @@ function hex(bytes: Uint8Array): string {
  * second with one salt). Memory: `maxSessions` keys and windows, `maxCandidates` counters.
  */
 export class DatagramOpener {
-  readonly #passphrase: string;
+  readonly #passphrase: SealSecret;
   readonly #options: OpenerOptions;
   readonly #sessions = new Map<string, Session>();
   readonly #candidates = new Map<string, { salt: Uint8Array; seen: number }>();
@@ -196,7 +203,7 @@ export class DatagramOpener {
    *
    * @param passphrase The shared secret; `options` override the defaults.
    */
-  constructor(passphrase: string, options: Partial<OpenerOptions> = {}) {
+  constructor(passphrase: SealSecret, options: Partial<OpenerOptions> = {}) {
     this.#passphrase = passphrase;
     this.#options = { ...DEFAULT_OPENER_OPTIONS, ...options };
   }

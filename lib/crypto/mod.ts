@@ -6,3 +6,4 @@
  */
 
 export { DatagramOpener, DatagramSealer, SEAL_OVERHEAD_BYTES } from "./datagram_seal.ts";
+export type { SealSecret } from "./datagram_seal.ts";

@@ -24,8 +24,8 @@ export interface ReceiveSettings {
   nack: boolean;
   /** The wire format to expect. */
   wire: WireMode;
-  /** Passphrase to open sealed datagrams and seal NACKs with (`--key`), or null. */
-  key?: string | null;
+  /** Key bytes to open sealed datagrams and seal NACKs with (`--key`), or null. */
+  key?: Uint8Array | null;
   /** Follow only this stream id (`--stream`), or null. */
   lockedStreamId?: number | null;
   /** Switch at once to any new stream (`--follow-newest`). */

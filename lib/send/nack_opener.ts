@@ -6,7 +6,7 @@
  * @module
  */
 
-import { DatagramOpener } from "../crypto/mod.ts";
+import { DatagramOpener, type SealSecret } from "../crypto/mod.ts";
 import { Flags } from "../wire/v1/mod.ts";
 
 /** Why the sender refused a NACK under `--key`; each is a counter. */
@@ -47,10 +47,10 @@ export class NackOpener {
   /**
    * An opener for NACKs sealed with `key`; session keys are derived as their salts show up.
    *
-   * @param key The shared passphrase.
+   * @param key The shared key bytes (or passphrase).
    * @param iterations PBKDF2 iterations (tests use fewer).
    */
-  constructor(key: string, iterations?: number) {
+  constructor(key: SealSecret, iterations?: number) {
     this.#opener = new DatagramOpener(key, iterations === undefined ? {} : { iterations });
   }
 

@@ -1,0 +1,53 @@
+/**
+ * Reading `--key-file`: only a regular file, at most a few KiB of it, as exact bytes. A key file
+ * is a secret of a few dozen bytes; a path that names a device (`/dev/zero`), a named pipe (which
+ * would block until someone writes to it) or a big file is a mistake to refuse, not to read.
+ *
+ * @module
+ */
+
+/** Most bytes a key file may hold (a passphrase or a random key, not a document). */
+export const MAX_KEY_FILE_BYTES = 4096;
+
+function kindOf(info: Deno.FileInfo): string {
+  if (info.isDirectory) return "a directory";
+  if (info.isFifo) return "a named pipe (FIFO)";
+  if (info.isCharDevice) return "a character device";
+  if (info.isBlockDevice) return "a block device";
+  if (info.isSocket) return "a socket";
+  return "not a regular file";
+}
+
+/**
+ * The bytes of the key file at `path`, at most `MAX_KEY_FILE_BYTES + 1` of them (one more than
+ * allowed, so the caller can tell a file that is too long). Symbolic links are followed.
+ *
+ * @throws {Error} whose message is the reason (the caller says which flag): the file is not a
+ * regular file (checked before it is opened, so a FIFO never blocks and a device is never read),
+ * it changed while being opened, or the OS refused it.
+ */
+export function readKeyFile(path: string): Uint8Array {
+  const before = Deno.statSync(path);
+  if (!before.isFile) {
+    throw new Error(`it is ${kindOf(before)}, not a regular file; put the key in a regular file`);
+  }
+  const file = Deno.openSync(path, { read: true });
+  try {
+    // Swapped for something else between the check and the open: refuse rather than read it.
+    const opened = file.statSync();
+    if (!opened.isFile || opened.ino !== before.ino || opened.dev !== before.dev) {
+      throw new Error("it was replaced while being opened; try again");
+    }
+    const buffer = new Uint8Array(MAX_KEY_FILE_BYTES + 1);
+    let length = 0;
+    // Bounded: every round reads at least one byte, and the buffer is small.
+    while (length < buffer.length) {
+      const read = file.readSync(buffer.subarray(length));
+      if (read === null || read === 0) break;
+      length += read;
+    }
+    return buffer.slice(0, length);
+  } finally {
+    file.close();
+  }
+}

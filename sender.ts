@@ -21,7 +21,7 @@ import { openSenderSockets } from "./lib/io/multicast_socket.ts";
 import { frameReleaser } from "./lib/io/frame_releaser.ts";
 import { StatusLine } from "./lib/io/status_line.ts";
 import { writeSdpFile } from "./lib/io/sdp_file.ts";
-import { DatagramSealer, SEAL_OVERHEAD_BYTES } from "./lib/crypto/mod.ts";
+import { DatagramSealer, RootKey, SEAL_OVERHEAD_BYTES } from "./lib/crypto/mod.ts";
 import { formatSenderStatus, SenderReporter } from "./lib/stats/mod.ts";
 import {
   ffmpegTiming,
@@ -64,9 +64,10 @@ async function stream(options: SenderOptions): Promise<number> {
   const streamId = crypto.getRandomValues(new Uint32Array(1))[0];
   const history = options.nack ? new RetransmitHistory(streamId) : null;
   // --key: seal at the socket layer, so retransmitted copies get fresh nonces too.
-  const sealer = options.key === null ? null : await DatagramSealer.create(options.key);
+  const root = options.key === null ? null : await RootKey.derive(options.key);
+  const sealer = root === null ? null : await DatagramSealer.create(root);
   const link = sealer === null ? sockets : new SealingSender(sockets, sealer);
-  const nackOpener = options.key === null ? null : new NackOpener(options.key);
+  const nackOpener = root === null ? null : new NackOpener(root);
   const { packetizer, fecCounters } = createPacketizer({
     mode: options.wire,
     streamId,

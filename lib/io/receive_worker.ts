@@ -21,7 +21,7 @@ import { createDepacketizer } from "../wire/mod.ts";
 import type { FrameDepacketizer } from "../wire/frames/mod.ts";
 import { epochMicros } from "./clock.ts";
 import { AddressFilter, isMulticast } from "../net/mod.ts";
-import { DatagramOpener, DatagramSealer } from "../crypto/mod.ts";
+import { DatagramOpener, DatagramSealer, RootKey } from "../crypto/mod.ts";
 import { MAX_PENDING_OPENS, ReceivePath } from "../receive/mod.ts";
 import type { FromReceiveWorker, ToReceiveWorker } from "./receive_messages.ts";
 import { listenUdp } from "./udp.ts";
@@ -219,13 +219,14 @@ self.onmessage = async (event: MessageEvent<ToReceiveWorker>) => {
     }));
     const key = message.key ?? null;
     keyed = key !== null;
-    if (key !== null) {
-      DatagramSealer.create(key).then((sealer) => nackSealer = sealer);
-    }
+    // --key: the slow derivation (PBKDF2) once, before the first datagram is read; sessions are
+    // then cheap to derive, the receiver's own NACK session among them.
+    const root = key === null ? null : await RootKey.derive(key);
+    if (root !== null) nackSealer = await DatagramSealer.create(root);
     const rules = message.allowFrom ?? [];
     path = new ReceivePath<Deno.NetAddr>({
       depacketizer,
-      opener: key === null ? null : new DatagramOpener(key),
+      opener: root === null ? null : new DatagramOpener(root),
       filter: rules.length > 0 ? new AddressFilter(rules) : null,
       sealable: message.wire === "v1",
       nowMs: () => performance.now(),

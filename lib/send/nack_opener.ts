@@ -6,14 +6,14 @@
  * @module
  */
 
-import { DatagramOpener, type SealSecret } from "../crypto/mod.ts";
+import { DatagramOpener, type RootKey } from "../crypto/mod.ts";
 import { Flags } from "../wire/v1/mod.ts";
 
 /** Why the sender refused a NACK under `--key`; each is a counter. */
 export interface NackOpenCounters {
   /** NACKs sent in the clear to a keyed sender. */
   unauthenticated: number;
-  /** Sealed NACKs whose receiver session key was still being derived. */
+  /** Sealed NACKs of a receiver session not tried yet (tries are rationed, one at a time per salt). */
   keyPending: number;
   /** Sealed NACKs that failed authentication. */
   authFailed: number;
@@ -27,8 +27,9 @@ export interface NackOpenCounters {
  * @example A plain NACK is refused under --key
  * ```ts
  * import { NackOpener } from "./nack_opener.ts";
+ * import { RootKey } from "../crypto/mod.ts";
  *
- * const opener = new NackOpener("correct horse battery staple", 1000);
+ * const opener = new NackOpener(await RootKey.derive("correct horse battery staple", 1000));
  * const plain = new Uint8Array([0x55, 0x43, 1, 2, 0, 0, 0, 1, 0, 0, 0, 5, 0, 0, 0, 9]);
  * if (await opener.open(plain, 0) !== null) throw new Error("a plain NACK was let through");
  * if (opener.counters.unauthenticated !== 1) throw new Error("the refusal was not counted");
@@ -45,13 +46,12 @@ export class NackOpener {
   };
 
   /**
-   * An opener for NACKs sealed with `key`; session keys are derived as their salts show up.
+   * An opener for NACKs sealed under `root`; receivers' sessions are found as their salts show up.
    *
-   * @param key The shared key bytes (or passphrase).
-   * @param iterations PBKDF2 iterations (tests use fewer).
+   * @param root The run's root key (the same shared key as the receivers').
    */
-  constructor(key: SealSecret, iterations?: number) {
-    this.#opener = new DatagramOpener(key, iterations === undefined ? {} : { iterations });
+  constructor(root: RootKey) {
+    this.#opener = new DatagramOpener(root);
   }
 
   /**

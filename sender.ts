@@ -65,9 +65,9 @@ async function stream(options: SenderOptions): Promise<number> {
   const history = options.nack ? new RetransmitHistory(streamId) : null;
   // --key: seal at the socket layer, so retransmitted copies get fresh nonces too.
   const root = options.key === null ? null : await RootKey.derive(options.key);
-  const sealer = root === null ? null : await DatagramSealer.create(root);
+  const sealer = root === null ? null : await DatagramSealer.create(root, { startMs: Date.now() });
   const link = sealer === null ? sockets : new SealingSender(sockets, sealer);
-  const nackOpener = root === null ? null : new NackOpener(root);
+  const nackOpener = root === null ? null : new NackOpener(root, options.destinations.length);
   const { packetizer, fecCounters } = createPacketizer({
     mode: options.wire,
     streamId,

@@ -120,6 +120,7 @@ Deno.test("receiveSettings: what the receive worker gets from the receiver's fla
     nack: true,
     wire: "v1",
     key: null,
+    maxClockSkewMs: 10_000,
     lockedStreamId: null,
     followNewest: false,
   };

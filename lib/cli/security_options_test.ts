@@ -22,6 +22,9 @@ Deno.test("receiver: --key, --stream, --follow-newest, --allow-from", () => {
   equal(receive(["--stream", "0x1A2B3C4D"]).streamId, 0x1a2b3c4d);
   equal(receive(["--stream", "ff"]).streamId, 0xff);
   equal(receive(["--follow-newest"]).followNewest, true);
+  equal(receive([]).maxClockSkewMs, 10_000);
+  equal(receive(["--max-clock-skew", "2.5"]).maxClockSkewMs, 2500);
+  equal(receive(["--max-clock-skew", "86400"]).maxClockSkewMs, 86_400_000);
   const rules = receive(["--allow-from", "10.0.0.0/8", "--allow-from", "fd00::1"]).allowFrom;
   deepStrictEqual(rules.map((rule) => [rule.text, rule.prefixBits]), [
     ["10.0.0.0/8", 104],
@@ -36,6 +39,8 @@ Deno.test("bad security flags are usage errors naming the flag (table)", () => {
     [() => receive(["--wire", "rtp", "--follow-newest"]), /need --wire v1/],
     [() => receive(["--allow-from", "10.0.0.0/40"]), /--allow-from .*prefix/],
     [() => receive(["--key", "short"]), /at least 8/],
+    [() => receive(["--max-clock-skew", "0"]), /--max-clock-skew must be a number from 0.1/],
+    [() => receive(["--max-clock-skew", "1e6"]), /--max-clock-skew must be a number/],
     [() => receive(["--wire", "legacy", "--key", "long enough key"]), /needs --wire v1/],
     [() => parseSenderArgs(["--wire", "rtp", "--key", "long enough key"]), /needs --wire v1/],
   ];

@@ -3,8 +3,9 @@
  * and the sealer of one sender (or receiver NACK) session. The opener is
  * lib/crypto/datagram_opener.ts.
  *
- * A sealed datagram is the v1 header with the Encrypted flag set, then the session's salt, a
- * datagram counter, the encrypted payload and the GCM tag:
+ * A sealed datagram is the v1 header with the Encrypted flag set, then the session id (also
+ * called the salt: it salts the session key), a datagram counter, the encrypted payload and the
+ * GCM tag:
  *
  * ```text
  * | header (30, flag 0x02 set) | salt (16) | counter (8) | ciphertext (n) | tag (16) |
@@ -13,19 +14,21 @@
  * A sealed NACK or receiver report keeps its 16 fixed bytes in clear instead of 30 (see
  * {@linkcode clearHeaderBytes}).
  *
- * - The session key is derived from the run's root key and the salt (lib/crypto/seal_key.ts).
- *   Each session draws a new random salt, so a restarted sender never reuses a key, whatever its
- *   counter does.
+ * - The session key is derived from the run's root key and the session id (lib/crypto/seal_key.ts).
+ *   Each session has a new id (its start time and 72 random bits: lib/crypto/session_id.ts), so a
+ *   restarted sender never reuses a key, whatever its counter does.
  * - The nonce is 4 zero bytes followed by the 64-bit counter, which goes up by one per sealed
  *   datagram (retransmissions included), so no nonce repeats under one key.
- * - The clear header, salt and counter are authenticated as associated data: nothing in a sealed
- *   datagram can change unnoticed.
+ * - The clear header, session id and counter are authenticated as associated data: nothing in a
+ *   sealed datagram can change unnoticed, the header's capture time (bytes 22-29) included, which
+ *   is what makes freshness checkable (lib/crypto/datagram_opener.ts).
  * - The counter also feeds the opener's replay window.
  *
  * @module
  */
 
 import type { RootKey } from "./seal_key.ts";
+import { newSessionId, SESSION_ID_BYTES } from "./session_id.ts";
 import {
   Flags,
   HEADER_BYTES,
@@ -37,8 +40,8 @@ import {
 
 /** Header flag bit (byte 4) marking a sealed datagram. */
 export const ENCRYPTED_FLAG: number = Flags.Encrypted;
-/** Bytes of the per-session salt carried in every sealed datagram. */
-export const SALT_BYTES = 16;
+/** Bytes of the session id (the "salt": lib/crypto/session_id.ts) in every sealed datagram. */
+export const SALT_BYTES: number = SESSION_ID_BYTES;
 /** Bytes of the datagram counter. */
 export const COUNTER_BYTES = 8;
 /** Bytes of the AES-GCM authentication tag. */
@@ -88,7 +91,7 @@ export function counterOf(sealed: Uint8Array, headerBytes: number): number {
  * import { encodeNack } from "../wire/v1/mod.ts";
  *
  * const root = await RootKey.derive("correct horse battery staple", 1000);
- * const sealer = await DatagramSealer.create(root);
+ * const sealer = await DatagramSealer.create(root, { startMs: Date.now() });
  * const ranges = [{ first: 2, count: 3 }];
  * const nack = encodeNack({ streamId: 9, frameSeq: 3, fragmentCount: 10, ranges });
  * const sealed = await sealer.seal(nack);
@@ -106,20 +109,22 @@ export class DatagramSealer {
   }
 
   /**
-   * Starts a session under `root`: a fresh random salt (or `options.salt`, for tests) and its key.
+   * Starts a session under `root`: a new session id (seal version, `startMs`, random bytes; see
+   * lib/crypto/session_id.ts) and its key.
    *
    * @param root The run's root key (lib/crypto/seal_key.ts).
-   * @param options `salt`: the session's 16 bytes instead of random ones (tests).
+   * @param options `startMs`: when the session starts, ms since the Unix epoch (the caller's wall
+   * clock); `sessionId`: the 16 bytes to use instead (tests).
    */
   static async create(
     root: RootKey,
-    options: { salt?: Uint8Array } = {},
+    options: { startMs: number; sessionId?: Uint8Array },
   ): Promise<DatagramSealer> {
-    const salt = options.salt ?? crypto.getRandomValues(new Uint8Array(SALT_BYTES));
-    if (salt.length !== SALT_BYTES) {
-      throw new RangeError(`Cannot start a sealed session: the salt must be ${SALT_BYTES} bytes`);
+    const id = options.sessionId ?? newSessionId(options.startMs);
+    if (id.length !== SALT_BYTES) {
+      throw new RangeError(`Cannot start a sealed session: the id must be ${SALT_BYTES} bytes`);
     }
-    return new DatagramSealer(await root.sessionKey(salt), salt.slice());
+    return new DatagramSealer(await root.sessionKey(id), id.slice());
   }
 
   /** Datagrams sealed so far. */

@@ -12,9 +12,11 @@ const plain = fragmentFrame(
   1200,
 );
 const root = await RootKey.derive("correct horse", ITERATIONS);
+/** The clocks the opener is given: its wall clock is the datagrams' capture time (5 µs). */
+const AT = { nowMs: 0, epochMs: 0 };
 
 Deno.test("seal then open gives back the exact datagram", async () => {
-  const sealer = await DatagramSealer.create(root);
+  const sealer = await DatagramSealer.create(root, { startMs: 0 });
   const opener = new DatagramOpener(await RootKey.derive("correct horse", ITERATIONS));
   for (const datagram of plain) {
     const sealed = await sealer.seal(datagram);
@@ -25,18 +27,18 @@ Deno.test("seal then open gives back the exact datagram", async () => {
       sealed.subarray(HEADER_BYTES + 24, HEADER_BYTES + 40),
       datagram.subarray(HEADER_BYTES, HEADER_BYTES + 16),
     );
-    const opened = await opener.open(sealed, 0);
+    const opened = await opener.open(sealed, AT);
     ok(opened.ok, JSON.stringify(opened));
     deepStrictEqual(opened.datagram, datagram);
   }
 });
 
 Deno.test("any changed byte fails authentication; replays and plain datagrams are refused", async () => {
-  const sealer = await DatagramSealer.create(root);
+  const sealer = await DatagramSealer.create(root, { startMs: 0 });
   const opener = new DatagramOpener(root);
   const sealed = await sealer.seal(plain[0]);
-  ok((await opener.open(sealed, 0)).ok);
-  deepStrictEqual(await opener.open(sealed, 0), { ok: false, reason: "replay" });
+  ok((await opener.open(sealed, AT)).ok);
+  deepStrictEqual(await opener.open(sealed, AT), { ok: false, reason: "replay" });
   const fresh = await sealer.seal(plain[0]);
   const positions = [
     0,
@@ -53,27 +55,38 @@ Deno.test("any changed byte fails authentication; replays and plain datagrams ar
   for (const at of positions) {
     const tampered = fresh.slice();
     tampered[at] ^= 0x01;
-    const result = await opener.open(tampered, 0);
+    const result = await opener.open(tampered, AT);
     equal(result.ok, false, `byte ${at}`);
     // A changed salt byte names an unknown session: tried, and it fails too.
     equal(!result.ok && result.reason, at === 4 ? "notEncrypted" : "authFailed", `byte ${at}`);
   }
-  for (const at of [HEADER_BYTES, HEADER_BYTES + 15]) {
+  // The session id: its version byte, its start (1 ms later: a newer session, tried and refused),
+  // its start set far ahead (refused before any try), its random part.
+  const table: [number, number, string][] = [
+    [HEADER_BYTES, 0x01, "sealVersion"],
+    [HEADER_BYTES + 6, 0x01, "authFailed"],
+    [HEADER_BYTES + 2, 0x01, "notFresh"],
+    // Another id that did not start later than the session kept: not even tried.
+    [HEADER_BYTES + 15, 0x01, "staleSession"],
+  ];
+  for (const [at, flip, reason] of table) {
     const tampered = fresh.slice();
-    tampered[at] ^= 0x01;
-    deepStrictEqual(await opener.open(tampered, 0), { ok: false, reason: "authFailed" });
+    tampered[at] ^= flip;
+    deepStrictEqual(await opener.open(tampered, AT), { ok: false, reason }, `byte ${at}`);
   }
   equal(opener.sessionCount, 1, "a forged salt left a session behind");
   // The untampered one still opens: failed attempts did not burn its counter.
-  ok((await opener.open(fresh, 0)).ok);
-  deepStrictEqual(await opener.open(plain[0], 0), { ok: false, reason: "notEncrypted" });
-  deepStrictEqual(await opener.open(fresh.subarray(0, 40), 0), { ok: false, reason: "short" });
+  ok((await opener.open(fresh, AT)).ok);
+  deepStrictEqual(await opener.open(plain[0], AT), { ok: false, reason: "notEncrypted" });
+  deepStrictEqual(await opener.open(fresh.subarray(0, 40), AT), { ok: false, reason: "short" });
 });
 
 Deno.test("a wrong passphrase fails authentication", async () => {
-  const sealer = await DatagramSealer.create(await RootKey.derive("right", ITERATIONS));
+  const sealer = await DatagramSealer.create(await RootKey.derive("right", ITERATIONS), {
+    startMs: 0,
+  });
   const opener = new DatagramOpener(await RootKey.derive("wrong", ITERATIONS));
-  deepStrictEqual(await opener.open(await sealer.seal(plain[0]), 0), {
+  deepStrictEqual(await opener.open(await sealer.seal(plain[0]), AT), {
     ok: false,
     reason: "authFailed",
   });
@@ -82,7 +95,7 @@ Deno.test("a wrong passphrase fails authentication", async () => {
 Deno.test("nonces never repeat: the same datagram seals differently every time, across restarts", async () => {
   const seen = new Set<string>();
   for (let restart = 0; restart < 3; restart++) {
-    const sealer = await DatagramSealer.create(root);
+    const sealer = await DatagramSealer.create(root, { startMs: 0 });
     for (let i = 0; i < 50; i++) {
       const sealed = await sealer.seal(plain[0]);
       const tail = [...sealed.subarray(HEADER_BYTES)].join(",");
@@ -99,12 +112,18 @@ Deno.test("a NACK (16-byte header) seals and opens like any datagram", async () 
     fragmentCount: 10,
     ranges: [{ first: 2, count: 3 }],
   });
-  const sealer = await DatagramSealer.create(root);
-  const opener = new DatagramOpener(root);
+  const sealer = await DatagramSealer.create(root, { startMs: 0 });
+  // A NACK carries no capture time: the receiver's freshness check refuses it, a sender's
+  // opener (no freshness: NACKs are checked by session order and replay window) opens it.
   const sealed = await sealer.seal(nack);
+  deepStrictEqual(await new DatagramOpener(root).open(sealed, AT), {
+    ok: false,
+    reason: "notFresh",
+  });
+  const opener = new DatagramOpener(root, { maxClockSkewMs: null, forgetAfterMs: null });
   equal(sealed.length, nack.length + SEAL_OVERHEAD_BYTES);
   deepStrictEqual(sealed.subarray(0, 4), nack.subarray(0, 4));
-  const opened = await opener.open(sealed, 0);
+  const opened = await opener.open(sealed, AT);
   ok(opened.ok);
   if (opened.ok) deepStrictEqual(opened.datagram, nack);
 });

@@ -222,14 +222,19 @@ self.onmessage = async (event: MessageEvent<ToReceiveWorker>) => {
     // --key: the slow derivation (PBKDF2) once, before the first datagram is read; sessions are
     // then cheap to derive, the receiver's own NACK session among them.
     const root = key === null ? null : await RootKey.derive(key);
-    if (root !== null) nackSealer = await DatagramSealer.create(root);
+    if (root !== null) nackSealer = await DatagramSealer.create(root, { startMs: Date.now() });
     const rules = message.allowFrom ?? [];
     path = new ReceivePath<Deno.NetAddr>({
       depacketizer,
-      opener: root === null ? null : new DatagramOpener(root),
+      opener: root === null ? null : new DatagramOpener(root, {
+        maxClockSkewMs: message.maxClockSkewMs,
+        forgetAfterMs: message.maxClockSkewMs,
+      }),
       filter: rules.length > 0 ? new AddressFilter(rules) : null,
       sealable: message.wire === "v1",
       nowMs: () => performance.now(),
+      epochMs: () => Date.now(),
+      lockedStreamId: message.lockedStreamId ?? null,
       onDelivered: delivered,
     });
     if (message.nack && message.wire === "v1") {

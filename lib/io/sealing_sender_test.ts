@@ -14,7 +14,7 @@ const ITERATIONS = 1000;
 async function openAll(opener: DatagramOpener, sealed: Uint8Array[]): Promise<Uint8Array[]> {
   const opened: Uint8Array[] = [];
   for (const datagram of sealed) {
-    const result = await opener.open(datagram, 0);
+    const result = await opener.open(datagram, { nowMs: 0, epochMs: 1 });
     ok(result.ok, result.ok ? "" : result.reason);
     opened.push(result.datagram);
   }
@@ -27,7 +27,7 @@ Deno.test("SealingSender.sendBurst seals each datagram once, in order, and sends
   const sockets = MultiDestinationSender.open([{ hostname, port }]);
   try {
     const root = await RootKey.derive(KEY, ITERATIONS);
-    const sealer = await DatagramSealer.create(root);
+    const sealer = await DatagramSealer.create(root, { startMs: 0 });
     const link = new SealingSender(sockets, sealer);
     const { packetizer } = createPacketizer({
       mode: "v1",

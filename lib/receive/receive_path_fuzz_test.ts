@@ -99,6 +99,8 @@ function makePath(opener: DatagramOpener | null, emitted: Uint8Array[]) {
     filter: null,
     sealable: true,
     nowMs: () => clock,
+    // Capture times here are a few µs after the epoch: the wall clock agrees.
+    epochMs: () => 0,
     onDelivered: (_datagram, frame) => {
       if (frame) emitted.push(frame.bytes);
     },
@@ -122,11 +124,12 @@ Deno.test("fuzz: the keyed path never throws, stays bounded, and only emits fram
     const seed = 1000 + round;
     const prng = new Prng(seed);
     const traffic = realTraffic(prng, 12);
-    const sealer = await DatagramSealer.create(root);
+    const sealer = await DatagramSealer.create(root, { startMs: 0 });
     const sealed: Uint8Array[] = [];
     for (const datagram of traffic.datagrams) sealed.push(await sealer.seal(datagram));
     // A forger's own session: right format, wrong key.
-    const forger = await DatagramSealer.create(forgerRoot);
+    // It claims a newer start, so its datagrams are tried (and fail) rather than refused unseen.
+    const forger = await DatagramSealer.create(forgerRoot, { startMs: 1 });
     const forged = await Promise.all(traffic.datagrams.slice(0, 50).map((d) => forger.seal(d)));
     const emitted: Uint8Array[] = [];
     const opener = new DatagramOpener(root);

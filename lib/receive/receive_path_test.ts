@@ -29,6 +29,8 @@ function makePath(options: Partial<ReceivePathOptions<{ hostname: string }>> = {
     filter: null,
     sealable: true,
     nowMs: () => 0,
+    // The frames' capture time is 1 µs: the wall clock is made to agree.
+    epochMs: () => 0,
     onDelivered: (_datagram, frame) => {
       if (frame) out.push(frame);
     },
@@ -39,7 +41,7 @@ function makePath(options: Partial<ReceivePathOptions<{ hostname: string }>> = {
 
 Deno.test("a keyed path opens sealed datagrams and delivers frames in order, exactly", async () => {
   const root = await RootKey.derive(KEY, ITERATIONS);
-  const sealer = await DatagramSealer.create(root);
+  const sealer = await DatagramSealer.create(root, { startMs: 0 });
   const sent = frames(5);
   const sealed = await Promise.all(sent.flatMap((f) => f.datagrams).map((d) => sealer.seal(d)));
   const { path, out } = makePath({ opener: new DatagramOpener(root) });
@@ -61,7 +63,9 @@ Deno.test("a keyed path opens sealed datagrams and delivers frames in order, exa
 });
 
 Deno.test("drops by reason: encrypted, unauthenticated, authFailed, notAllowed", async () => {
-  const sealer = await DatagramSealer.create(await RootKey.derive(KEY, ITERATIONS));
+  const sealer = await DatagramSealer.create(await RootKey.derive(KEY, ITERATIONS), {
+    startMs: 0,
+  });
   const plain = frames(1)[0].datagrams;
   const sealed = await Promise.all(plain.map((d) => sealer.seal(d)));
 
@@ -95,6 +99,53 @@ Deno.test("drops by reason: encrypted, unauthenticated, authFailed, notAllowed",
   equal(filtered.path.counters.datagramDrops.notAllowed, plain.length);
   for (const d of plain) filtered.path.push(d, { hostname: "10.1.1.1" }, 0);
   equal(filtered.out.length, 1);
+});
+
+Deno.test("keyed drops before the depacketizer: otherStream (--stream), notFresh, staleSession, sealVersion", async () => {
+  const root = await RootKey.derive(KEY, ITERATIONS);
+  const older = await DatagramSealer.create(root, { startMs: 0 });
+  const current = await DatagramSealer.create(root, { startMs: 1 });
+  const sealAll = (sealer: DatagramSealer, datagrams: Uint8Array[]) =>
+    Promise.all(datagrams.map((d) => sealer.seal(d)));
+  let epochMs = 0;
+  const { path, out } = makePath({
+    opener: new DatagramOpener(root),
+    lockedStreamId: 7,
+    epochMs: () => epochMs,
+  });
+  // One at a time: a new session's first datagram is tried before the next one comes.
+  const push = async (datagrams: Uint8Array[]) => {
+    for (const d of datagrams) {
+      path.push(d, FROM, 0);
+      await path.idle();
+    }
+  };
+  // Another stream, under --stream 7: dropped before it is opened, so it takes no session.
+  await push(await sealAll(current, frames(1, 8)[0].datagrams));
+  equal(path.counters.datagramDrops.otherStream, frames(1, 8)[0].datagrams.length);
+  // Stream 7, current session: delivered; then a session that started earlier: staleSession.
+  const mine = frames(2);
+  await push(await sealAll(current, mine[0].datagrams));
+  equal(out.length, 1, JSON.stringify(path.counters.datagramDrops));
+  const stale = await sealAll(older, mine[1].datagrams);
+  await push(stale);
+  equal(path.counters.datagramDrops.staleSession, stale.length);
+  // The same datagrams 11 s later by the receiver's clock: notFresh, before anything else.
+  epochMs = 11_000;
+  await push(stale);
+  equal(path.counters.datagramDrops.notFresh, stale.length);
+  // Another seal format (version byte 1).
+  epochMs = 0;
+  const other = (await sealAll(current, mine[1].datagrams)).map((d) => {
+    d[30] = 1;
+    return d;
+  });
+  await push(other);
+  equal(path.counters.datagramDrops.sealVersion, other.length);
+  equal(out.length, 1);
+  const c = path.counters;
+  const dropped = Object.values(c.datagramDrops).reduce((a, b) => a + b, 0);
+  equal(c.datagramsReceived, c.datagramsAccepted + dropped + c.datagramsPending);
 });
 
 Deno.test("stream lock: --stream follows one id, --follow-newest switches at once", () => {

@@ -19,7 +19,20 @@ export interface NackOpenCounters {
   authFailed: number;
   /** Sealed NACKs seen before. */
   replay: number;
+  /**
+   * Sealed NACKs of a receiver session older than every one kept for that destination (a
+   * recording of an earlier receiver run, or more receivers than are kept).
+   */
+  staleSession: number;
+  /** Sealed NACKs of another seal format (another udpcam version). */
+  sealVersion: number;
 }
+
+/**
+ * Receiver sessions kept per destination: a multicast group's receivers all answer to one
+ * destination (the draft for receiver reports also takes at most 16 per group).
+ */
+const SESSIONS_PER_DESTINATION = 16;
 
 /**
  * Opens sealed NACKs for a keyed sender; plain ones are refused (and counted).
@@ -43,31 +56,53 @@ export class NackOpener {
     keyPending: 0,
     authFailed: 0,
     replay: 0,
+    staleSession: 0,
+    sealVersion: 0,
   };
 
   /**
-   * An opener for NACKs sealed under `root`; receivers' sessions are found as their salts show up.
+   * An opener for NACKs sealed under `root`; receivers' sessions are found as they show up.
+   *
+   * NACKs carry no time, so nothing here is refused as stale by the clock: a replayed NACK is
+   * refused by its session's replay window, and sessions are kept per destination in the order
+   * they started (lib/crypto/datagram_opener.ts), so a recording of older receiver sessions can
+   * never push a live one out and reset its window. What an old NACK still names can only be
+   * answered while its frame is in the retransmit history (300 ms), once per counter.
    *
    * @param root The run's root key (the same shared key as the receivers').
+   * @param destinations How many `--to` destinations NACKs may come from.
    */
-  constructor(root: RootKey) {
-    this.#opener = new DatagramOpener(root);
+  constructor(root: RootKey, destinations = 1) {
+    this.#opener = new DatagramOpener(root, {
+      maxClockSkewMs: null,
+      forgetAfterMs: null,
+      peers: destinations,
+      sessionsPerPeer: SESSIONS_PER_DESTINATION,
+    });
   }
 
   /**
-   * The plain NACK inside `datagram`, or null (counted) when it cannot be trusted. `datagram` is
-   * copied before the first await, so the caller may reuse its buffer at once.
+   * The plain NACK inside `datagram`, from destination `destination`, or null (counted) when it
+   * cannot be trusted. `datagram` is copied before the first await, so the caller may reuse its
+   * buffer at once.
    */
-  async open(datagram: Uint8Array, nowMs: number): Promise<Uint8Array | null> {
+  async open(datagram: Uint8Array, nowMs: number, destination = 0): Promise<Uint8Array | null> {
     if (datagram.length < 5 || (datagram[4] & Flags.Encrypted) === 0) {
       this.counters.unauthenticated++;
       return null;
     }
-    const result = await this.#opener.open(datagram.slice(), nowMs);
+    const result = await this.#opener.open(datagram.slice(), { nowMs }, destination);
     if (result.ok) return result.datagram;
-    if (result.reason === "keyPending" || result.reason === "replay") {
-      this.counters[result.reason]++;
-    } else this.counters.authFailed++;
+    switch (result.reason) {
+      case "keyPending":
+      case "replay":
+      case "staleSession":
+      case "sealVersion":
+        this.counters[result.reason]++;
+        break;
+      default:
+        this.counters.authFailed++;
+    }
     return null;
   }
 }

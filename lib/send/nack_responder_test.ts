@@ -119,14 +119,21 @@ Deno.test("NackResponder without a history (--no-nack, legacy, rtp) ignores even
 Deno.test("NackResponder with --key: sealed NACKs are opened then answered; the rest refused by reason", async () => {
   const { history } = historyWithOneFrame();
   const root = await RootKey.derive(KEY, ITERATIONS);
-  const opener = new NackOpener(root);
+  const opener = new NackOpener(root, 3);
   const { responder, sent } = responderFor(history, opener);
-  const sealer = await DatagramSealer.create(root);
+  const sealer = await DatagramSealer.create(root, { startMs: Date.now() });
   const sealed = await sealer.seal(nackFor(3, 2));
 
   // Plain NACK to a keyed sender: refused before the history sees it.
   await responder.receive(nackFor(3, 2), 0);
-  deepStrictEqual(opener.counters, { unauthenticated: 1, keyPending: 0, authFailed: 0, replay: 0 });
+  deepStrictEqual(opener.counters, {
+    unauthenticated: 1,
+    keyPending: 0,
+    authFailed: 0,
+    replay: 0,
+    staleSession: 0,
+    sealVersion: 0,
+  });
   equal(history.counters.nacksReceived, 0);
 
   // From none of the destinations: refused by the history, never opened.
@@ -152,11 +159,11 @@ Deno.test("NackResponder with --key: sealed NACKs are opened then answered; the 
 
 Deno.test("NackResponder fuzz: every NACK-looking datagram is counted once, by the history or the opener", async () => {
   const root = await RootKey.derive(KEY, ITERATIONS);
-  const sealer = await DatagramSealer.create(root);
+  const sealer = await DatagramSealer.create(root, { startMs: Date.now() });
   for (const keyed of [false, true]) {
     const random = new Prng(keyed ? 17 : 16);
     const { history, fragments } = historyWithOneFrame();
-    const opener = keyed ? new NackOpener(root) : null;
+    const opener = keyed ? new NackOpener(root, 3) : null;
     const { responder, sent } = responderFor(history, opener);
     let nackLooking = 0;
     const sentTo: number[] = [];

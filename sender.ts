@@ -40,6 +40,8 @@ import { createPacketizer, WIRE_TRAITS } from "./lib/wire/mod.ts";
 import { RetransmitHistory } from "./lib/wire/v1/mod.ts";
 import { writeSdp } from "./lib/wire/rtp/mod.ts";
 import { VERSION } from "./lib/version.ts";
+import { UserError } from "./lib/errors.ts";
+import { writeNewKeyFile } from "./lib/cli/key_file.ts";
 
 async function stream(options: SenderOptions): Promise<number> {
   const os = captureOs();
@@ -178,6 +180,28 @@ async function stream(options: SenderOptions): Promise<number> {
   return exitCode;
 }
 
+/** `--new-key-file FILE`: writes a random key and says what to do with it. */
+function newKeyFileMain(path: string): number {
+  try {
+    writeNewKeyFile(path);
+  } catch (error) {
+    const exists = error instanceof Deno.errors.AlreadyExists;
+    throw new UserError(
+      `Cannot write --new-key-file ${path}${exists ? ": it exists" : ""}. ` +
+        (exists
+          ? "Choose another name: a key file is never overwritten."
+          : "Check that its folder exists and is writable."),
+      1,
+      { cause: error },
+    );
+  }
+  console.error(
+    `udpcam-send: wrote a new random key to ${path} (readable by you only). Copy it to the ` +
+      `receiving machine safely (scp), then run both sides with --key-file ${path}.`,
+  );
+  return 0;
+}
+
 async function main(args: string[]): Promise<number> {
   const command = parseSenderArgs(args, (name) => Deno.env.get(name));
   switch (command.kind) {
@@ -191,6 +215,8 @@ async function main(args: string[]): Promise<number> {
       return await listDevicesMain(command.ffmpegPath, captureOs());
     case "doctor":
       return await doctorMain("send", { ffmpegPath: command.ffmpegPath, port: command.port });
+    case "newKeyFile":
+      return newKeyFileMain(command.path);
     case "stream":
       return await stream(command.options);
   }

@@ -1,6 +1,7 @@
 /**
  * `--key-file` on a real udpcam-recv (issue #19, finding 12): a device, a FIFO or a directory is
- * refused at once with exit code 2 and a sentence naming the flag, never read or waited on.
+ * refused at once with exit code 2 and a sentence naming the flag, never read or waited on; and
+ * `udpcam-send --new-key-file` (finding 13), the random key that beats any passphrase.
  */
 
 import { equal, match } from "node:assert/strict";
@@ -43,6 +44,25 @@ Deno.test("--key-file refuses a FIFO, /dev/zero and a directory at once (exit 2)
       match(stderr, /Cannot read --key-file /, path);
       match(stderr, reason, path);
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("udpcam-send --new-key-file writes a 0600 key once, then refuses to overwrite it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "udpcam-new-key-" });
+  try {
+    const path = `${dir}/stream.key`;
+    const first = await startProgram("sender.ts", ["--new-key-file", path]).done;
+    equal(first.code, 0, first.stderr);
+    match(first.stderr, /wrote a new random key to .*stream\.key .*--key-file/);
+    match(Deno.readTextFileSync(path), /^[A-Za-z0-9_-]{43}\n$/);
+    equal(Deno.statSync(path).mode! & 0o777, 0o600);
+    const key = Deno.readTextFileSync(path);
+    const again = await startProgram("sender.ts", ["--new-key-file", path]).done;
+    equal(again.code, 1, again.stderr);
+    match(again.stderr, /Cannot write --new-key-file .*: it exists\. Choose another name/);
+    equal(Deno.readTextFileSync(path), key);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

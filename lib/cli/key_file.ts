@@ -1,5 +1,6 @@
 /**
- * Reading `--key-file`: only a regular file, at most a few KiB of it, as exact bytes. A key file
+ * Reading `--key-file` (only a regular file, at most a few KiB of it, as exact bytes), and writing
+ * a new random key (`udpcam-send --new-key-file`). A key file
  * is a secret of a few dozen bytes; a path that names a device (`/dev/zero`), a named pipe (which
  * would block until someone writes to it) or a big file is a mistake to refuse, not to read.
  *
@@ -50,4 +51,39 @@ export function readKeyFile(path: string): Uint8Array {
   } finally {
     file.close();
   }
+}
+
+/** Random bytes in a key written by {@linkcode writeNewKeyFile}: a full AES-256 key's worth. */
+export const NEW_KEY_BYTES = 32;
+
+/**
+ * `bytes` in base64url without padding (RFC 4648 §5): letters, digits, `-` and `_`, so the key
+ * can also be pasted into `--key` or `UDPCAM_KEY` unquoted.
+ */
+function base64url(bytes: Uint8Array): string {
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+/**
+ * Writes a new random key to `path` (`udpcam-send --new-key-file`): 32 random bytes as one
+ * line of base64url text (43 characters and a newline), in a new file only its owner may read
+ * or write (0600). Never overwrites: a file already there is an error, so a key in use is never
+ * lost by accident. Returns the text written, less its newline.
+ *
+ * @throws {Error} from the OS (`AlreadyExists` when `path` exists).
+ */
+export function writeNewKeyFile(path: string): string {
+  const key = base64url(crypto.getRandomValues(new Uint8Array(NEW_KEY_BYTES)));
+  const file = Deno.openSync(path, { write: true, createNew: true, mode: 0o600 });
+  try {
+    const bytes = new TextEncoder().encode(`${key}\n`);
+    let written = 0;
+    // Bounded: each write moves at least one byte of a 44-byte line.
+    while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+  } finally {
+    file.close();
+  }
+  return key;
 }

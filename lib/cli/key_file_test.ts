@@ -1,5 +1,5 @@
 import { deepStrictEqual, equal, notDeepStrictEqual, throws } from "node:assert/strict";
-import { MAX_KEY_FILE_BYTES, readKeyFile } from "./key_file.ts";
+import { MAX_KEY_FILE_BYTES, readKeyFile, writeNewKeyFile } from "./key_file.ts";
 import { parseReceiverArgs } from "./receiver_options.ts";
 
 async function withDir(run: (dir: string) => Promise<void> | void): Promise<void> {
@@ -48,17 +48,28 @@ Deno.test("readKeyFile refuses what is not a regular file, before opening it (ta
 Deno.test("--key-file end to end: binary files give their own keys; big ones are refused", async () => {
   await withDir((dir) => {
     // Not UTF-8: a lossy text decoding turned both into the same replacement characters.
-    Deno.writeFileSync(
-      `${dir}/a`,
-      new Uint8Array([0xff, 0xfe, 0xfd, 0xfc, 0xfb, 0xfa, 0xf9, 0xf8]),
-    );
-    Deno.writeFileSync(
-      `${dir}/b`,
-      new Uint8Array([0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xfe, 0xff]),
-    );
+    const a = [0xff, 0xfe, 0xfd, 0xfc, 0xfb, 0xfa, 0xf9, 0xf8, 0xf7, 0xf6, 0xf5, 0xf4];
+    Deno.writeFileSync(`${dir}/a`, new Uint8Array(a));
+    Deno.writeFileSync(`${dir}/b`, new Uint8Array(a.reverse()));
     notDeepStrictEqual(receiverKey(`${dir}/a`), receiverKey(`${dir}/b`));
     Deno.writeFileSync(`${dir}/big`, new Uint8Array(5000).fill(0x61));
     throws(() => receiverKey(`${dir}/big`), /--key-file .*big is over 4096 bytes/);
     throws(() => receiverKey("/dev/zero"), /Cannot read --key-file \/dev\/zero/);
+  });
+});
+
+Deno.test("writeNewKeyFile: 256 random bits as one base64url line, mode 0600, never overwrites", async () => {
+  await withDir((dir) => {
+    const key = writeNewKeyFile(`${dir}/a`);
+    equal(key.length, 43);
+    equal(/^[A-Za-z0-9_-]{43}$/.test(key), true, key);
+    deepStrictEqual(Deno.readTextFileSync(`${dir}/a`), `${key}\n`);
+    equal(Deno.statSync(`${dir}/a`).mode! & 0o777, 0o600);
+    // Another key each time; a file already there is left as it is.
+    notDeepStrictEqual(writeNewKeyFile(`${dir}/b`), key);
+    throws(() => writeNewKeyFile(`${dir}/a`), Deno.errors.AlreadyExists);
+    deepStrictEqual(Deno.readTextFileSync(`${dir}/a`), `${key}\n`);
+    // Both programs take it as it is: the 43 characters, less the newline.
+    deepStrictEqual(receiverKey(`${dir}/a`), new TextEncoder().encode(key));
   });
 });

@@ -11,17 +11,21 @@ import { MAX_KEY_FILE_BYTES } from "./key_file.ts";
 
 /** Environment variable read when neither `--key` nor `--key-file` is given. */
 export const KEY_ENV = "UDPCAM_KEY";
-/** Fewest characters a passphrase may have: PBKDF2 slows guessing, it cannot save a short one. */
-const MIN_KEY_CHARS = 8;
+/**
+ * Fewest characters a passphrase may have. Anyone who records one sealed datagram can test
+ * guesses offline, as fast as their hardware runs PBKDF2: the iterations slow each guess, they
+ * cannot save a short passphrase. A random key (`--new-key-file`) is better still.
+ */
+const MIN_KEY_CHARS = 12;
 
 /** `--help` lines for the key flags, the same on both programs. */
-export const KEY_HELP = `Encryption (--wire v1; both sides need the same passphrase)
+export const KEY_HELP = `Encryption (--wire v1; both sides need the same key)
   --key PASSPHRASE      seal every datagram with AES-256-GCM under a key derived from
                         PASSPHRASE (at least ${MIN_KEY_CHARS} characters); datagrams that fail
                         authentication are dropped and counted
-  --key-file FILE       read the key from FILE: a regular file of at most ${MAX_KEY_FILE_BYTES} bytes, taken
-                        exactly (text or binary) less one final line ending, so it stays out
-                        of shell history (default: environment variable ${KEY_ENV}, if set)`;
+  --key-file FILE       read the key from FILE, so it stays out of shell history: a regular
+                        file of at most ${MAX_KEY_FILE_BYTES} bytes, its exact bytes (text or binary) less one
+                        final line ending (default: environment variable ${KEY_ENV}, if set)`;
 
 /** Where the passphrase may come from. */
 export interface KeySources {
@@ -122,7 +126,7 @@ export function resolveKey(program: string, sources: KeySources): Uint8Array | n
       program,
       `the passphrase from ${from} has ${length} ${
         text === null ? "bytes" : "characters"
-      }; use at least ${MIN_KEY_CHARS}`,
+      }; use at least ${MIN_KEY_CHARS}, or a random key: udpcam-send --new-key-file FILE`,
     );
   }
   return key;

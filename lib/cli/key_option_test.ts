@@ -10,13 +10,26 @@ const files: Record<string, Uint8Array> = {
   "/bare": text("file passphrase"),
   "/spaces": text("  file passphrase  \n"),
   "/short": text("abc\n"),
+  "/eleven": text("elevenchars\n"),
   "/two-lines": text("file passphrase\nsecond line\n"),
   "/long": new Uint8Array(4097).fill(0x61),
   // Two binary keys that differ only in bytes that are not UTF-8 (decoded lossily, both were
   // "\ufffd\ufffd..." and gave the same key).
-  "/binary-a": new Uint8Array([0xff, 0xfe, 0x80, 0x81, 0x0a, 0x00, 0xc3, 0x28, 0x90, 0x91]),
-  "/binary-b": new Uint8Array([0xfe, 0xff, 0x81, 0x80, 0x0a, 0x00, 0xc3, 0x28, 0x91, 0x90]),
-  "/binary-short": new Uint8Array([0xff, 0xfe, 0x80, 0x81, 0x82, 0x83, 0x84]),
+  "/binary-a": new Uint8Array([0xff, 0xfe, 0x80, 0x81, 0x0a, 0x00, 0xc3, 0x28, 0x90, 0x91, 1, 2]),
+  "/binary-b": new Uint8Array([0xfe, 0xff, 0x81, 0x80, 0x0a, 0x00, 0xc3, 0x28, 0x91, 0x90, 1, 2]),
+  "/binary-short": new Uint8Array([
+    0xff,
+    0xfe,
+    0x80,
+    0x81,
+    0x82,
+    0x83,
+    0x84,
+    0x85,
+    0x86,
+    0x87,
+    0x88,
+  ]),
 };
 const read = (path: string) => {
   if (!(path in files)) throw new Error("No such file or directory (os error 2)");
@@ -50,7 +63,7 @@ Deno.test("the key comes from --key, else --key-file, else UDPCAM_KEY, as bytes"
   deepStrictEqual(key({}, { [KEY_ENV]: "env passphrase" }), text("env passphrase"));
   equal(key({}, { [KEY_ENV]: "" }), null);
   // Non-ASCII passphrases are their UTF-8 bytes, and count characters, not bytes.
-  deepStrictEqual(key({ key: "ключ-пароль" }), text("ключ-пароль"));
+  deepStrictEqual(key({ key: "секретный ключ" }), text("секретный ключ"));
 });
 
 Deno.test("--key-file: exact bytes less one final line ending (table)", () => {
@@ -73,7 +86,8 @@ Deno.test("bad keys and combinations are usage errors naming the flag (table)", 
     [() => key({ key: "a long passphrase", keyFile: "/k" }), /--key or --key-file, not both/],
     [() => key({ keyFile: "/missing" }), /Cannot read --key-file \/missing/],
     [() => key({ keyFile: "/short" }), /--key-file \/short has 3 characters/],
-    [() => key({ keyFile: "/binary-short" }), /--key-file \/binary-short has 7 bytes/],
+    [() => key({ keyFile: "/eleven" }), /has 11 characters; use at least 12, or a random key/],
+    [() => key({ keyFile: "/binary-short" }), /--key-file \/binary-short has 11 bytes/],
     [() => key({ keyFile: "/two-lines" }), /more than one line of text; put only the key/],
     [() => key({ keyFile: "/long" }), /--key-file \/long is over 4096 bytes/],
     [() => key({ key: "short" }), /--key has 5 characters/],

@@ -36,6 +36,7 @@ export type SenderCommand =
   | { kind: "version" }
   | { kind: "listDevices"; ffmpegPath: string }
   | { kind: "doctor"; ffmpegPath: string; port: number }
+  | { kind: "newKeyFile"; path: string }
   | { kind: "stream"; options: SenderOptions };
 
 /** Highest `--fps` for a camera or the test pattern (fast webcams do 240). */
@@ -123,6 +124,9 @@ Picture
                         --size and --quality then only ask the camera
 
 ${KEY_HELP}
+  --new-key-file FILE   write a new random key (256 bits, one line of text) to FILE, readable
+                        by you only, and exit; then --key-file FILE on both sides (copy it
+                        safely): stronger than any passphrase
 
 Run
   --retry               when ffmpeg exits (crash, camera unplugged), restart it with backoff
@@ -175,6 +179,7 @@ export function parseSenderArgs(
     ffmpeg: { type: "string" },
     key: { type: "string" },
     "key-file": { type: "string" },
+    "new-key-file": { type: "string" },
     retry: { type: "boolean" },
     version: { type: "boolean" },
     doctor: { type: "boolean" },
@@ -182,6 +187,12 @@ export function parseSenderArgs(
   });
   if (flags.help) return { kind: "help" };
   if (flags.version) return { kind: "version" };
+  if (flags["new-key-file"] !== undefined) {
+    if (flags["new-key-file"].trim() === "") {
+      throw usageError(PROGRAM, "--new-key-file needs a file name, got an empty string");
+    }
+    return { kind: "newKeyFile", path: flags["new-key-file"] };
+  }
   const ffmpegPath = flags.ffmpeg ?? env("UDPCAM_FFMPEG") ?? "ffmpeg";
   if (flags["list-devices"]) return { kind: "listDevices", ffmpegPath };
 

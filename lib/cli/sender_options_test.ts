@@ -44,3 +44,11 @@ Deno.test("--fec refuses settings it cannot use, naming the flag", () => {
     interleaved: true,
   });
 });
+
+Deno.test("--new-key-file FILE is a command of its own; an empty name is refused", () => {
+  deepStrictEqual(parseSenderArgs(["--new-key-file", "k.key"]), {
+    kind: "newKeyFile",
+    path: "k.key",
+  });
+  throws(() => parseSenderArgs(["--new-key-file", " "]), /--new-key-file needs a file name/);
+});

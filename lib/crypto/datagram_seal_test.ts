@@ -2,7 +2,7 @@ import { deepStrictEqual, equal, notDeepStrictEqual, ok } from "node:assert/stri
 import { DatagramSealer, ENCRYPTED_FLAG, SEAL_OVERHEAD_BYTES } from "./datagram_seal.ts";
 import { DatagramOpener } from "./datagram_opener.ts";
 import { RootKey } from "./seal_key.ts";
-import { encodeNack, fragmentFrame, HEADER_BYTES } from "../wire/v1/mod.ts";
+import { encodeLinkReport, encodeNack, fragmentFrame, HEADER_BYTES } from "../wire/v1/mod.ts";
 import { Prng } from "../netsim/mod.ts";
 
 const ITERATIONS = 1000; // fast for tests; the programs use KDF_ITERATIONS
@@ -126,4 +126,76 @@ Deno.test("a NACK (16-byte header) seals and opens like any datagram", async () 
   const opened = await opener.open(sealed, AT);
   ok(opened.ok);
   if (opened.ok) deepStrictEqual(opened.datagram, nack);
+});
+
+Deno.test("golden: a fragment sealed under the programs' key schedule (PBKDF2 600,000, HKDF, GCM)", async () => {
+  // Expected bytes from an independent implementation (Python's hashlib.pbkdf2_hmac and the
+  // cryptography package's HKDF and AESGCM), not from this code.
+  const programsRoot = await RootKey.derive("correct horse battery staple"); // KDF_ITERATIONS
+  // deno-fmt-ignore
+  const sessionId = new Uint8Array([
+    0x02,                               // seal version 2
+    0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x7b, // start 1,700,000,000,123 ms
+    0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, // random
+  ]);
+  const sealer = await DatagramSealer.create(programsRoot, { startMs: 0, sessionId });
+  // deno-fmt-ignore
+  const fragment = new Uint8Array([
+    0x55, 0x43, 0x01, 0x00,             // magic "UC", version 1, type 0 (fragment)
+    0x00, 0x00, 0x00, 0x00,             // flags 0, type-specific 0, fragment index 0
+    0x00, 0x01,                         // fragment count 1
+    0x0a, 0x0b, 0x0c, 0x0d,             // stream id
+    0x00, 0x00, 0x00, 0x07,             // frame sequence 7
+    0x00, 0x00, 0x00, 0x05,             // frame bytes 5
+    0x00, 0x06, 0x0a, 0x24, 0x18, 0x20, 0x20, 0x78, // capture time 1,700,000,000,123,000 µs
+    0x68, 0x65, 0x6c, 0x6c, 0x6f,       // payload "hello"
+  ]);
+  const sealed = await sealer.seal(fragment);
+  const clear = fragment.slice(0, HEADER_BYTES);
+  clear[4] = 0x02; // the Encrypted flag
+  // deno-fmt-ignore
+  deepStrictEqual(sealed, new Uint8Array([
+    ...clear,                           // the header, in clear, flag 0x02 set
+    ...sessionId,                       // session id
+    0, 0, 0, 0, 0, 0, 0, 0,             // counter 0
+    0x24, 0xbd, 0xd8, 0x1a, 0xa7,       // "hello", encrypted
+    0x16, 0x81, 0x4f, 0xf3, 0x60, 0xeb, 0xd0, 0xf4, // GCM tag (16)
+    0x6f, 0x19, 0x7c, 0x8a, 0x4e, 0x85, 0x13, 0x3d,
+  ]));
+});
+
+Deno.test("a receiver report (type 3) keeps its 16 fixed bytes in clear, like a NACK", async () => {
+  const report = encodeLinkReport({
+    streamId: 0xdeadbeef,
+    reportSeq: 7,
+    intervalMs: 200,
+    totalDatagramsReceived: 10_000,
+    totalDatagramsLost: 120,
+    totalFramesCompleted: 290,
+    totalFramesLost: 3,
+    datagramsReceived: 200,
+    datagramsLost: 10,
+    framesCompleted: 5,
+    framesLost: 1,
+    bytesReceived: 236_000,
+    echoFrameSeq: 3,
+    echoCaptureUsLow: 1,
+    holdUs: 0,
+    queueDelayUs: 0,
+    delayTrendUsPerS: 0,
+    delaySamples: 20,
+  });
+  const sealer = await DatagramSealer.create(root, { startMs: 0 });
+  const sealed = await sealer.seal(report);
+  equal(sealed.length, report.length + SEAL_OVERHEAD_BYTES);
+  const clear = report.slice(0, 16);
+  clear[4] |= ENCRYPTED_FLAG;
+  // Magic to report sequence readable; the session id right after them; the figures encrypted.
+  deepStrictEqual(sealed.subarray(0, 16), clear);
+  equal(sealed[16], 2, "the session id's seal version");
+  notDeepStrictEqual(sealed.subarray(40, 60), report.subarray(16, 36));
+  const opener = new DatagramOpener(root, { maxClockSkewMs: null, forgetAfterMs: null });
+  const opened = await opener.open(sealed, AT);
+  ok(opened.ok);
+  if (opened.ok) deepStrictEqual(opened.datagram, report);
 });

@@ -113,8 +113,8 @@ export const DEFAULT_MAX_CLOCK_SKEW_MS = 10_000;
 
 /**
  * Defaults, the receiver's: freshness within 10 s, a quiet session forgotten after 10 s, one peer
- * with one session; 500 tries a second (a try costs about 0.1 ms of CPU here, so a flood of
- * forged ids costs at most ~5 % of a core), 32 banked, 4 at once.
+ * with one session; 500 tries a second, 32 banked, 4 at once (what a try costs, and so what a
+ * flood of forged ids can cost at most: docs/benchmarks.md, "--key").
  */
 export const DEFAULT_OPENER_OPTIONS: OpenerOptions = {
   maxClockSkewMs: DEFAULT_MAX_CLOCK_SKEW_MS,

@@ -12,8 +12,9 @@
  *
  * The start orders sessions: an opener takes a new session only if it started later than the one
  * it follows (lib/crypto/datagram_opener.ts), so a recording of an older session cannot displace
- * a live one. Ids of the first seal format (before version 2) were 16 random bytes; their first
- * byte is 2 once in 256, and then their "start" is a random date, refused as not fresh.
+ * a live one. Ids of the first seal format (before version 2) were 16 random bytes: their first
+ * byte is 2 one time in 256, and such an id's "start" is a random date, so it is refused as not
+ * fresh or fails authentication (the key schedule changed too).
  *
  * @module
  */

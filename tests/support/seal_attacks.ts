@@ -95,12 +95,14 @@ export function forgedSalt(prng: Prng): Uint8Array {
 
 /**
  * The salt flood of the attack pass: a heavy salt re-sent in bursts, so one always looks the most
- * seen, plus a fresh salt every 5 ms; 2,500 datagrams/s in all. Runs until `stop()`.
+ * seen, plus a fresh salt every 5 ms; `perSecond` datagrams/s in all (2,500, 1.4 Mbit/s, by
+ * default). Runs until `stop()`.
  */
 export function saltFlood(
   to: Deno.NetAddr,
   streamId: () => number,
   seed: number,
+  perSecond = 2500,
 ): { readonly sent: number; stop(): Promise<void> } {
   const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const prng = new Prng(seed);
@@ -111,8 +113,8 @@ export function saltFlood(
     const startMs = performance.now();
     let lastFreshMs = -Infinity;
     let heavyFromMs = 0;
-    // Bounded: at most 60 s and 200,000 datagrams, whatever happens to stop().
-    for (let round = 0; running && round < 60_000 && sent < 200_000; round++) {
+    // Bounded: at most 60 s and 60 s worth of datagrams, whatever happens to stop().
+    for (let round = 0; running && round < 60_000 && sent < 60 * perSecond; round++) {
       const elapsedMs = performance.now() - startMs;
       if (elapsedMs > 60_000) break;
       // A new heavy salt every second, ~2,300 times each: the one a once-a-second derivation
@@ -126,8 +128,8 @@ export function saltFlood(
         burst.push(forgedDatagram(prng, forgedSalt(prng), streamId()));
         lastFreshMs = elapsedMs;
       }
-      // Catch up to 2,500 datagrams/s in all, whatever the timer's granularity.
-      while (sent + burst.length < (elapsedMs * 2.5)) {
+      // Catch up to `perSecond` in all, whatever the timer's granularity.
+      while (sent + burst.length < elapsedMs * perSecond / 1000) {
         burst.push(forgedDatagram(prng, heavy, streamId()));
       }
       for (const datagram of burst) {
@@ -136,7 +138,8 @@ export function saltFlood(
         } catch { /* a full socket buffer drops it, as the network would */ }
         sent++;
       }
-      await sleep(4);
+      // As even as the timer allows: gaps in a flood are where the real datagrams win.
+      await sleep(1);
     }
   })();
   return {

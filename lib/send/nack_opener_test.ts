@@ -57,3 +57,30 @@ Deno.test("NackOpener refuses what a receiver with the key did not seal, each by
   equal(await opener.open(sealed, 1), null);
   equal(opener.counters.replay, 1);
 });
+
+Deno.test("replayed NACKs: older receiver sessions cannot push the live one out and reset its window", async () => {
+  const root = await RootKey.derive(KEY, ITERATIONS);
+  const nack = encodeNack({
+    streamId: 1,
+    frameSeq: 2,
+    fragmentCount: 3,
+    ranges: [{ first: 1, count: 1 }],
+  });
+  const opener = new NackOpener(root, 2);
+  // The live receiver at destination 0, and 20 recorded sessions of earlier receiver runs.
+  const live = await DatagramSealer.create(root, { startMs: 1_000_000 });
+  const liveNack = await live.seal(nack);
+  deepStrictEqual(await opener.open(liveNack, 0, 0), nack);
+  // Played back newest first: 15 fill the destination's 16 places; the 5 older than all of them
+  // are refused unopened. (In any order, each new one can only push out the oldest kept.)
+  for (let run = 19; run >= 0; run--) {
+    const earlier = await DatagramSealer.create(root, { startMs: 1000 * run });
+    await opener.open(await earlier.seal(nack), 1, 0);
+  }
+  equal(opener.counters.staleSession, 5, JSON.stringify(opener.counters));
+  // The live session stayed, with its window: its NACK played back again is a replay.
+  deepStrictEqual(await opener.open(liveNack, 2, 0), null);
+  equal(opener.counters.replay, 1);
+  // The other destination is unaffected.
+  deepStrictEqual(await opener.open(await live.seal(nack), 3, 1), nack);
+});

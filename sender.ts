@@ -27,7 +27,7 @@ import { RtspServer } from "./lib/io/rtsp_server.ts";
 import { openRtpReencoder } from "./lib/decode/rtp_reencoder.ts";
 import { localInterfaces } from "./lib/io/local_interfaces.ts";
 import { rtspStartLines, rtspUrls } from "./lib/rtsp/mod.ts";
-import { DatagramSealer, SEAL_OVERHEAD_BYTES } from "./lib/crypto/mod.ts";
+import { DatagramSealer, RootKey, SEAL_OVERHEAD_BYTES } from "./lib/crypto/mod.ts";
 import { formatSenderStatus, SenderReporter } from "./lib/stats/mod.ts";
 import {
   ffmpegTiming,
@@ -46,6 +46,8 @@ import { createPacketizer, WIRE_TRAITS } from "./lib/wire/mod.ts";
 import { RetransmitHistory } from "./lib/wire/v1/mod.ts";
 import { writeSdp } from "./lib/wire/rtp/mod.ts";
 import { VERSION } from "./lib/version.ts";
+import { UserError } from "./lib/errors.ts";
+import { writeNewKeyFile } from "./lib/cli/key_file.ts";
 
 async function stream(given: SenderOptions): Promise<number> {
   // Names in --to are resolved once, here: a name that does not resolve stops the sender now.
@@ -87,9 +89,10 @@ async function stream(given: SenderOptions): Promise<number> {
   const streamId = crypto.getRandomValues(new Uint32Array(1))[0];
   const history = options.nack ? new RetransmitHistory(streamId) : null;
   // --key: seal at the socket layer, so retransmitted copies get fresh nonces too.
-  const sealer = options.key === null ? null : await DatagramSealer.create(options.key);
+  const root = options.key === null ? null : await RootKey.derive(options.key);
+  const sealer = root === null ? null : await DatagramSealer.create(root, { startMs: Date.now() });
   const link = sealer === null ? sockets : new SealingSender(sockets, sealer);
-  const nackOpener = options.key === null ? null : new NackOpener(options.key);
+  const nackOpener = root === null ? null : new NackOpener(root, options.destinations.length);
   const { packetizer, fecCounters } = createPacketizer({
     mode: options.wire,
     streamId,
@@ -228,6 +231,28 @@ async function stream(given: SenderOptions): Promise<number> {
   return exitCode;
 }
 
+/** `--new-key-file FILE`: writes a random key and says what to do with it. */
+function newKeyFileMain(path: string): number {
+  try {
+    writeNewKeyFile(path);
+  } catch (error) {
+    const exists = error instanceof Deno.errors.AlreadyExists;
+    throw new UserError(
+      `Cannot write --new-key-file ${path}${exists ? ": it exists" : ""}. ` +
+        (exists
+          ? "Choose another name: a key file is never overwritten."
+          : "Check that its folder exists and is writable."),
+      1,
+      { cause: error },
+    );
+  }
+  console.error(
+    `udpcam-send: wrote a new random key to ${path} (readable by you only). Copy it to the ` +
+      `receiving machine safely (scp), then run both sides with --key-file ${path}.`,
+  );
+  return 0;
+}
+
 async function main(args: string[]): Promise<number> {
   const command = parseSenderArgs(args, (name) => Deno.env.get(name));
   switch (command.kind) {
@@ -241,6 +266,8 @@ async function main(args: string[]): Promise<number> {
       return await listDevicesMain(command.ffmpegPath, captureOs());
     case "doctor":
       return await doctorMain("send", { ffmpegPath: command.ffmpegPath, port: command.port });
+    case "newKeyFile":
+      return newKeyFileMain(command.path);
     case "stream":
       return await stream(command.options);
   }

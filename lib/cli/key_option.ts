@@ -8,21 +8,25 @@
 
 import { usageError } from "./flags.ts";
 import { wireModesWith, wireTraitsOf } from "../wire/mod.ts";
+import { MAX_KEY_FILE_BYTES } from "./key_file.ts";
 
 /** Environment variable read when neither `--key` nor `--key-file` is given. */
 export const KEY_ENV = "UDPCAM_KEY";
-/** Fewest characters a passphrase may have: PBKDF2 slows guessing, it cannot save a short one. */
-const MIN_KEY_CHARS = 8;
-/** Most bytes read from `--key-file` (a passphrase, not a document). */
-const MAX_KEY_FILE_BYTES = 4096;
+/**
+ * Fewest characters a passphrase may have. Anyone who records one sealed datagram can test
+ * guesses offline, as fast as their hardware runs PBKDF2: the iterations slow each guess, they
+ * cannot save a short passphrase. A random key (`--new-key-file`) is better still.
+ */
+const MIN_KEY_CHARS = 12;
 
 /** `--help` lines for the key flags, the same on both programs. */
-export const KEY_HELP = `Encryption (--wire v1; both sides need the same passphrase)
+export const KEY_HELP = `Encryption (--wire v1; both sides need the same key)
   --key PASSPHRASE      seal every datagram with AES-256-GCM under a key derived from
                         PASSPHRASE (at least ${MIN_KEY_CHARS} characters); datagrams that fail
                         authentication are dropped and counted
-  --key-file FILE       read the passphrase from FILE (first line), so it stays out of
-                        shell history (default: environment variable ${KEY_ENV}, if set)`;
+  --key-file FILE       read the key from FILE, so it stays out of shell history: a regular
+                        file of at most ${MAX_KEY_FILE_BYTES} bytes, its exact bytes (text or binary) less one
+                        final line ending (default: environment variable ${KEY_ENV}, if set)`;
 
 /** Where the passphrase may come from. */
 export interface KeySources {
@@ -32,46 +36,78 @@ export interface KeySources {
   keyFile: string | undefined;
   /** Reads an environment variable. */
   env: (name: string) => string | undefined;
-  /** Reads a text file; throws when it cannot. */
-  readTextFile: (path: string) => string;
+  /**
+   * Reads the key file (lib/cli/key_file.ts `readKeyFile`): at most {@linkcode MAX_KEY_FILE_BYTES}
+   * + 1 bytes; throws, with the reason as its message, when it cannot.
+   */
+  readKeyFile: (path: string) => Uint8Array;
   /** The `--wire` format: only those with the `key` trait can carry sealed datagrams. */
   wire: string;
 }
 
+/** `bytes` as text when they are valid UTF-8, else null (a binary key). */
+function asText(bytes: Uint8Array): string | null {
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
 /**
- * Returns the passphrase, or null when none was given.
- *
- * @throws {UserError} (usage) when both flags are given, the file cannot be read, the
- * passphrase is too short, or the wire format is not v1.
+ * The key in a key file's bytes: all of them, less one final line ending (editors and `echo` add
+ * one), taken exactly, so two different files never give the same key.
  */
-export function resolveKey(program: string, sources: KeySources): string | null {
+function keyFromFile(program: string, path: string, bytes: Uint8Array): Uint8Array {
+  if (bytes.length > MAX_KEY_FILE_BYTES) {
+    throw usageError(
+      program,
+      `--key-file ${path} is over ${MAX_KEY_FILE_BYTES} bytes; put only the key in it`,
+    );
+  }
+  let end = bytes.length;
+  if (end > 0 && bytes[end - 1] === 0x0a) end--;
+  if (end > 0 && bytes[end - 1] === 0x0d && end < bytes.length) end--;
+  const key = bytes.slice(0, end);
+  // A text file with more lines than the key would silently give another key than `--key`.
+  const text = asText(key);
+  if (text !== null && /[\r\n]/.test(text)) {
+    throw usageError(
+      program,
+      `--key-file ${path} holds more than one line of text; put only the key in it`,
+    );
+  }
+  return key;
+}
+
+/**
+ * Returns the key's bytes (the UTF-8 of `--key` and `UDPCAM_KEY`, the exact bytes of
+ * `--key-file`), or null when none was given.
+ *
+ * @throws {UserError} (usage) when both flags are given, the file cannot be read, is not a
+ * regular file, is too long or holds more than one line of text, the key is too short, or the
+ * wire format is not v1.
+ */
+export function resolveKey(program: string, sources: KeySources): Uint8Array | null {
   if (sources.key !== undefined && sources.keyFile !== undefined) {
     throw usageError(program, "give the passphrase once: --key or --key-file, not both");
   }
-  let key: string | null = null;
+  let key: Uint8Array | null = null;
   let from = "--key";
-  if (sources.key !== undefined) key = sources.key;
+  if (sources.key !== undefined) key = new TextEncoder().encode(sources.key);
   else if (sources.keyFile !== undefined) {
     from = `--key-file ${sources.keyFile}`;
-    let text: string;
+    let bytes: Uint8Array;
     try {
-      text = sources.readTextFile(sources.keyFile);
+      bytes = sources.readKeyFile(sources.keyFile);
     } catch (error) {
       throw usageError(program, `Cannot read --key-file ${sources.keyFile}`, { cause: error });
     }
-    if (text.length > MAX_KEY_FILE_BYTES) {
-      throw usageError(
-        program,
-        `--key-file ${sources.keyFile} is over ${MAX_KEY_FILE_BYTES} bytes; put only the ` +
-          "passphrase in it",
-      );
-    }
-    // The first line, without its line ending: editors and `echo` add one.
-    key = text.split(/\r?\n/)[0];
+    key = keyFromFile(program, sources.keyFile, bytes);
   } else {
     const fromEnv = sources.env(KEY_ENV);
     if (fromEnv !== undefined && fromEnv !== "") {
-      key = fromEnv;
+      key = new TextEncoder().encode(fromEnv);
       from = KEY_ENV;
     }
   }
@@ -84,12 +120,15 @@ export function resolveKey(program: string, sources: KeySources): string | null 
         (from === KEY_ENV ? ` (unset ${KEY_ENV} to stream in the clear)` : ""),
     );
   }
-  if ([...key].length < MIN_KEY_CHARS) {
+  // Characters of a text key; bytes of a binary one.
+  const text = asText(key);
+  const length = text === null ? key.length : [...text].length;
+  if (length < MIN_KEY_CHARS) {
     throw usageError(
       program,
-      `the passphrase from ${from} has ${
-        [...key].length
-      } characters; use at least ${MIN_KEY_CHARS}`,
+      `the passphrase from ${from} has ${length} ${
+        text === null ? "bytes" : "characters"
+      }; use at least ${MIN_KEY_CHARS}, or a random key: udpcam-send --new-key-file FILE`,
     );
   }
   return key;

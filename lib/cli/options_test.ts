@@ -120,6 +120,7 @@ Deno.test("receiveSettings: what the receive worker gets from the receiver's fla
     nack: true,
     wire: "v1",
     key: null,
+    maxClockSkewMs: 10_000,
     lockedStreamId: null,
     followNewest: false,
   };
@@ -136,7 +137,7 @@ Deno.test("receiveSettings: what the receive worker gets from the receiver's fla
         multicastInterface: "eth0",
         frameTimeoutMs: 80,
         nack: false,
-        key: "correct horse",
+        key: new TextEncoder().encode("correct horse"),
         lockedStreamId: 0x2a,
       },
     ],

@@ -22,13 +22,10 @@ import {
   receiverHttpOptions,
 } from "./http_options.ts";
 import { KEY_HELP, resolveKey } from "./key_option.ts";
-import {
-  readSmallRegularFile,
-  resolveRtspSettings,
-  RTSP_FLAGS,
-  rtspHelp,
-  type RtspSettings,
-} from "./rtsp_options.ts";
+import { readKeyFile as readDefaultKeyFile } from "./key_file.ts";
+import { readSmallFileSync } from "../io/secret_file.ts";
+import { DEFAULT_MAX_CLOCK_SKEW_MS } from "../crypto/mod.ts";
+import { resolveRtspSettings, RTSP_FLAGS, rtspHelp, type RtspSettings } from "./rtsp_options.ts";
 import {
   RECEIVER_MULTICAST_HELP,
   type ReceiverMulticastOptions,
@@ -78,8 +75,10 @@ export interface ReceiverOptions extends ReceiverMulticastOptions, ReceiverHttpO
   vsync: boolean;
   /** Folder where `s` in the window saves the frame on screen. */
   saveDir: string;
-  /** Passphrase the sender seals with (--key, --key-file, UDPCAM_KEY), or null: plain. */
-  key: string | null;
+  /** Key bytes the sender seals with (--key, --key-file, UDPCAM_KEY), or null: plain. */
+  key: Uint8Array | null;
+  /** With a key: how far a sealed datagram's capture time may be off this clock (--max-clock-skew). */
+  maxClockSkewMs: number;
   /** Follow only this stream id (--stream), or null: the first one seen. */
   streamId: number | null;
   /** Switch at once to any stream not seen before (--follow-newest). */
@@ -97,6 +96,7 @@ export function receiveSettings(options: ReceiverOptions): ReceiveSettings {
     nack: options.nack,
     wire: options.wire,
     key: options.key,
+    maxClockSkewMs: options.maxClockSkewMs,
     lockedStreamId: options.streamId,
     followNewest: options.followNewest,
     allowFrom: options.allowFrom,
@@ -104,6 +104,8 @@ export function receiveSettings(options: ReceiverOptions): ReceiveSettings {
 }
 
 const DECODER_CHOICES: readonly DecoderChoice[] = ["auto", "turbo", "wasm"];
+/** `--max-clock-skew`'s default, in seconds as the flag takes it. */
+const SKEW_S = DEFAULT_MAX_CLOCK_SKEW_MS / 1000;
 
 /** `--help` text. */
 export const RECEIVER_HELP = `udpcam-recv: receive a udpcam stream and show it.
@@ -132,6 +134,9 @@ Who may send
                         takes over); use with --key, since without it stream ids can be forged
 
 ${KEY_HELP}
+  --max-clock-skew S    with a key, take sealed datagrams only if their capture time is within
+                        S seconds of this machine's clock, 0.1..86400 (default ${SKEW_S}): a recording
+                        played back later never shows; raise it only if the clocks disagree
 
 Window (keys: f or double-click fullscreen, s save frame, q or Esc quit)
   --decoder NAME        auto, turbo or wasm (default auto: libjpeg-turbo, else WebAssembly)
@@ -170,8 +175,8 @@ missing library), 2 bad command line.`;
 export function parseReceiverArgs(
   args: string[],
   env: (name: string) => string | undefined = () => undefined,
-  readTextFile: (path: string) => string = (path) => Deno.readTextFileSync(path),
-  readUserFile: (path: string, maxBytes: number) => Uint8Array = readSmallRegularFile,
+  readKeyFile: (path: string) => Uint8Array = readDefaultKeyFile,
+  readUserFile: (path: string, maxBytes: number) => Uint8Array = readSmallFileSync,
 ): ReceiverCommand {
   const flags = parseFlags(PROGRAM, args, {
     listen: { type: "string" },
@@ -193,6 +198,7 @@ export function parseReceiverArgs(
     ...RTSP_FLAGS,
     key: { type: "string" },
     "key-file": { type: "string" },
+    "max-clock-skew": { type: "string" },
     stream: { type: "string" },
     "follow-newest": { type: "boolean" },
     "allow-from": { type: "string", multiple: true },
@@ -252,9 +258,17 @@ export function parseReceiverArgs(
         key: flags.key,
         keyFile: flags["key-file"],
         env,
-        readTextFile,
+        readKeyFile,
         wire,
       }),
+      maxClockSkewMs: 1000 * numberFlag(
+        PROGRAM,
+        "max-clock-skew",
+        flags["max-clock-skew"],
+        SKEW_S,
+        0.1,
+        86_400,
+      ),
       ...streamChoice(wire, flags.stream, flags["follow-newest"] ?? false),
       allowFrom: (flags["allow-from"] ?? []).map((text) => {
         const rule = parseAddressRule(text);

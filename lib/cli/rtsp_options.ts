@@ -11,6 +11,7 @@ import { parseHostPort } from "../net/mod.ts";
 import type { HostPort } from "../net/mod.ts";
 import type { RtspCredentials } from "../rtsp/mod.ts";
 import { usageError } from "./flags.ts";
+import { readSmallFileSync } from "../io/secret_file.ts";
 
 /** Environment variable read when neither `--rtsp-user` nor `--rtsp-user-file` is given. */
 export const RTSP_USER_ENV = "UDPCAM_RTSP_USER";
@@ -54,30 +55,6 @@ export interface RtspFlagValues {
   "rtsp-user-file"?: string;
 }
 
-/**
- * Reads at most `maxBytes + 1` bytes of `path` (one more than allowed, so "too big" shows), which
- * must be a regular file (not a FIFO or device that would block or never end).
- *
- * @throws {Error} when it cannot be opened or is not a regular file.
- */
-export function readSmallRegularFile(path: string, maxBytes: number): Uint8Array {
-  const file = Deno.openSync(path, { read: true });
-  try {
-    if (!file.statSync().isFile) throw new Error("it is not a regular file");
-    const buffer = new Uint8Array(maxBytes + 1);
-    let at = 0;
-    // Bounded by the buffer: each read takes at least one byte or ends the loop.
-    while (at < buffer.length) {
-      const n = file.readSync(buffer.subarray(at));
-      if (n === null || n === 0) break;
-      at += n;
-    }
-    return buffer.subarray(0, at);
-  } finally {
-    file.close();
-  }
-}
-
 /** `--help` lines for the RTSP flags; `extra` adds lines after `--rtsp`'s. */
 export function rtspHelp(extra = ""): string {
   return `RTSP server (VLC, ffplay, NVRs and media servers pull rtsp://HOST:PORT/PATH)
@@ -94,7 +71,7 @@ export function rtspHelp(extra = ""): string {
 /**
  * The RTSP server's settings, or null without `--rtsp`.
  *
- * @param readUserFile Reads `--rtsp-user-file` (see {@linkcode readSmallRegularFile}).
+ * @param readUserFile Reads `--rtsp-user-file` (lib/io/secret_file.ts `readSmallFileSync`).
  * @throws {UserError} (usage) for a bad address, path or account, a companion flag without
  * `--rtsp`, both `--rtsp-user` and `--rtsp-user-file`, or a file that cannot be read, is not a
  * regular file or is over {@linkcode MAX_RTSP_USER_FILE_BYTES}.
@@ -103,7 +80,7 @@ export function resolveRtspSettings(
   program: string,
   flags: RtspFlagValues,
   env: (name: string) => string | undefined,
-  readUserFile: (path: string, maxBytes: number) => Uint8Array = readSmallRegularFile,
+  readUserFile: (path: string, maxBytes: number) => Uint8Array = readSmallFileSync,
 ): RtspSettings | null {
   if (flags.rtsp === undefined) {
     for (const flag of ["rtsp-path", "rtsp-user", "rtsp-user-file"] as const) {

@@ -2,7 +2,6 @@ import { deepStrictEqual, equal, ok, throws } from "node:assert/strict";
 import { describeError, UserError } from "../errors.ts";
 import {
   MAX_RTSP_USER_FILE_BYTES,
-  readSmallRegularFile,
   resolveRtspSettings,
   RTSP_USER_ENV,
   type RtspFlagValues,
@@ -100,21 +99,6 @@ Deno.test("bad RTSP flags are usage errors saying what to do, never echoing a pa
       ok(text.endsWith("Run udpcam-test --help for usage."), text);
       return true;
     });
-  }
-});
-
-Deno.test("readSmallRegularFile: at most max + 1 bytes, regular files only", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const path = `${dir}/users`;
-    await Deno.writeTextFile(path, "cam:s3cret\n" + "x".repeat(10_000));
-    equal(readSmallRegularFile(path, 16).length, 17);
-    equal(new TextDecoder().decode(readSmallRegularFile(path, 100_000)).slice(0, 10), "cam:s3cret");
-    throws(() => readSmallRegularFile(dir, 16), /not a regular file/);
-    throws(() => readSmallRegularFile("/dev/null", 16), /not a regular file/);
-    throws(() => readSmallRegularFile(`${dir}/missing`, 16), Deno.errors.NotFound);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
   }
 });
 

@@ -3,8 +3,10 @@ import { parseReceiverArgs } from "./receiver_options.ts";
 import { parseSenderArgs } from "./sender_options.ts";
 import { UserError } from "../errors.ts";
 
+const bytes = (text: string) => new TextEncoder().encode(text);
+
 function receive(args: string[], env: Record<string, string> = {}) {
-  const command = parseReceiverArgs(args, (name) => env[name], () => "file passphrase\n");
+  const command = parseReceiverArgs(args, (name) => env[name], () => bytes("file passphrase\n"));
   if (command.kind !== "receive") throw new Error(command.kind);
   return command.options;
 }
@@ -15,14 +17,17 @@ Deno.test("receiver: --key, --stream, --follow-newest, --allow-from", () => {
     [plain.key, plain.streamId, plain.followNewest, plain.allowFrom],
     [null, null, false, []],
   );
-  equal(receive([], { UDPCAM_KEY: "env passphrase" }).key, "env passphrase");
-  equal(receive(["--key-file", "k.txt"]).key, "file passphrase");
+  deepStrictEqual(receive([], { UDPCAM_KEY: "env passphrase" }).key, bytes("env passphrase"));
+  deepStrictEqual(receive(["--key-file", "k.txt"]).key, bytes("file passphrase"));
   equal(receive(["--stream", "0x1A2B3C4D"]).streamId, 0x1a2b3c4d);
   equal(receive(["--stream", "ff"]).streamId, 0xff);
   equal(receive(["--follow-newest"]).followNewest, true);
   // An SSRC is a stream id: RTP takes both.
   equal(receive(["--wire", "rtp", "--stream", "0xabc"]).streamId, 0xabc);
   equal(receive(["--wire", "rtp", "--follow-newest"]).followNewest, true);
+  equal(receive([]).maxClockSkewMs, 10_000);
+  equal(receive(["--max-clock-skew", "2.5"]).maxClockSkewMs, 2500);
+  equal(receive(["--max-clock-skew", "86400"]).maxClockSkewMs, 86_400_000);
   const rules = receive(["--allow-from", "10.0.0.0/8", "--allow-from", "fd00::1"]).allowFrom;
   deepStrictEqual(rules.map((rule) => [rule.text, rule.prefixBits]), [
     ["10.0.0.0/8", 104],
@@ -37,7 +42,10 @@ Deno.test("bad security flags are usage errors naming the flag (table)", () => {
     [() => receive(["--wire", "legacy", "--follow-newest"]), /need --wire v1 or rtp/],
     [() => receive(["--wire", "legacy", "--stream", "1"]), /need --wire v1 or rtp/],
     [() => receive(["--allow-from", "10.0.0.0/40"]), /--allow-from .*prefix/],
-    [() => receive(["--key", "short"]), /at least 8/],
+    [() => receive(["--key", "short"]), /at least 12/],
+    [() => receive(["--key", "elevenchars"]), /has 11 characters; use at least 12/],
+    [() => receive(["--max-clock-skew", "0"]), /--max-clock-skew must be a number from 0.1/],
+    [() => receive(["--max-clock-skew", "1e6"]), /--max-clock-skew must be a number/],
     [() => receive(["--wire", "legacy", "--key", "long enough key"]), /needs --wire v1/],
     [() => parseSenderArgs(["--wire", "rtp", "--key", "long enough key"]), /needs --wire v1/],
   ];
@@ -49,6 +57,6 @@ Deno.test("bad security flags are usage errors naming the flag (table)", () => {
 Deno.test("sender: --key and --retry", () => {
   const command = parseSenderArgs(["--test-pattern", "--key", "long enough key", "--retry"]);
   if (command.kind !== "stream") throw new Error(command.kind);
-  equal(command.options.key, "long enough key");
+  deepStrictEqual(command.options.key, bytes("long enough key"));
   equal(command.options.retry, true);
 });

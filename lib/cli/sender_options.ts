@@ -18,13 +18,9 @@ import type { Source } from "../capture/mod.ts";
 import { DEFAULT_FPS, planRate, type RatePlan } from "../send/mod.ts";
 import { intFlag, numberFlag, parseFlags, sizeFlag, usageError } from "./flags.ts";
 import { KEY_HELP, resolveKey } from "./key_option.ts";
-import {
-  readSmallRegularFile,
-  resolveRtspSettings,
-  RTSP_FLAGS,
-  rtspHelp,
-  type RtspSettings,
-} from "./rtsp_options.ts";
+import { readKeyFile as readDefaultKeyFile } from "./key_file.ts";
+import { readSmallFileSync } from "../io/secret_file.ts";
+import { resolveRtspSettings, RTSP_FLAGS, rtspHelp, type RtspSettings } from "./rtsp_options.ts";
 import {
   SENDER_MULTICAST_HELP,
   type SenderMulticastOptions,
@@ -42,6 +38,7 @@ export type SenderCommand =
   | { kind: "version" }
   | { kind: "listDevices"; ffmpegPath: string }
   | { kind: "doctor"; ffmpegPath: string; port: number }
+  | { kind: "newKeyFile"; path: string }
   | { kind: "stream"; options: SenderOptions };
 
 /** Highest `--fps` for a camera or the test pattern (fast webcams do 240). */
@@ -86,8 +83,8 @@ export interface SenderOptions extends SenderMulticastOptions {
   statsJson: boolean;
   /** The ffmpeg program to run. */
   ffmpegPath: string;
-  /** Passphrase sealing every datagram (--key, --key-file, UDPCAM_KEY), or null: plain. */
-  key: string | null;
+  /** Key bytes sealing every datagram (--key, --key-file, UDPCAM_KEY), or null: plain. */
+  key: Uint8Array | null;
   /** Restart capture with backoff when ffmpeg exits, instead of exiting. */
   retry: boolean;
 }
@@ -138,6 +135,9 @@ Picture
                         --size and --quality then only ask the camera
 
 ${KEY_HELP}
+  --new-key-file FILE   write a new random key (256 bits, one line of text) to FILE, readable
+                        by you only, and exit; then --key-file FILE on both sides (copy it
+                        safely): stronger than any passphrase
 
 Run
   --retry               when ffmpeg exits (crash, camera unplugged), restart it with backoff
@@ -164,8 +164,8 @@ Exit codes: 0 done or stopped by Ctrl-C/SIGTERM, 1 runtime error (ffmpeg, camera
 export function parseSenderArgs(
   args: string[],
   env: (name: string) => string | undefined = () => undefined,
-  readTextFile: (path: string) => string = (path) => Deno.readTextFileSync(path),
-  readUserFile: (path: string, maxBytes: number) => Uint8Array = readSmallRegularFile,
+  readKeyFile: (path: string) => Uint8Array = readDefaultKeyFile,
+  readUserFile: (path: string, maxBytes: number) => Uint8Array = readSmallFileSync,
 ): SenderCommand {
   const flags = parseFlags(PROGRAM, withFecDefault(args), {
     to: { type: "string", multiple: true },
@@ -193,6 +193,7 @@ export function parseSenderArgs(
     key: { type: "string" },
     "key-file": { type: "string" },
     ...RTSP_FLAGS,
+    "new-key-file": { type: "string" },
     retry: { type: "boolean" },
     version: { type: "boolean" },
     doctor: { type: "boolean" },
@@ -200,6 +201,12 @@ export function parseSenderArgs(
   });
   if (flags.help) return { kind: "help" };
   if (flags.version) return { kind: "version" };
+  if (flags["new-key-file"] !== undefined) {
+    if (flags["new-key-file"].trim() === "") {
+      throw usageError(PROGRAM, "--new-key-file needs a file name, got an empty string");
+    }
+    return { kind: "newKeyFile", path: flags["new-key-file"] };
+  }
   const ffmpegPath = flags.ffmpeg ?? env("UDPCAM_FFMPEG") ?? "ffmpeg";
   if (flags["list-devices"]) return { kind: "listDevices", ffmpegPath };
 
@@ -335,7 +342,7 @@ export function parseSenderArgs(
         key: flags.key,
         keyFile: flags["key-file"],
         env,
-        readTextFile,
+        readKeyFile,
         wire,
       }),
       retry: flags.retry ?? false,

@@ -76,3 +76,11 @@ Deno.test("--rtsp: alongside --to, or alone (no UDP destination); refused where 
     });
   }
 });
+
+Deno.test("--new-key-file FILE is a command of its own; an empty name is refused", () => {
+  deepStrictEqual(parseSenderArgs(["--new-key-file", "k.key"]), {
+    kind: "newKeyFile",
+    path: "k.key",
+  });
+  throws(() => parseSenderArgs(["--new-key-file", " "]), /--new-key-file needs a file name/);
+});

@@ -1,77 +1,73 @@
 /**
- * Authenticated encryption of whole udpcam datagrams with AES-256-GCM (WebCrypto).
+ * Authenticated encryption of whole udpcam datagrams with AES-256-GCM (WebCrypto): the layout,
+ * and the sealer of one sender (or receiver NACK) session. The opener is
+ * lib/crypto/datagram_opener.ts.
  *
- * A sealed datagram is the v1 header with the Encrypted flag set, then the sender's session salt,
- * a datagram counter, the encrypted payload and the GCM tag:
+ * A sealed datagram is the v1 header with the Encrypted flag set, then the session id (also
+ * called the salt: it salts the session key), a datagram counter, the encrypted payload and the
+ * GCM tag:
  *
  * ```text
  * | header (30, flag 0x02 set) | salt (16) | counter (8) | ciphertext (n) | tag (16) |
  * ```
  *
- * A sealed NACK keeps its 16 fixed bytes in clear instead of 30 (see {@linkcode clearHeaderBytes}).
+ * A sealed NACK or receiver report keeps its 16 fixed bytes in clear instead of 30 (see
+ * {@linkcode clearHeaderBytes}).
  *
- * - The session key is PBKDF2-SHA256(passphrase, salt, iterations). Each sender start draws a new
- *   random salt, so a restarted sender never reuses a key, whatever its counter does.
+ * - The session key is derived from the run's root key and the session id (lib/crypto/seal_key.ts).
+ *   Each session has a new id (its start time and 72 random bits: lib/crypto/session_id.ts), so a
+ *   restarted sender never reuses a key, whatever its counter does.
  * - The nonce is 4 zero bytes followed by the 64-bit counter, which goes up by one per sealed
  *   datagram (retransmissions included), so no nonce repeats under one key.
- * - The header, salt and counter are authenticated as associated data: nothing in a sealed datagram
- *   can change unnoticed.
- * - The counter also feeds the receiver's replay window.
+ * - The clear header, session id and counter are authenticated as associated data: nothing in a
+ *   sealed datagram can change unnoticed, the header's capture time (bytes 22-29) included, which
+ *   is what makes freshness checkable (lib/crypto/datagram_opener.ts).
+ * - The counter also feeds the opener's replay window.
  *
  * @module
  */
 
-import { ReplayWindow } from "./replay_window.ts";
-import { Flags, HEADER_BYTES, NACK_FIXED_BYTES, PacketType } from "../wire/v1/mod.ts";
+import type { RootKey } from "./seal_key.ts";
+import { newSessionId, SESSION_ID_BYTES } from "./session_id.ts";
+import {
+  Flags,
+  HEADER_BYTES,
+  LINK_REPORT_CLEAR_BYTES,
+  NACK_FIXED_BYTES,
+  PacketType,
+  REPORT_TYPE,
+} from "../wire/v1/mod.ts";
 
 /** Header flag bit (byte 4) marking a sealed datagram. */
-export const ENCRYPTED_FLAG: typeof Flags.Encrypted = Flags.Encrypted;
-/** Bytes of the per-session salt carried in every sealed datagram. */
-const SALT_BYTES = 16;
+export const ENCRYPTED_FLAG: number = Flags.Encrypted;
+/** Bytes of the session id (the "salt": lib/crypto/session_id.ts) in every sealed datagram. */
+export const SALT_BYTES: number = SESSION_ID_BYTES;
 /** Bytes of the datagram counter. */
-const COUNTER_BYTES = 8;
+export const COUNTER_BYTES = 8;
 /** Bytes of the AES-GCM authentication tag. */
-const TAG_BYTES = 16;
+export const TAG_BYTES = 16;
 /** How much longer a sealed datagram is than the plain one. */
 export const SEAL_OVERHEAD_BYTES: number = SALT_BYTES + COUNTER_BYTES + TAG_BYTES;
-/** PBKDF2 iterations: slow enough to make guessing passphrases expensive, ~0.1 s once per stream. */
-export const DEFAULT_KDF_ITERATIONS = 210_000;
 
-const FLAGS_OFFSET = 4;
+/** Header byte holding the flags, in every v1 datagram type. */
+export const FLAGS_OFFSET = 4;
 const TYPE_OFFSET = 3;
+const TWO_POW_32 = 0x1_0000_0000;
 
 /**
  * Bytes left in clear (and authenticated) at the start of a datagram: the 16 fixed bytes of a
- * NACK, the 30-byte header of everything else. Both keep the type at byte 3 and flags at byte 4.
+ * NACK or a receiver report, the 30-byte header of everything else. All keep the type at byte 3
+ * and flags at byte 4.
  */
 export function clearHeaderBytes(datagram: Uint8Array): number {
-  return datagram[TYPE_OFFSET] === PacketType.Nack ? NACK_FIXED_BYTES : HEADER_BYTES;
-}
-const TWO_POW_32 = 0x1_0000_0000;
-
-/** Derives the AES-256-GCM key for `salt` from `passphrase`. */
-async function deriveSessionKey(
-  passphrase: string,
-  salt: Uint8Array,
-  iterations = DEFAULT_KDF_ITERATIONS,
-): Promise<CryptoKey> {
-  const material = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(passphrase),
-    "PBKDF2",
-    false,
-    ["deriveKey"],
-  );
-  return await crypto.subtle.deriveKey(
-    { name: "PBKDF2", hash: "SHA-256", salt: salt as Uint8Array<ArrayBuffer>, iterations },
-    material,
-    { name: "AES-GCM", length: 256 },
-    false,
-    ["encrypt", "decrypt"],
-  );
+  const type = datagram[TYPE_OFFSET];
+  if (type === PacketType.Nack) return NACK_FIXED_BYTES;
+  if (type === REPORT_TYPE) return LINK_REPORT_CLEAR_BYTES;
+  return HEADER_BYTES;
 }
 
-function nonceFor(counter: number): Uint8Array<ArrayBuffer> {
+/** The 12-byte AES-GCM nonce of datagram `counter`: 4 zero bytes, then the counter. */
+export function nonceFor(counter: number): Uint8Array<ArrayBuffer> {
   const nonce = new Uint8Array(12);
   const view = new DataView(nonce.buffer);
   view.setUint32(4, Math.floor(counter / TWO_POW_32));
@@ -79,7 +75,29 @@ function nonceFor(counter: number): Uint8Array<ArrayBuffer> {
   return nonce;
 }
 
-/** Seals datagrams for one sender session. */
+/** Reads the 64-bit counter of a sealed datagram whose clear header is `headerBytes` long. */
+export function counterOf(sealed: Uint8Array, headerBytes: number): number {
+  const view = new DataView(sealed.buffer, sealed.byteOffset + headerBytes + SALT_BYTES, 8);
+  return view.getUint32(0) * TWO_POW_32 + view.getUint32(4);
+}
+
+/**
+ * Seals datagrams for one session.
+ *
+ * @example Seal a NACK: its 16 fixed bytes stay readable, flag 0x02 set
+ * ```ts
+ * import { DatagramSealer } from "./datagram_seal.ts";
+ * import { RootKey } from "./seal_key.ts";
+ * import { encodeNack } from "../wire/v1/mod.ts";
+ *
+ * const root = await RootKey.derive("correct horse battery staple", 1000);
+ * const sealer = await DatagramSealer.create(root, { startMs: Date.now() });
+ * const ranges = [{ first: 2, count: 3 }];
+ * const nack = encodeNack({ streamId: 9, frameSeq: 3, fragmentCount: 10, ranges });
+ * const sealed = await sealer.seal(nack);
+ * if (sealed.length !== nack.length + 40 || (sealed[4] & 0x02) === 0) throw new Error("bad seal");
+ * ```
+ */
 export class DatagramSealer {
   readonly #key: CryptoKey;
   readonly #salt: Uint8Array;
@@ -90,13 +108,23 @@ export class DatagramSealer {
     this.#salt = salt;
   }
 
-  /** Derives a session key from `passphrase` and a fresh random salt (or `salt`, for tests). */
+  /**
+   * Starts a session under `root`: a new session id (seal version, `startMs`, random bytes; see
+   * lib/crypto/session_id.ts) and its key.
+   *
+   * @param root The run's root key (lib/crypto/seal_key.ts).
+   * @param options `startMs`: when the session starts, ms since the Unix epoch (the caller's wall
+   * clock); `sessionId`: the 16 bytes to use instead (tests).
+   */
   static async create(
-    passphrase: string,
-    options: { iterations?: number; salt?: Uint8Array } = {},
+    root: RootKey,
+    options: { startMs: number; sessionId?: Uint8Array },
   ): Promise<DatagramSealer> {
-    const salt = options.salt ?? crypto.getRandomValues(new Uint8Array(SALT_BYTES));
-    return new DatagramSealer(await deriveSessionKey(passphrase, salt, options.iterations), salt);
+    const id = options.sessionId ?? newSessionId(options.startMs);
+    if (id.length !== SALT_BYTES) {
+      throw new RangeError(`Cannot start a sealed session: the id must be ${SALT_BYTES} bytes`);
+    }
+    return new DatagramSealer(await root.sessionKey(id), id.slice());
   }
 
   /** Datagrams sealed so far. */
@@ -133,155 +161,5 @@ export class DatagramSealer {
     out.set(aad);
     out.set(sealed, prefixBytes);
     return out;
-  }
-}
-
-/** Why {@linkcode DatagramOpener.open} refused a datagram; each is a drop counter. */
-export type OpenFailure = "notEncrypted" | "short" | "keyPending" | "authFailed" | "replay";
-
-/** Result of {@linkcode DatagramOpener.open}. */
-export type OpenResult =
-  | { ok: true; datagram: Uint8Array; salt: string }
-  | { ok: false; reason: OpenFailure };
-
-interface Session {
-  key: CryptoKey;
-  replay: ReplayWindow;
-  lastUsedMs: number;
-}
-
-/** Limits of a {@linkcode DatagramOpener}. */
-export interface OpenerOptions {
-  /** PBKDF2 iterations; must match the sender's. */
-  iterations: number;
-  /** Session keys kept at once (a restarted sender brings a new one). */
-  maxSessions: number;
-  /** Least time between two key derivations, so forged salts cannot keep the CPU busy. */
-  minDeriveIntervalMs: number;
-  /** Distinct unknown salts remembered while choosing which one to derive next. */
-  maxCandidates: number;
-}
-
-const DEFAULT_OPENER_OPTIONS: OpenerOptions = {
-  iterations: DEFAULT_KDF_ITERATIONS,
-  maxSessions: 4,
-  minDeriveIntervalMs: 1000,
-  maxCandidates: 64,
-};
-
-function hex(bytes: Uint8Array): string {
-  let out = "";
-  for (const byte of bytes) out += byte.toString(16).padStart(2, "0");
-  return out;
-}
-
-/**
- * Authenticates and decrypts sealed datagrams, and refuses replays.
- *
- * Session keys are derived on demand, at most one at a time and at most one per
- * `minDeriveIntervalMs`. Among unknown salts it derives the one seen most often, so a flood of
- * forged salts (one datagram each) cannot crowd out a real sender (hundreds of datagrams per
- * second with one salt). Memory: `maxSessions` keys and windows, `maxCandidates` counters.
- */
-export class DatagramOpener {
-  readonly #passphrase: string;
-  readonly #options: OpenerOptions;
-  readonly #sessions = new Map<string, Session>();
-  readonly #candidates = new Map<string, { salt: Uint8Array; seen: number }>();
-  #deriving = false;
-  #lastDeriveMs = -Infinity;
-
-  /**
-   * Makes an opener for datagrams sealed with `passphrase`; keys are derived as salts arrive.
-   *
-   * @param passphrase The shared secret; `options` override the defaults.
-   */
-  constructor(passphrase: string, options: Partial<OpenerOptions> = {}) {
-    this.#passphrase = passphrase;
-    this.#options = { ...DEFAULT_OPENER_OPTIONS, ...options };
-  }
-
-  /** Returns the plain datagram (header with the Encrypted flag cleared, then payload). */
-  async open(sealed: Uint8Array, nowMs: number): Promise<OpenResult> {
-    if (sealed.length < NACK_FIXED_BYTES) return { ok: false, reason: "short" };
-    if ((sealed[FLAGS_OFFSET] & ENCRYPTED_FLAG) === 0) return { ok: false, reason: "notEncrypted" };
-    const headerBytes = clearHeaderBytes(sealed);
-    const prefixBytes = headerBytes + SALT_BYTES + COUNTER_BYTES;
-    if (sealed.length < prefixBytes + TAG_BYTES) return { ok: false, reason: "short" };
-    const salt = sealed.subarray(headerBytes, headerBytes + SALT_BYTES);
-    const saltHex = hex(salt);
-    const session = this.#sessions.get(saltHex);
-    if (!session) {
-      this.#considerDeriving(saltHex, salt, nowMs);
-      return { ok: false, reason: "keyPending" };
-    }
-    const view = new DataView(sealed.buffer, sealed.byteOffset + headerBytes + SALT_BYTES, 8);
-    const counter = view.getUint32(0) * TWO_POW_32 + view.getUint32(4);
-    if (!session.replay.check(counter)) return { ok: false, reason: "replay" };
-    let plain: ArrayBuffer;
-    try {
-      plain = await crypto.subtle.decrypt(
-        {
-          name: "AES-GCM",
-          iv: nonceFor(counter),
-          additionalData: sealed.subarray(0, prefixBytes) as Uint8Array<ArrayBuffer>,
-          tagLength: TAG_BYTES * 8,
-        },
-        session.key,
-        sealed.subarray(prefixBytes) as Uint8Array<ArrayBuffer>,
-      );
-    } catch {
-      return { ok: false, reason: "authFailed" };
-    }
-    // Checked again: another datagram with this counter may have been accepted during the await.
-    if (!session.replay.check(counter)) return { ok: false, reason: "replay" };
-    session.replay.accept(counter);
-    session.lastUsedMs = nowMs;
-    const out = new Uint8Array(headerBytes + plain.byteLength);
-    out.set(sealed.subarray(0, headerBytes));
-    out[FLAGS_OFFSET] &= ~ENCRYPTED_FLAG;
-    out.set(new Uint8Array(plain), headerBytes);
-    return { ok: true, datagram: out, salt: saltHex };
-  }
-
-  /** Number of session keys derived and kept. */
-  get sessionCount(): number {
-    return this.#sessions.size;
-  }
-
-  #considerDeriving(saltHex: string, salt: Uint8Array, nowMs: number): void {
-    const candidate = this.#candidates.get(saltHex);
-    if (candidate) candidate.seen++;
-    else {
-      if (this.#candidates.size >= this.#options.maxCandidates) {
-        // Forget the least seen: a real stream's salt keeps coming back.
-        let weakest: string | null = null;
-        for (const [key, value] of this.#candidates) {
-          if (weakest === null || value.seen < this.#candidates.get(weakest)!.seen) weakest = key;
-        }
-        if (weakest !== null) this.#candidates.delete(weakest);
-      }
-      this.#candidates.set(saltHex, { salt: salt.slice(), seen: 1 });
-    }
-    if (this.#deriving || nowMs - this.#lastDeriveMs < this.#options.minDeriveIntervalMs) return;
-    let best: [string, { salt: Uint8Array; seen: number }] | null = null;
-    for (const entry of this.#candidates) {
-      if (best === null || entry[1].seen > best[1].seen) best = entry;
-    }
-    if (best === null) return;
-    const [bestHex, { salt: bestSalt }] = best;
-    this.#candidates.delete(bestHex);
-    this.#deriving = true;
-    this.#lastDeriveMs = nowMs;
-    deriveSessionKey(this.#passphrase, bestSalt, this.#options.iterations).then((key) => {
-      if (this.#sessions.size >= this.#options.maxSessions) {
-        let oldest: string | null = null;
-        for (const [k, s] of this.#sessions) {
-          if (oldest === null || s.lastUsedMs < this.#sessions.get(oldest)!.lastUsedMs) oldest = k;
-        }
-        if (oldest !== null) this.#sessions.delete(oldest);
-      }
-      this.#sessions.set(bestHex, { key, replay: new ReplayWindow(), lastUsedMs: nowMs });
-    }).finally(() => this.#deriving = false);
   }
 }

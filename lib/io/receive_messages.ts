@@ -24,8 +24,13 @@ export interface ReceiveSettings {
   nack: boolean;
   /** The wire format to expect. */
   wire: WireMode;
-  /** Passphrase to open sealed datagrams and seal NACKs with (`--key`), or null. */
-  key?: string | null;
+  /** Key bytes to open sealed datagrams and seal NACKs with (`--key`), or null. */
+  key?: Uint8Array | null;
+  /**
+   * With `key`: sealed datagrams must carry a capture time within this many ms of the receiver's
+   * clock (`--max-clock-skew`); a session quiet this long is forgotten.
+   */
+  maxClockSkewMs: number;
   /** Follow only this stream id (`--stream`), or null. */
   lockedStreamId?: number | null;
   /** Switch at once to any new stream (`--follow-newest`). */

@@ -21,7 +21,7 @@ import { createDepacketizer, WIRE_TRAITS } from "../wire/mod.ts";
 import type { FrameDepacketizer } from "../wire/frames/mod.ts";
 import { epochMicros } from "./clock.ts";
 import { AddressFilter, isMulticast } from "../net/mod.ts";
-import { DatagramOpener, DatagramSealer } from "../crypto/mod.ts";
+import { DatagramOpener, DatagramSealer, RootKey } from "../crypto/mod.ts";
 import { MAX_PENDING_OPENS, ReceivePath } from "../receive/mod.ts";
 import type { FromReceiveWorker, ToReceiveWorker } from "./receive_messages.ts";
 import { listenUdp } from "./udp.ts";
@@ -220,16 +220,22 @@ self.onmessage = async (event: MessageEvent<ToReceiveWorker>) => {
     }));
     const key = message.key ?? null;
     keyed = key !== null;
-    if (key !== null) {
-      DatagramSealer.create(key).then((sealer) => nackSealer = sealer);
-    }
+    // --key: the slow derivation (PBKDF2) once, before the first datagram is read; sessions are
+    // then cheap to derive, the receiver's own NACK session among them.
+    const root = key === null ? null : await RootKey.derive(key);
+    if (root !== null) nackSealer = await DatagramSealer.create(root, { startMs: Date.now() });
     const rules = message.allowFrom ?? [];
     path = new ReceivePath<Deno.NetAddr>({
       depacketizer,
-      opener: key === null ? null : new DatagramOpener(key),
+      opener: root === null ? null : new DatagramOpener(root, {
+        maxClockSkewMs: message.maxClockSkewMs,
+        forgetAfterMs: message.maxClockSkewMs,
+      }),
       filter: rules.length > 0 ? new AddressFilter(rules) : null,
       sealable: WIRE_TRAITS[message.wire].key,
       nowMs: () => performance.now(),
+      epochMs: () => Date.now(),
+      lockedStreamId: message.lockedStreamId ?? null,
       onDelivered: delivered,
     });
     const address = conn.addr as Deno.NetAddr;

@@ -14,7 +14,7 @@
 
 import type { AddressFilter } from "../net/mod.ts";
 import type { DatagramOpener } from "../crypto/mod.ts";
-import { Flags, MAGIC_0, MAGIC_1, WIRE_VERSION } from "../wire/v1/mod.ts";
+import { Flags, MAGIC_0, MAGIC_1, PacketType, WIRE_VERSION } from "../wire/v1/mod.ts";
 import type { DepacketizerCounters, FrameDepacketizer, ReceivedFrame } from "../wire/frames/mod.ts";
 
 /** Most datagrams being opened or waiting for their turn at once. */
@@ -25,6 +25,10 @@ export const PATH_DROP_REASONS = [
   "notAllowed",
   "encrypted",
   "unauthenticated",
+  "otherStream",
+  "sealVersion",
+  "notFresh",
+  "staleSession",
   "keyPending",
   "authFailed",
   "replay",
@@ -51,6 +55,14 @@ export interface ReceivePathOptions<S extends DatagramSource> {
   sealable: boolean;
   /** The clock for datagrams delivered after opening (`--key`); others keep their push time. */
   nowMs: () => number;
+  /** The wall clock, ms since the Unix epoch: sealed datagrams must be fresh by it (`--key`). */
+  epochMs: () => number;
+  /**
+   * `--stream ID` under `--key`: sealed datagrams of other streams are dropped (`otherStream`)
+   * before they are opened, so another sender's newer session cannot take the opener's one
+   * session from the stream asked for. Null or absent: any stream.
+   */
+  lockedStreamId?: number | null;
   /**
    * Called for every datagram the depacketizer took, in push order, with the frame it completed
    * and the time the depacketizer was given.
@@ -71,9 +83,24 @@ export interface ReceivePathCounters extends DepacketizerCounters {
   datagramsPending: number;
 }
 
+/** Byte of the stream id in fragments and parity datagrams (30-byte header). */
+const STREAM_ID_OFFSET = 10;
+/** Byte of the stream id in the 16 fixed bytes of NACKs and receiver reports. */
+const SHORT_HEADER_STREAM_ID_OFFSET = 8;
+
 function looksSealed(datagram: Uint8Array): boolean {
   return datagram.length > 4 && datagram[0] === MAGIC_0 && datagram[1] === MAGIC_1 &&
     datagram[2] === WIRE_VERSION && (datagram[4] & Flags.Encrypted) !== 0;
+}
+
+function ofStream(datagram: Uint8Array, streamId: number): boolean {
+  const type = datagram[3];
+  const offset = type === PacketType.Fragment || type === PacketType.Parity
+    ? STREAM_ID_OFFSET
+    : SHORT_HEADER_STREAM_ID_OFFSET;
+  if (datagram.length < offset + 4) return false;
+  const view = new DataView(datagram.buffer, datagram.byteOffset + offset, 4);
+  return view.getUint32(0) === streamId >>> 0;
 }
 
 /** See the module docs. */
@@ -119,8 +146,10 @@ export class ReceivePath<S extends DatagramSource = DatagramSource> {
       return this.#deliver(datagram, source, nowMs);
     }
     if (!sealed) return this.#drop("unauthenticated");
-    // The opener reads the bytes again after its await: give it its own copy.
-    const opening = opener.open(datagram.slice(), nowMs);
+    const locked = this.#options.lockedStreamId ?? null;
+    if (locked !== null && !ofStream(datagram, locked)) return this.#drop("otherStream");
+    // The opener keeps the bytes past this call: give it its own copy.
+    const opening = opener.open(datagram.slice(), { nowMs, epochMs: this.#options.epochMs() });
     this.#pending++;
     this.#tail = this.#tail.then(async () => {
       let result;

@@ -12,8 +12,11 @@ import { RetransmitHistory } from "../wire/v1/mod.ts";
 
 /** Opens a sealed NACK: the plain NACK, or null when it is refused (counted by the opener). */
 export interface SealedNackOpener {
-  /** Must copy `datagram` before its first await: the socket reuses the buffer. */
-  open(datagram: Uint8Array, nowMs: number): Promise<Uint8Array | null>;
+  /**
+   * Opens a NACK from destination `destination`. Must copy `datagram` before its first await:
+   * the socket reuses the buffer.
+   */
+  open(datagram: Uint8Array, nowMs: number, destination: number): Promise<Uint8Array | null>;
 }
 
 /** What a {@linkcode NackResponder} answers from and with. */
@@ -85,7 +88,7 @@ export class NackResponder {
       this.#answer(history, datagram, destination);
       return undefined;
     }
-    return opener.open(datagram, nowMs()).then((nack) => {
+    return opener.open(datagram, nowMs(), destination).then((nack) => {
       if (nack !== null) this.#answer(history, nack, destination);
     });
   }

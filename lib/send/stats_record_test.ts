@@ -34,13 +34,20 @@ Deno.test("senderStatsRecord: the --stats-json line, field for field and in orde
           bytesRetransmitted: 8400,
           retransmitCapped: 2,
         },
-        nacksRefused: { unauthenticated: 3, keyPending: 1, authFailed: 0, replay: 4 },
+        nacksRefused: {
+          unauthenticated: 3,
+          keyPending: 1,
+          authFailed: 0,
+          replay: 4,
+          staleSession: 0,
+          sealVersion: 0,
+        },
         captureRestarts: 2,
       },
       ',"fec":{"parityDatagrams":90,"parityBytes":108000},"retransmit":{"nacksReceived":5,' +
       '"nacksInvalid":1,"datagramsRetransmitted":7,"bytesRetransmitted":8400,' +
       '"retransmitCapped":2},"nacksRefused":{"unauthenticated":3,"keyPending":1,' +
-      '"authFailed":0,"replay":4},"captureRestarts":2}',
+      '"authFailed":0,"replay":4,"staleSession":0,"sealVersion":0},"captureRestarts":2}',
     ],
   ];
   for (const [name, recovery, tail] of table) {

@@ -18,7 +18,12 @@ export type {
   RunLineInput,
   WindowTitleStats,
 } from "./receiver_lines.ts";
-export { AUTH_FAILED_PROBLEM, formatReceiverStatus, ReceiverReporter } from "./receiver_report.ts";
+export {
+  AUTH_FAILED_PROBLEM,
+  formatReceiverStatus,
+  NOT_FRESH_PROBLEM,
+  ReceiverReporter,
+} from "./receiver_report.ts";
 export type { ReceiverReport, RecoveryReport } from "./receiver_report.ts";
 export { formatSenderStatus, SenderReporter } from "./sender_report.ts";
 export type { SenderCounters, SenderReport } from "./sender_report.ts";

@@ -54,6 +54,14 @@ export interface ReceiverReport {
   problem: string | null;
 }
 
+/**
+ * Shown when sealed datagrams arrive with capture times too far from this clock: a replay, or
+ * clocks that disagree.
+ */
+export const NOT_FRESH_PROBLEM =
+  "sealed datagrams are arriving with capture times outside --max-clock-skew of this clock: " +
+  "sync both clocks (NTP) or raise --max-clock-skew";
+
 /** Shown when sealed datagrams arrive but none opens: the passphrases differ. */
 export const AUTH_FAILED_PROBLEM = "datagrams are arriving but fail authentication: check --key";
 
@@ -68,6 +76,10 @@ export function streamProblem(
   if (framesInInterval > 0) return null;
   const count = (reason: string) => dropsInInterval[reason] ?? 0;
   if (count("authFailed") > 0) return AUTH_FAILED_PROBLEM;
+  if (count("notFresh") > 0) return NOT_FRESH_PROBLEM;
+  if (count("sealVersion") > 0) {
+    return "datagrams are arriving sealed by another udpcam version: run the same version on both sides";
+  }
   if (count("encrypted") > 0) {
     return "datagrams are arriving encrypted: start udpcam-recv with the sender's --key";
   }

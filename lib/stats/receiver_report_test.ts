@@ -1,5 +1,5 @@
-import { deepStrictEqual, equal, match } from "node:assert/strict";
-import { formatReceiverStatus, ReceiverReporter } from "./receiver_report.ts";
+import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
+import { formatReceiverStatus, ReceiverReporter, streamProblem } from "./receiver_report.ts";
 
 Deno.test("ReceiverReporter computes rates and sums drops by kind", () => {
   const reporter = new ReceiverReporter(0);
@@ -69,4 +69,22 @@ Deno.test("the recovery object reads FEC, retransmission and NACK counters when 
     formatReceiverStatus("0.0.0.0:1", reporter.report(3000, counters, null, 1)),
     /repaired 2 by FEC, 1 by NACK$/,
   );
+});
+
+Deno.test("streamProblem names why datagrams make no frame, sealed problems first (table)", () => {
+  const table: [Record<string, number>, RegExp | null][] = [
+    [{ authFailed: 3, notFresh: 2 }, /fail authentication: check --key/],
+    [{ notFresh: 5, keyPending: 1 }, /outside --max-clock-skew .*sync both clocks/],
+    [{ sealVersion: 5 }, /another udpcam version/],
+    [{ encrypted: 1 }, /start udpcam-recv with the sender's --key/],
+    [{ staleSession: 4 }, null],
+    [{}, null],
+  ];
+  for (const [drops, want] of table) {
+    const problem = streamProblem(0, drops);
+    if (want === null) equal(problem, null, JSON.stringify(drops));
+    else ok(problem !== null && want.test(problem), `${JSON.stringify(drops)}: ${problem}`);
+  }
+  // A frame in the interval: no problem, whatever was dropped.
+  equal(streamProblem(1, { notFresh: 100 }), null);
 });

@@ -26,6 +26,7 @@ export {
   captureUsLow32,
   decodeLinkReport,
   encodeLinkReport,
+  LINK_REPORT_CLEAR_BYTES,
   linkReportProblem,
   linkReportRefusal,
   MAX_DELAY_TREND_US_PER_S,
@@ -33,6 +34,7 @@ export {
   MAX_REPORT_INTERVAL_MS,
   MAX_REPORT_RATE_BPS,
   MIN_COUNTED_DATAGRAM_BYTES,
+  REPORT_TYPE,
 } from "./report.ts";
 export type { LinkReport, LinkReportDecodeFailure } from "./report.ts";
 export { RetransmitHistory } from "./retransmit_history.ts";

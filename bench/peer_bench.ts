@@ -29,6 +29,7 @@
 import { openDecoder } from "../lib/decode/select_decoder.ts";
 import { JpegSplitter } from "../lib/jpeg/mod.ts";
 import { writeSdp } from "../lib/wire/rtp/mod.ts";
+import { planRate, sdpFramesPerSecond } from "../lib/send/mod.ts";
 import { V8_OPTIONS } from "../tools/permissions.ts";
 import {
   freeUdpPort,
@@ -431,7 +432,12 @@ async function runCase(
   let ourReceiverStartMs = 0;
   let peer: Peer | null = null;
   const sdpPath = `${dir}/stream_${port}.sdp`;
-  const sdp = writeSdp({ host: "127.0.0.1", port, framesPerSecond: FPS });
+  // Described as the sender describes it: the same rate plan (a pass-through file plays at its own
+  // rate, so its SDP names none).
+  const framesPerSecond = sdpFramesPerSecond(
+    planRate({ sourceKind: "file", passthrough: setup.passthrough !== false, fps: null }),
+  );
+  const sdp = writeSdp({ host: "127.0.0.1", port, framesPerSecond });
   if (ours) {
     const window = receiverKind === "window";
     ourReceiver = startTracked(

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { formatHostPort } from "./lib/net/mod.ts";
+import { formatHostPort, type HostPort, isMulticast, type ReplySource } from "./lib/net/mod.ts";
+import { describeError } from "./lib/errors.ts";
 import { onStopSignals, runMain, writeAllSync } from "./lib/cli/run_main.ts";
 import { parseSenderArgs, SENDER_HELP, type SenderOptions } from "./lib/cli/sender_options.ts";
 import { doctorMain } from "./lib/cli/doctor.ts";
@@ -25,18 +26,23 @@ import { StatusLine } from "./lib/io/status_line.ts";
 import { writeSdpFile } from "./lib/io/sdp_file.ts";
 import { RtspServer } from "./lib/io/rtsp_server.ts";
 import { openRtpReencoder } from "./lib/decode/rtp_reencoder.ts";
+import { PictureStageSink } from "./lib/decode/picture_stage_sink.ts";
+import { TurboTranscoder } from "./lib/decode/turbo_transcoder.ts";
+import { LinkFitter, REENCODE_SCALES } from "./lib/adapt/mod.ts";
 import { localInterfaces } from "./lib/io/local_interfaces.ts";
 import { rtspStartLines, rtspUrls } from "./lib/rtsp/mod.ts";
 import { DatagramSealer, RootKey, SEAL_OVERHEAD_BYTES } from "./lib/crypto/mod.ts";
-import { formatSenderStatus, SenderReporter } from "./lib/stats/mod.ts";
+import { formatSenderLink, formatSenderStatus, SenderReporter } from "./lib/stats/mod.ts";
 import {
   ffmpegTiming,
   MAX_REFUSALS_LOGGED,
   NackOpener,
   NackResponder,
   pacingFps,
+  PictureStage,
   refusalLine,
   ReleasePolicy,
+  ReplyDispatcher,
   sdpFramesPerSecond,
   senderStatsRecord,
   streamingLine,
@@ -87,13 +93,17 @@ async function stream(given: SenderOptions): Promise<number> {
   // Multicast groups: bound to --multicast-if's address, with --ttl set (lib/io/multicast_socket.ts).
   const sockets = await openSenderSockets(options);
   const streamId = crypto.getRandomValues(new Uint32Array(1))[0];
-  const history = options.nack ? new RetransmitHistory(streamId) : null;
+  // Each destination gets its own retransmission budget (issue #19, finding 5).
+  const requesters = Math.max(1, options.destinations.length);
+  const history = options.nack ? new RetransmitHistory(streamId, { requesters }) : null;
   // --key: seal at the socket layer, so retransmitted copies get fresh nonces too.
   const root = options.key === null ? null : await RootKey.derive(options.key);
   const sealer = root === null ? null : await DatagramSealer.create(root, { startMs: Date.now() });
   const link = sealer === null ? sockets : new SealingSender(sockets, sealer);
   const nackOpener = root === null ? null : new NackOpener(root, options.destinations.length);
-  const { packetizer, fecCounters } = createPacketizer({
+  // Reports are opened apart from NACKs, so each kind's refusals are counted on its own.
+  const reportOpener = root === null ? null : new NackOpener(root, options.destinations.length);
+  const { packetizer, fecCounters, paddingCounters } = createPacketizer({
     mode: options.wire,
     streamId,
     maxDatagramBytes: options.maxDatagramBytes,
@@ -101,6 +111,7 @@ async function stream(given: SenderOptions): Promise<number> {
     history,
     nowMs: () => performance.now(),
     reserveBytes: sealer === null ? 0 : SEAL_OVERHEAD_BYTES,
+    padding: options.adapt,
   });
   if (options.sdpPath !== null) {
     // Players open it to receive the stream: it describes the first destination.
@@ -110,7 +121,50 @@ async function stream(given: SenderOptions): Promise<number> {
   }
   const note = wireNote(options.wire, options.maxDatagramBytes);
   if (note !== null) status.log(note);
-  const sender = new PacedSender(packetizer, link, pacingFps(options.rate));
+  // Link fitting (--adapt, --max-rate; lib/adapt/link_fitter.ts). Without either, none of it is
+  // built and frames go exactly as before.
+  const fitting = options.adapt || options.maxRateBps !== null;
+  const transcoder = options.adapt ? openTranscoder((line) => status.log(line)) : null;
+  const sourceQuality = options.passthrough ? LADDER_TOP_QUALITY : options.quality;
+  const fitter = !fitting ? null : new LinkFitter({
+    streamId,
+    destinations: options.destinations.map((d) => ({
+      address: formatHostPort(d),
+      group: isMulticast(d.hostname),
+    })),
+    adapt: options.adapt,
+    ceilingBps: options.maxRateBps ?? Number.POSITIVE_INFINITY,
+    keyed: sealer !== null,
+    sourceFps: pacingFps(options.rate),
+    ladder: !options.adapt ? null : {
+      qualities: transcoder === null ? [sourceQuality] : ladderQualities(sourceQuality),
+      scales: transcoder === null ? [1] : [...REENCODE_SCALES],
+    },
+    datagramOverheadBytes: sealer === null ? 0 : SEAL_OVERHEAD_BYTES,
+  });
+  let paddingSeen = 0;
+  const sender = new PacedSender(
+    packetizer,
+    link,
+    pacingFps(options.rate),
+    undefined,
+    fitter === null ? null : {
+      estimateWireBytes: (jpegBytes) => fitter.estimateWireBytes(jpegBytes),
+      paddingBytes: (wireBytes, nowMs) => {
+        fitter.tick(nowMs);
+        return fitter.paddingBytes(wireBytes, nowMs);
+      },
+      admit: (wireBytes, nowMs) => fitter.admitFrame(wireBytes, nowMs),
+      pacingRateBps: (nowMs) => fitter.pacingRateBps(nowMs),
+      sent: (datagrams, jpegBytes, admittedBytes, captureUs, nowMs) => {
+        const padding = (paddingCounters?.bytes ?? 0) - paddingSeen;
+        paddingSeen += padding;
+        // Capture times are wall-clock µs (lib/io/clock.ts): the frame's time in the sender.
+        const holdUs = (performance.timeOrigin + nowMs) * 1000 - captureUs;
+        fitter.frameSent(datagrams, jpegBytes, admittedBytes, padding, captureUs, nowMs, holdUs);
+      },
+    },
+  );
   let refusalsLogged = 0;
   sender.onRefused((error) => {
     // The first few reasons are enough to act on; the count stays in the stats.
@@ -118,14 +172,52 @@ async function stream(given: SenderOptions): Promise<number> {
     const { wire, passthrough } = options;
     status.log(refusalLine({ frameNumber: sender.counters.framesRead, error, wire, passthrough }));
   });
+  const sealBytes = sealer === null ? 0 : SEAL_OVERHEAD_BYTES;
   const nacks = new NackResponder({
     history,
     opener: nackOpener,
     nowMs: () => performance.now(),
     sendTo: (copy, destination) => link.sendTo(copy, destination),
+    // Repairs share the target with new frames (lib/adapt/rate_budget.ts).
+    repairGate: fitter === null
+      ? undefined
+      : (bytes, destination, nowMs) => fitter.admitRepair(bytes + sealBytes, destination, nowMs),
   });
-  // Replies on the sending sockets: NACKs get answered at once, outside the frame pacing.
-  const receiving = sockets.receive((datagram, from) => nacks.receive(datagram, from));
+  const takeReport = (plain: Uint8Array, source: ReplySource, from: HostPort) => {
+    if (fitter === null) return;
+    const nowMs = performance.now();
+    fitter.onReport(plain, source, formatHostPort(from), nowMs);
+    fitter.tick(nowMs);
+  };
+  // Replies on the sending sockets, by type: NACKs answered at once, outside the frame pacing;
+  // reports to link fitting. Both only from a destination (lib/net/reply_source.ts).
+  const replies = new ReplyDispatcher<ReplySource, HostPort>({
+    nack: (datagram, source) => nacks.receive(datagram, source.destination),
+    report: (datagram, source, from) => {
+      if (fitter === null) return;
+      // A stranger's report is not even opened.
+      if (source.destination < 0) return fitter.refuse("stranger");
+      if (reportOpener === null) return takeReport(datagram, source, from);
+      reportOpener.open(datagram, performance.now()).then((plain) => {
+        if (plain !== null) takeReport(plain, source, from);
+      });
+    },
+  });
+  const receiving = sockets.receive((datagram, source, from) =>
+    replies.receive(datagram, source, from)
+  );
+  // The picture stage (lib/send/picture_stage.ts) goes before the pacer: per frame, the ladder's
+  // quality, frame rate and size, re-encoded with libjpeg-turbo where it asks (no ffmpeg restart).
+  const stage = fitter === null || !options.adapt
+    ? null
+    : new PictureStage({ sourceQuality, observer: fitter });
+  const toDestinations = stage === null || fitter === null ? sender : new PictureStageSink({
+    stage,
+    transcoder: transcoder ?? NO_TRANSCODER,
+    target: sender,
+    choose: (captureUs, nowMs) => fitter.choose(captureUs, nowMs),
+    onFailure: (error) => status.log(`udpcam-send: a frame could not be re-encoded: ${error}`),
+  });
   const saving = options.savePath ? openAppendFile(options.savePath, "--save") : null;
   const save = saving?.file ?? null;
   if (saving !== null && saving.existingBytes > 0) {
@@ -144,7 +236,10 @@ async function stream(given: SenderOptions): Promise<number> {
   // Before the banner: whoever reads "streaming" may send SIGTERM right away.
   const removeSignals = onStopSignals(requestStop);
   // Frames go to the --to destinations and to RTSP clients; each skips on its own.
-  const sinks = [...(options.destinations.length > 0 ? [sender] : []), ...(rtsp ? [rtsp] : [])];
+  const sinks = [
+    ...(options.destinations.length > 0 ? [toDestinations] : []),
+    ...(rtsp ? [rtsp] : []),
+  ];
   const onFrame = frameReleaser({
     policy,
     sender: {
@@ -189,18 +284,23 @@ async function stream(given: SenderOptions): Promise<number> {
 
   const reporter = new SenderReporter(performance.now());
   const report = () => {
-    const summary = reporter.report(performance.now(), sender.counters);
+    const nowMs = performance.now();
+    const summary = reporter.report(nowMs, sender.counters);
+    fitter?.tick(nowMs);
+    const linkStats = fitter === null
+      ? null
+      : fitter.stats(nowMs, reportOpener === null ? {} : { ...reportOpener.counters });
     if (options.statsJson) {
       const record = senderStatsRecord(summary, {
         fec: options.fec ? fecCounters : null,
         retransmit: history?.counters ?? null,
         nacksRefused: nackOpener?.counters ?? null,
         captureRestarts: capture.restarts,
-      });
+      }, { link: linkStats, picture: stage?.stats() ?? null });
       console.log(JSON.stringify(rtsp === null ? record : { ...record, rtsp: rtsp.stats() }));
     }
     const udpStatus = options.destinations.length > 0 || rtsp === null
-      ? formatSenderStatus(destinations, summary)
+      ? formatSenderStatus(destinations, summary) + formatSenderLink(linkStats)
       : `udpcam-send -> ${destinations}`;
     status.update(rtsp === null ? udpStatus : `${udpStatus} | ${rtsp.statusText()}`);
   };
@@ -219,6 +319,7 @@ async function stream(given: SenderOptions): Promise<number> {
   await sender.idle();
   await rtsp?.close();
   reencoder?.close();
+  transcoder?.close();
   sockets.close();
   await receiving;
   save?.close();
@@ -252,6 +353,36 @@ function newKeyFileMain(path: string): number {
   );
   return 0;
 }
+
+/** The ladder's top quality for a camera's own MJPEG (its quality is not known). */
+const LADDER_TOP_QUALITY = 80;
+/** The ladder's lowest quality: below it, frame rate and size do more for the picture. */
+const LADDER_LOW_QUALITY = 40;
+
+/** The ladder's qualities from `top` down in steps of 10 to 40 (just `top` if it is lower). */
+function ladderQualities(top: number): number[] {
+  const qualities = [top];
+  for (let q = Math.ceil(top / 10) * 10 - 10; q >= LADDER_LOW_QUALITY; q -= 10) qualities.push(q);
+  return qualities;
+}
+
+/** The re-encoder for the picture ladder, or null (said once) when libjpeg-turbo is missing. */
+function openTranscoder(log: (line: string) => void): TurboTranscoder | null {
+  try {
+    return TurboTranscoder.open();
+  } catch (error) {
+    log(
+      `udpcam-send: --adapt changes only the frame rate: ${describeError(error)} ` +
+        "(install libjpeg-turbo for quality and size steps)",
+    );
+    return null;
+  }
+}
+
+/** Stands in for the transcoder when there is none: the ladder then never asks for one. */
+const NO_TRANSCODER = {
+  transcode: () => Promise.reject(new Error("no libjpeg-turbo")),
+};
 
 async function main(args: string[]): Promise<number> {
   const command = parseSenderArgs(args, (name) => Deno.env.get(name));

@@ -16,6 +16,7 @@ const BENCHMARKS = [
   "crypto_bench.ts",
   "rtsp_bench.ts",
   "transcode_bench.ts",
+  "link_bench.ts",
 ];
 /** The benchmarks that regenerate their section of a document with `--write FILE`. */
 const WRITERS = new Set([
@@ -24,6 +25,7 @@ const WRITERS = new Set([
   "peer_bench.ts",
   "rtsp_bench.ts",
   "transcode_bench.ts",
+  "link_bench.ts",
 ]);
 
 const flags = parseArgs({

@@ -46,11 +46,15 @@ Deno.test("--retry: killing ffmpeg restarts capture and the receiver resumes", a
     "--duration",
     "60",
   ]);
+  // --adapt off: this is about restarts; on a loaded machine, link fitting may pace and repair
+  // differently, and a late repair of an older frame counts as stale, which this test forbids.
   const sender = startTestPatternSender(port, [
     "--size",
     "320x240",
     "--retry",
     "--stats-json",
+    "--adapt",
+    "off",
   ]);
   let stopped: Awaited<ReturnType<typeof stopProgram>>[] = [];
   try {
@@ -82,7 +86,7 @@ Deno.test("--retry: killing ffmpeg restarts capture and the receiver resumes", a
     `no frames after the restarts: ${before} -> ${JSON.stringify(final.frames)}`,
   );
   const drops = (final.datagrams as { droppedBy: Record<string, number> }).droppedBy;
-  equal(drops.stale, 0, "frame numbers went back after a restart");
+  equal(drops.stale, 0, `frame numbers went back after a restart: ${JSON.stringify(final)}`);
   equal(drops.otherStream, 0, "the stream id changed after a restart");
   const senderStats = jsonLines(sent.stdout).at(-1)!;
   equal(senderStats.captureRestarts, 2);

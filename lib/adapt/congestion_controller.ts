@@ -1,7 +1,8 @@
 /**
  * The sender's congestion controller: receiver reports (lib/wire/v1/report.ts) and what the
  * sender sent in, a target rate in bits per second out, with a state and a one-line reason.
- * Pure: the caller passes `nowMs` and does the sending; see docs/_draft_link_fitting.md.
+ * Pure: the caller passes `nowMs` and does the sending; see docs/protocol.md,
+ * "Fitting the stream to the link".
  *
  * Signals, per accepted report:
  * - **Delay** (seen before loss): the receiver's delay trend through a GCC over-use detector
@@ -70,6 +71,9 @@ import {
   OveruseDetector,
   type OveruseDetectorOptions,
 } from "./overuse_detector.ts";
+
+// The types this module's API speaks in, so its documentation can name them.
+export type { LinkReport, LinkReportDecodeFailure, OveruseDetectorOptions };
 
 /** What the controller is doing. */
 export type ControllerState =
@@ -173,7 +177,7 @@ export interface CongestionControllerOptions {
   detector: Partial<OveruseDetectorOptions>;
 }
 
-/** Defaults; docs/_draft_link_fitting.md gives the reason for each. */
+/** Defaults; docs/protocol.md ("Congestion controller") gives the reason for each. */
 export const DEFAULT_CONGESTION_CONTROLLER_OPTIONS: CongestionControllerOptions = {
   floorBps: 150_000,
   ceilingBps: Number.POSITIVE_INFINITY,
@@ -246,6 +250,10 @@ const MAX_NEAR_SHARE = 0.25;
 const WIDENED_MARGIN = 0.02;
 /** Weight of a new sample in the known-good average (GCC: 0.05). */
 const CAPACITY_SMOOTHING = 0.05;
+/** Sends this recent are still in flight when a report comes: not expected in it. */
+const BLACKOUT_FLIGHT_MS = 100;
+/** A blackout needs at least this much sent that should have arrived (a few datagrams). */
+const BLACKOUT_MIN_BYTES = 3000;
 /** A report claiming more bytes than sent in its window, times this plus the slack, is absurd. */
 const IMPOSSIBLE_RECEIVE_FACTOR = 1.25;
 const IMPOSSIBLE_RECEIVE_SLACK_BYTES = 64 * 1024;
@@ -515,8 +523,15 @@ export class CongestionController {
     this.#standingReports = queueMs > o.standingQueueMs && signal !== "underuse"
       ? this.#standingReports + 1
       : 0;
-    const sentRecently = this.#sentOver(report.intervalMs + 500, nowMs) > 0;
-    const blackout = report.bytesReceived === 0 && sentRecently;
+    // Nothing arrived of what was sent early enough in the interval to arrive by now: a sender
+    // that paused (ffmpeg stalling) sent nothing to lose, and is no blackout.
+    const flightMs = (this.#srttMs ?? 0) + BLACKOUT_FLIGHT_MS;
+    const sentToArrive = this.#sentBetween(
+      nowMs - report.intervalMs - flightMs,
+      nowMs - flightMs,
+      nowMs,
+    );
+    const blackout = report.bytesReceived === 0 && sentToArrive >= BLACKOUT_MIN_BYTES;
     const delayOveruse = signal === "overuse" && queueMs >= o.minOveruseQueueMs;
     const standing = this.#standingReports >= 2;
     const congestionLoss = loss >= o.lossHoldShare && queueMs >= o.congestionQueueMs;
@@ -683,6 +698,19 @@ export class CongestionController {
     const steps = Math.min(SENT_SLOTS, index - this.#sentSlotIndex);
     for (let k = 1; k <= steps; k++) this.#sentSlots[(this.#sentSlotIndex + k) % SENT_SLOTS] = 0;
     this.#sentSlotIndex = index;
+  }
+
+  /** Bytes sent from `fromMs` to `toMs` (whole 100 ms slots, the last 3 s at most) at `nowMs`. */
+  #sentBetween(fromMs: number, toMs: number, nowMs: number): number {
+    this.#rotateSent(nowMs);
+    const newest = this.#sentSlotIndex!;
+    const first = Math.max(Math.floor(fromMs / SENT_SLOT_MS), newest - SENT_SLOTS + 1);
+    const last = Math.min(Math.floor(toMs / SENT_SLOT_MS), newest);
+    let sum = 0;
+    for (let index = first; index <= last; index++) {
+      sum += this.#sentSlots[((index % SENT_SLOTS) + SENT_SLOTS) % SENT_SLOTS];
+    }
+    return sum;
   }
 
   /** Bytes sent in the last `windowMs` (whole 100 ms slots, at most 3 s). */

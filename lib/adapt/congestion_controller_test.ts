@@ -415,3 +415,36 @@ Deno.test("no receiver: the ceiling before any report, a gentle decay after repo
   });
   void reports;
 });
+
+Deno.test("nothing arrived is a blackout only when something was sent to arrive (table)", () => {
+  const cases: [name: string, pauseMs: number, decrease: boolean][] = [
+    // Frames all along, none of them arrived: the link went dark.
+    ["sent all along", 0, true],
+    // The sender itself paused (ffmpeg stalled) 0.5 s before the report: nothing was there to
+    // lose. (Counting any send of the last 0.7 s, as before, read this as a blackout.)
+    ["the sender paused", 500, false],
+  ];
+  for (const [name, pauseMs, decrease] of cases) {
+    const controller = new CongestionController(STREAM, { ceilingBps: 8 * MBIT });
+    const reports = new Reports(STREAM);
+    const send = (from: number, to: number) => {
+      for (let u = from; u < to; u += 33) {
+        controller.onFrameSent({ frameSeq: u, captureUs: u, bytes: 14_600 }, u);
+      }
+    };
+    send(0, 1000);
+    // Echoing frame 990: a 10 ms round trip.
+    controller.onReport(
+      reports.next({ received: 73, echoFrameSeq: 990, echoCaptureUsLow: 990 }),
+      1000,
+    );
+    const at = 2000;
+    send(1000, at - pauseMs);
+    // The newest frame sent, echoed with the hold that keeps the round trip at 10 ms.
+    const last = 1000 + 33 * Math.floor((at - pauseMs - 1 - 1000) / 33);
+    const echo = { echoFrameSeq: last, echoCaptureUsLow: last, holdUs: (at - last - 10) * 1000 };
+    controller.onReport(reports.next({ received: 0, framesCompleted: 0, ...echo }), at);
+    const after = controller.tick(at);
+    equal(after.state === "decrease", decrease, `${name}: ${after.reason}`);
+  }
+});

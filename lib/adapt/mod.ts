@@ -1,18 +1,41 @@
 /**
  * Fitting the stream to the link, pure part: the receiver's report builder, the sender's
  * congestion controller (delay trend, overuse detector, loss), the picture ladder (quality, frame
- * rate, size), the rate budget shared with repairs, and the multicast rule.
+ * rate, size), the rate budget shared with repairs, the multicast rule, and the link fitter that
+ * runs them together for the sender.
  *
  * @module
  */
 
-export { CongestionController } from "./congestion_controller.ts";
-export type { CongestionControllerOptions, ControllerState } from "./congestion_controller.ts";
+export { CongestionController, formatBps } from "./congestion_controller.ts";
+export type {
+  CongestionControllerOptions,
+  ControllerState,
+  RateDecision,
+  ReportRefusal,
+} from "./congestion_controller.ts";
+export { groupTarget, MAX_GROUP_RECEIVERS } from "./group_target.ts";
+export { FITTER_REFUSALS, LinkFitter } from "./link_fitter.ts";
+export type {
+  FitDecision,
+  FitPictureChoice,
+  FitterDestination,
+  FitterRefusal,
+  FitVerdict,
+  LinkFitterOptions,
+  ReportSource,
+} from "./link_fitter.ts";
 export {
   DEFAULT_PICTURE_LADDER_OPTIONS,
   PictureLadder,
   REENCODE_SCALES,
 } from "./picture_ladder.ts";
 export type { LadderDecision, PictureLadderOptions, PictureRung } from "./picture_ladder.ts";
+export { probePaddingBytes, RateBudget } from "./rate_budget.ts";
+export type { RateBudgetCounters, RateBudgetOptions } from "./rate_budget.ts";
 export { ReportBuilder } from "./report_builder.ts";
-export type { ReportBuilderOptions } from "./report_builder.ts";
+export type {
+  DelayTrendOptions,
+  ReportBuilderCounters,
+  ReportBuilderOptions,
+} from "./report_builder.ts";

@@ -4,8 +4,15 @@
  * Pure: budgets, frame sizes and `nowMs` in, a rung and a one-line reason out.
  *
  * Rungs, best first: every quality at the full frame rate and size; then, at the lowest
- * quality, every lower frame rate; then, at the lowest quality and frame rate, every smaller
- * size (only when the sender re-encodes). Each rung's rate is predicted as bytes per frame ×
+ * quality, the lower frame rates down to `sizeFpsShare` of the source's; then, at that frame
+ * rate, every smaller size (only when the sender re-encodes); then, at the smallest size, the
+ * frame rates below it. Size comes before the lowest frame rates because fluency is the point:
+ * a picture at half the size and 24 fps (film's rate, still fluent motion) reads better than a
+ * full one at 5 fps, and on some
+ * sources (a test pattern, whose frames ffmpeg packs with optimal Huffman tables) lower
+ * qualities hardly shrink the frames at all, so only size gets them through a narrow link at a
+ * usable frame rate. Without re-encoding (one size) this is quality, then frame rate. Each
+ * rung's rate is predicted as bytes per frame ×
  * frames per second, the bytes modelled from measurements, not constants: the newest frame's
  * size (smoothed) anchors the model, and a rung of another quality or size is scaled from it by
  * `bytes ∝ quantizer(quality)^-γ × scale^(2·α)`. γ is measured at each change of quality: the
@@ -16,7 +23,10 @@
  *
  * Hysteresis: a step down is immediate, straight to the best rung that fits. A step up goes one
  * rung at a time and only after that rung has fitted with `upHeadroom` to spare for `upHoldMs`
- * without a break, so a steady link settles on one rung and a brief rise changes nothing.
+ * without a break, so a steady link settles on one rung and a brief rise changes nothing. When
+ * the rung after it fits with headroom too (the link widened by far), each step waits only
+ * `fastUpHoldMs`: a widened link is climbed in seconds, still one rung at a time, each seen to
+ * fit before the next.
  *
  * Frame rate is applied by {@linkcode PictureLadder.admit}: of the source's frames, it passes
  * as many as the rung's rate asks for, evenly.
@@ -59,12 +69,19 @@ export interface PictureLadderOptions {
   qualities: number[];
   /** Frame rates as shares of the source's, best first, starting at 1. */
   fpsShares: number[];
+  /**
+   * The smaller sizes come at the lowest frame rate of `fpsShares` not below this share; the
+   * frame rates below it come after them, at the smallest size.
+   */
+  sizeFpsShare: number;
   /** Picture sizes as shares of the source's, best first, from 1; [1] without re-encoding. */
   scales: number[];
   /** A step up needs the next rung to fit with this share of the budget to spare. */
   upHeadroom: number;
   /** ...without a break for this long. */
   upHoldMs: number;
+  /** ...or this long, when the rung after that one fits with the headroom too. */
+  fastUpHoldMs: number;
   /** Prior exponent γ of `bytes ∝ quantizer^-γ` until sizes at two qualities are measured. */
   qualityExponent: number;
   /** Exponent α of `bytes ∝ area^α`. */
@@ -76,17 +93,20 @@ export interface PictureLadderOptions {
 }
 
 /**
- * Defaults: qualities 80..40 in steps of 10 (80 is udpcam's default), 30/20/15/10/5 fps for a
- * 30 fps source, full size only, a step up after 1.5 s with 15 % to spare. The quality exponent
+ * Defaults: qualities 80..40 in steps of 10 (80 is udpcam's default), 30/24/20/15/10/5 fps for a
+ * 30 fps source, sizes (when re-encoding) at 24 fps, full size only unless `scales` says more, a
+ * step up after 1.5 s with 15 % to spare (0.5 s when two rungs fit so). The quality exponent
  * 0.6 fits ffmpeg's mjpeg on a test pattern; the quantizer is ffmpeg's qscale mapping.
  */
 export const DEFAULT_PICTURE_LADDER_OPTIONS: PictureLadderOptions = {
   sourceFps: 30,
   qualities: [80, 70, 60, 50, 40],
-  fpsShares: [1, 2 / 3, 1 / 2, 1 / 3, 1 / 6],
+  fpsShares: [1, 0.8, 2 / 3, 1 / 2, 1 / 3, 1 / 6],
+  sizeFpsShare: 0.8,
   scales: [1],
   upHeadroom: 0.15,
   upHoldMs: 1500,
+  fastUpHoldMs: 500,
   qualityExponent: 0.6,
   areaExponent: 0.85,
   quantizer: qualityToQscale,
@@ -192,15 +212,23 @@ export class PictureLadder {
     }
     this.#options = o;
     const lowQ = o.qualities.at(-1)!;
-    const lowFps = o.fpsShares.at(-1)!;
+    // The frame rate the sizes step down at: the lowest share not below sizeFpsShare.
+    const sizeShare = o.fpsShares.filter((share) => share >= o.sizeFpsShare - 1e-9).at(-1) ?? 1;
+    const smallest = o.scales.at(-1)!;
+    const rung = (quality: number, share: number, scale: number) => ({
+      quality,
+      fps: o.sourceFps * share,
+      scale,
+    });
     this.#rungs = [
-      ...o.qualities.map((quality) => ({ quality, fps: o.sourceFps, scale: 1 })),
-      ...o.fpsShares.slice(1).map((share) => ({
-        quality: lowQ,
-        fps: o.sourceFps * share,
-        scale: 1,
-      })),
-      ...o.scales.slice(1).map((scale) => ({ quality: lowQ, fps: o.sourceFps * lowFps, scale })),
+      ...o.qualities.map((quality) => rung(quality, 1, 1)),
+      ...o.fpsShares.slice(1).filter((share) => share >= sizeShare).map((share) =>
+        rung(lowQ, share, 1)
+      ),
+      ...o.scales.slice(1).map((scale) => rung(lowQ, sizeShare, scale)),
+      ...o.fpsShares.filter((share) => share < sizeShare).map((share) =>
+        rung(lowQ, share, smallest)
+      ),
     ];
   }
 
@@ -318,7 +346,9 @@ export class PictureLadder {
         best < this.#index && predictions[this.#index - 1]! <= budgetBps * (1 - o.upHeadroom)
       ) {
         this.#headroomSinceMs ??= nowMs;
-        if (nowMs - this.#headroomSinceMs >= o.upHoldMs) {
+        const far = this.#index >= 2 &&
+          predictions[this.#index - 2]! <= budgetBps * (1 - o.upHeadroom);
+        if (nowMs - this.#headroomSinceMs >= (far ? o.fastUpHoldMs : o.upHoldMs)) {
           this.#index--; // Slow: one rung, and the next one waits again.
           this.#headroomSinceMs = null;
         }
@@ -344,6 +374,12 @@ export class PictureLadder {
   admit(captureMs: number): boolean {
     const last = this.#lastCaptureMs;
     this.#lastCaptureMs = captureMs;
+    // At the source's frame rate every frame goes, whatever the source really delivers (a file
+    // at its own rate may be faster than `sourceFps` says).
+    if (this.rung.fps >= this.#options.sourceFps) {
+      this.#credit = 0; // As after any frame sent: a lower rung counts from here.
+      return true;
+    }
     if (last !== null) {
       const elapsedMs = Math.max(0, captureMs - last);
       this.#credit = Math.min(1.5, this.#credit + (elapsedMs * this.rung.fps) / 1000);

@@ -34,7 +34,7 @@ function run(
   return out;
 }
 
-Deno.test("the ladder lowers quality first, then frame rate, then size", () => {
+Deno.test("the ladder lowers quality first, then frame rate to 24, then size, then frame rate", () => {
   const ladder = new PictureLadder({ scales: [...REENCODE_SCALES] });
   deepStrictEqual(
     ladder.rungs.map((r) => `q${r.quality} ${r.fps}fps ${r.scale}`),
@@ -44,11 +44,12 @@ Deno.test("the ladder lowers quality first, then frame rate, then size", () => {
       "q60 30fps 1",
       "q50 30fps 1",
       "q40 30fps 1",
-      "q40 20fps 1",
-      "q40 15fps 1",
-      "q40 10fps 1",
-      "q40 5fps 1",
-      "q40 5fps 0.75",
+      "q40 24fps 1",
+      "q40 24fps 0.75",
+      "q40 24fps 0.5",
+      "q40 20fps 0.5",
+      "q40 15fps 0.5",
+      "q40 10fps 0.5",
       "q40 5fps 0.5",
     ],
   );
@@ -57,10 +58,32 @@ Deno.test("the ladder lowers quality first, then frame rate, then size", () => {
   const visited = steps.map((s) => s.index).filter((index, i, all) =>
     i === 0 || index !== all[i - 1]
   );
-  deepStrictEqual(visited, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  deepStrictEqual(visited, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
   // Each rung's predicted rate fits the budget it was chosen under.
   ok(steps.at(-1)!.reason.startsWith("link "), steps.at(-1)!.reason);
   ok(steps.at(-1)!.reason.endsWith("q 40, 5 fps, 1/2 size"), steps.at(-1)!.reason);
+});
+
+Deno.test("the size rungs come at sizeFpsShare's frame rate (table)", () => {
+  const cases: [sizeFpsShare: number, rungs: string[]][] = [
+    [1, ["q80 30 1", "q40 30 1", "q40 30 0.5", "q40 20 0.5", "q40 10 0.5"]],
+    [2 / 3, ["q80 30 1", "q40 30 1", "q40 20 1", "q40 20 0.5", "q40 10 0.5"]],
+    [0.5, ["q80 30 1", "q40 30 1", "q40 20 1", "q40 20 0.5", "q40 10 0.5"]],
+    [0.01, ["q80 30 1", "q40 30 1", "q40 20 1", "q40 10 1", "q40 10 0.5"]],
+  ];
+  for (const [sizeFpsShare, rungs] of cases) {
+    const ladder = new PictureLadder({
+      qualities: [80, 40],
+      fpsShares: [1, 2 / 3, 1 / 3],
+      scales: [1, 0.5],
+      sizeFpsShare,
+    });
+    deepStrictEqual(
+      ladder.rungs.map((r) => `q${r.quality} ${r.fps} ${r.scale}`),
+      rungs,
+      `sizeFpsShare ${sizeFpsShare}`,
+    );
+  }
 });
 
 Deno.test("on a steady link the ladder settles and does not flap (table)", () => {
@@ -76,29 +99,51 @@ Deno.test("on a steady link the ladder settles and does not flap (table)", () =>
 });
 
 Deno.test("a step down is immediate, a step up waits for sustained headroom", () => {
-  const ladder = new PictureLadder({ upHoldMs: 1500 });
-  const budget = (t: number) => (t < 5000 ? 14e6 : t < 10_000 ? 3e6 : 14e6);
-  const steps = run(ladder, budget, 25_000);
-  const at = (tMs: number) => steps.find((s) => s.tMs >= tMs)!;
-  equal(at(4900).index, 0);
-  // The first decision under the lower budget is already down among the frame-rate rungs.
-  const down = at(5000).index;
-  ok(down >= 5, at(5000).reason);
-  equal(at(9900).index, down);
-  // Up again one rung at a time, each after 1.5 s of headroom.
-  const ups = steps.filter((s, i) => i > 0 && s.index < steps[i - 1].index);
-  equal(ups.length, down);
-  ok(ups[0].tMs - 10_000 >= 1500, `first step up at ${ups[0].tMs}`);
-  for (let i = 1; i < ups.length; i++) ok(ups[i].tMs - ups[i - 1].tMs >= 1500);
-  for (let i = 1; i < ups.length; i++) equal(ups[i].index, ups[i - 1].index - 1);
-  equal(steps.at(-1)!.index, 0);
+  const cases: [name: string, wideBps: number, holdMs: number][] = [
+    // Far more than the top rung needs: every rung up fits, and so does the one after it.
+    ["a link widened by far: 0.5 s a rung", 14e6, 500],
+    // Just enough for the next rung, never for the one after: 1.5 s a rung.
+    ["a link a little wider: 1.5 s a rung", 3.9e6, 1500],
+  ];
+  for (const [name, wideBps, holdMs] of cases) {
+    const ladder = new PictureLadder({ upHoldMs: 1500, fastUpHoldMs: 500 });
+    const budget = (t: number) => (t < 5000 ? 14e6 : t < 10_000 ? 3e6 : wideBps);
+    const steps = run(ladder, budget, 25_000);
+    const at = (tMs: number) => steps.find((s) => s.tMs >= tMs)!;
+    equal(at(4900).index, 0, name);
+    // The first decision under the lower budget is already down among the frame-rate rungs.
+    const down = at(5000).index;
+    ok(down >= 5, at(5000).reason);
+    equal(at(9900).index, down, name);
+    // Up again one rung at a time, each after its hold of headroom.
+    const ups = steps.filter((s, i) => i > 0 && s.index < steps[i - 1].index);
+    ok(ups.length >= 1, name);
+    ok(ups[0].tMs - 10_000 >= holdMs, `${name}: first step up at ${ups[0].tMs}`);
+    for (let i = 1; i < ups.length; i++) {
+      ok(ups[i].tMs - ups[i - 1].tMs >= holdMs, `${name}: ${ups[i].tMs}`);
+      equal(ups[i].index, ups[i - 1].index - 1, name);
+    }
+    if (wideBps === 14e6) {
+      equal(ups.length, down, name);
+      equal(steps.at(-1)!.index, 0, name);
+    } else ok(ups.length <= 2, `${name}: ${ups.length} steps up`);
+  }
 });
 
-Deno.test("a brief rise of the budget changes nothing", () => {
-  const ladder = new PictureLadder();
-  const steps = run(ladder, (t) => (t >= 10_000 && t < 11_000 ? 12e6 : 4e6), 20_000);
-  const settled = steps.filter((s) => s.tMs >= 5000).map((s) => s.index);
-  equal(new Set(settled).size, 1, settled.join(" "));
+Deno.test("a brief rise of the budget changes nothing (table)", () => {
+  const cases: [name: string, riseBps: number, riseMs: number][] = [
+    // The next rung would fit for 1 s (the one after it would not): less than the 1.5 s hold.
+    ["to the next rung for 1 s", 5.0e6, 1000],
+    // Three times the budget, for less than the 0.5 s hold of a widened link.
+    ["by far for 0.4 s", 12e6, 400],
+  ];
+  for (const [name, riseBps, riseMs] of cases) {
+    const ladder = new PictureLadder();
+    const budget = (t: number) => (t >= 10_000 && t < 10_000 + riseMs ? riseBps : 4e6);
+    const steps = run(ladder, budget, 20_000);
+    const settled = steps.filter((s) => s.tMs >= 5000).map((s) => s.index);
+    equal(new Set(settled).size, 1, `${name}: ${settled.join(" ")}`);
+  }
 });
 
 Deno.test("bytes per frame are modelled from what was measured", () => {
@@ -151,10 +196,10 @@ Deno.test("admit passes frames evenly at the rung's frame rate (table)", () => {
 
 Deno.test("without re-encoding only the frame rate moves", () => {
   const ladder = new PictureLadder({ qualities: [75] });
-  deepStrictEqual(ladder.rungs.map((r) => [r.quality, r.fps]), [[75, 30], [75, 20], [75, 15], [
-    75,
-    10,
-  ], [75, 5]]);
+  deepStrictEqual(
+    ladder.rungs.map((r) => [r.quality, r.fps]),
+    [[75, 30], [75, 24], [75, 20], [75, 15], [75, 10], [75, 5]],
+  );
   ladder.observe(75, 1, 40_000, 0);
   equal(ladder.choose(5e6, 33).reason, "link 5.0 Mbit/s: q 75, 15 fps");
 });
@@ -176,4 +221,12 @@ Deno.test("steps that do not fall from the best are refused with what to do", ()
       JSON.stringify(options),
     );
   }
+});
+
+Deno.test("at the source's frame rate every frame goes, however fast they come", () => {
+  const ladder = new PictureLadder({ sourceFps: 30 });
+  let sent = 0;
+  // A file at 300 fps, which the sender plans as 30 fps: the top rung must not thin it.
+  for (let i = 0; i < 300; i++) if (ladder.admit(i * (1000 / 300))) sent++;
+  equal(sent, 300);
 });

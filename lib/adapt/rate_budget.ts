@@ -17,9 +17,9 @@
  * - {@linkcode probePaddingBytes}: while the picture waits below its target for the rate of the
  *   next rung, the sender pads its frames (with extra FEC parity, so the padding also repairs)
  *   up to that rate, as WebRTC pads to probe.
- * - {@linkcode planPacedBursts} spreads a frame's datagrams at `pacingGain` × the target
- *   (WebRTC paces at 2.5×): the frame leaves in well under a frame interval, yet never hits the
- *   bottleneck at line rate.
+ * - {@linkcode RateBudget.pacingRateBps} is the rate a frame's datagrams are spread at:
+ *   `pacingGain` × the target (WebRTC paces at 2.5×), so the frame leaves in well under a frame
+ *   interval, yet never hits the bottleneck at line rate (lib/send/pacing.ts plans the bursts).
  *
  * @example
  * ```ts
@@ -34,10 +34,6 @@
  *
  * @module
  */
-
-import type { BurstPlan } from "../send/mod.ts";
-
-export type { BurstPlan };
 
 /** How the budget is shared. */
 export interface RateBudgetOptions {
@@ -166,6 +162,16 @@ export class RateBudget {
   }
 
   /**
+   * Corrects a frame already admitted by `bytes` (positive: it took more on the wire than
+   * `admitFrame` was told, negative: less), so the bucket counts what was really sent.
+   */
+  adjust(bytes: number): void {
+    if (!Number.isFinite(bytes) || !Number.isFinite(this.#targetBps)) return;
+    this.#tokens = Math.max(this.#tokens - bytes, -2 * this.#depthBytes());
+    this.counters.frameBytesAdmitted += bytes;
+  }
+
+  /**
    * Decides whether a repair datagram of `bytes` (a retransmission) is sent at `nowMs`: only
    * within the repair share and when the bucket can pay without going more than one depth into
    * debt. Refused bytes are counted.
@@ -259,46 +265,4 @@ export function probePaddingBytes(
   if (goalBps === null || !Number.isFinite(targetBps) || !(frameIntervalMs > 0)) return 0;
   const wantedBytes = (Math.min(goalBps, targetBps) * frameIntervalMs) / 8000;
   return Math.max(0, Math.round(wantedBytes - frameBytes));
-}
-
-/** Limits of {@linkcode planPacedBursts}. */
-export interface PacedBurstOptions {
-  /** Most bytes sent back to back (lib/pacing.ts: what a default receive buffer holds unread). */
-  maxBurstBytes: number;
-  /** Shortest pause between bursts (the event loop's timer granularity). */
-  minGapMs: number;
-}
-
-/** Defaults: the limits of lib/pacing.ts. */
-export const DEFAULT_PACED_BURST_OPTIONS: PacedBurstOptions = {
-  maxBurstBytes: 96_000,
-  minGapMs: 1,
-};
-
-/**
- * Plans `datagramCount` datagrams of at most `datagramBytes` at `pacingRateBps`: bursts as
- * small as the timer allows (the fewest datagrams that take at least `minGapMs` at that rate),
- * each followed by the gap that brings the average to the rate. An unbounded rate sends at
- * once, within `maxBurstBytes` per burst. The plan has the shape of lib/pacing.ts's.
- */
-export function planPacedBursts(
-  datagramCount: number,
-  datagramBytes: number,
-  pacingRateBps: number,
-  options: PacedBurstOptions = DEFAULT_PACED_BURST_OPTIONS,
-): BurstPlan {
-  const count = Math.max(1, Math.ceil(datagramCount));
-  const bytes = Math.max(1, datagramBytes);
-  const maxBurst = Math.max(1, Math.floor(options.maxBurstBytes / bytes));
-  if (!(pacingRateBps > 0) || !Number.isFinite(pacingRateBps)) {
-    const burstDatagrams = Math.min(count, maxBurst);
-    return { burstDatagrams, bursts: Math.ceil(count / burstDatagrams), gapMs: options.minGapMs };
-  }
-  const bytesPerMs = pacingRateBps / 8000;
-  // The fewest datagrams that take at least one timer gap at this rate; the gap then matches
-  // the rate exactly. Past the burst limit the gap stays at the timer's minimum (rate capped).
-  const perGap = Math.ceil((bytesPerMs * options.minGapMs) / bytes);
-  const burstDatagrams = Math.min(count, maxBurst, Math.max(1, perGap));
-  const gapMs = Math.max(options.minGapMs, (burstDatagrams * bytes) / bytesPerMs);
-  return { burstDatagrams, bursts: Math.ceil(count / burstDatagrams), gapMs };
 }

@@ -1,6 +1,6 @@
-import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import { equal, ok } from "node:assert/strict";
 import { Prng } from "../netsim/mod.ts";
-import { planPacedBursts, RateBudget } from "./rate_budget.ts";
+import { RateBudget } from "./rate_budget.ts";
 
 const MBIT = 1_000_000;
 
@@ -115,23 +115,18 @@ Deno.test("a lower target shrinks the bucket at once", () => {
   equal(budget.tokens, -12_500);
 });
 
-Deno.test("pacing plans spread a frame at the pacing rate (table)", () => {
-  const cases: [name: string, count: number, bytes: number, rateBps: number, plan: object][] = [
-    // 10 Mbit/s = 1250 B/ms: two 1200-byte datagrams every 1.92 ms.
-    ["10 Mbit/s", 40, 1200, 10 * MBIT, { burstDatagrams: 2, bursts: 20, gapMs: 1.92 }],
-    // 100 Mbit/s = 12.5 kB/ms: 11 datagrams every 1.056 ms.
-    ["100 Mbit/s", 40, 1200, 100 * MBIT, { burstDatagrams: 11, bursts: 4, gapMs: 1.06 }],
-    // 1 Mbit/s: a datagram every 9.6 ms.
-    ["1 Mbit/s", 3, 1200, 1 * MBIT, { burstDatagrams: 1, bursts: 3, gapMs: 9.6 }],
-    ["unbounded", 100, 1200, Number.POSITIVE_INFINITY, { burstDatagrams: 80, bursts: 2, gapMs: 1 }],
-    ["huge rate capped by the burst limit", 200, 1200, 10_000 * MBIT, {
-      burstDatagrams: 80,
-      bursts: 3,
-      gapMs: 1,
-    }],
-  ];
-  for (const [name, count, bytes, rate, plan] of cases) {
-    const got = planPacedBursts(count, bytes, rate);
-    deepStrictEqual({ ...got, gapMs: Math.round(got.gapMs * 100) / 100 }, plan, name);
-  }
+Deno.test("adjust corrects an admitted frame to what it took, within two depths of debt", () => {
+  const budget = new RateBudget({ depthMs: 100 });
+  budget.setTarget(1 * MBIT, 0); // 12.5 kB deep, full
+  equal(budget.admitFrame(10_000, 0), true);
+  budget.adjust(1_000); // it took 11 kB
+  equal(budget.tokens, 1_500);
+  equal(budget.counters.frameBytesAdmitted, 11_000);
+  budget.adjust(-500);
+  equal(budget.tokens, 2_000);
+  budget.adjust(1e9);
+  equal(budget.tokens, -25_000, "never more than two depths into debt");
+  const unbounded = new RateBudget();
+  unbounded.adjust(5_000);
+  equal(unbounded.counters.frameBytesAdmitted, 0);
 });

@@ -87,7 +87,18 @@ export interface SenderOptions extends SenderMulticastOptions {
   key: Uint8Array | null;
   /** Restart capture with backoff when ffmpeg exits, instead of exiting. */
   retry: boolean;
+  /**
+   * `--adapt`: fit the stream to the link from receiver reports (picture, frame rate, pacing,
+   * budget). On by default for `--wire v1`; the other wires have no reports.
+   */
+  adapt: boolean;
+  /** `--max-rate MBIT`: a hard cap on everything sent, bits per second; null: none. */
+  maxRateBps: number | null;
 }
+
+/** Lowest and highest `--max-rate`, Mbit/s. */
+const MIN_MAX_RATE_MBIT = 0.1;
+const MAX_MAX_RATE_MBIT = 10_000;
 
 /** `--help` text. */
 export const SENDER_HELP = `udpcam-send: stream a camera as JPEG frames over UDP.
@@ -112,6 +123,15 @@ ${
                         encodes with the standard Huffman tables RFC 2435 needs; --passthrough
                         frames without them go to --to destinations only`)
 }
+
+Slow links (docs/protocol.md, "Fitting the stream to the link")
+  --adapt on|off        on (default with --wire v1): receivers report what arrives, and the
+                        sender fits the stream to the link: JPEG quality, then frame rate, then
+                        picture size, frame by frame, paced at the rate the link carries. off:
+                        every frame as it comes, as fast as it comes (the other wires: off)
+  --max-rate MBIT       never send more than MBIT megabits a second (${MIN_MAX_RATE_MBIT}..${MAX_MAX_RATE_MBIT}), all bytes
+                        counted: frames that do not fit are skipped, datagrams are paced at it;
+                        also the ceiling of --adapt. Every wire
 
 Loss recovery (--wire v1)
   --fec [SETTING]       parity datagrams after each frame: off (default), xor:K (1 parity per K
@@ -195,6 +215,8 @@ export function parseSenderArgs(
     ...RTSP_FLAGS,
     "new-key-file": { type: "string" },
     retry: { type: "boolean" },
+    adapt: { type: "string" },
+    "max-rate": { type: "string" },
     version: { type: "boolean" },
     doctor: { type: "boolean" },
     help: { type: "boolean", short: "h" },
@@ -309,6 +331,26 @@ export function parseSenderArgs(
     );
   }
 
+  const adaptText = flags.adapt?.trim().toLowerCase();
+  if (adaptText !== undefined && adaptText !== "on" && adaptText !== "off") {
+    throw usageError(PROGRAM, `--adapt must be on or off, got "${flags.adapt}"`);
+  }
+  if (adaptText === "on" && !traits.linkReports) {
+    throw usageError(
+      PROGRAM,
+      `--adapt on needs --wire ${wireModesWith("linkReports").join(" or ")}: ` +
+        `${wire} receivers send no reports (--max-rate caps any wire)`,
+    );
+  }
+  const maxRateMbit = flags["max-rate"] === undefined ? null : numberFlag(
+    PROGRAM,
+    "max-rate",
+    flags["max-rate"],
+    0,
+    MIN_MAX_RATE_MBIT,
+    MAX_MAX_RATE_MBIT,
+  );
+
   return {
     kind: "stream",
     options: {
@@ -346,6 +388,8 @@ export function parseSenderArgs(
         wire,
       }),
       retry: flags.retry ?? false,
+      adapt: adaptText === undefined ? traits.linkReports : adaptText === "on",
+      maxRateBps: maxRateMbit === null ? null : maxRateMbit * 1_000_000,
     },
   };
 }

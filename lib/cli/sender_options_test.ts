@@ -84,3 +84,31 @@ Deno.test("--new-key-file FILE is a command of its own; an empty name is refused
   });
   throws(() => parseSenderArgs(["--new-key-file", " "]), /--new-key-file needs a file name/);
 });
+
+Deno.test("--adapt and --max-rate: defaults per wire, values, and what is refused (table)", () => {
+  const table: [args: string[], adapt: boolean, maxRateBps: number | null][] = [
+    [[], true, null],
+    [["--adapt", "off"], false, null],
+    [["--adapt", "ON"], true, null],
+    [["--wire", "rtp"], false, null],
+    [["--wire", "legacy", "--max-rate", "4"], false, 4_000_000],
+    [["--max-rate", "2.5"], true, 2_500_000],
+    [["--adapt", "off", "--max-rate", "0.1"], false, 100_000],
+  ];
+  for (const [args, adapt, maxRateBps] of table) {
+    const parsed = options(args);
+    deepStrictEqual([parsed.adapt, parsed.maxRateBps], [adapt, maxRateBps], args.join(" "));
+  }
+  const refused: [string[], RegExp][] = [
+    [["--adapt", "maybe"], /--adapt must be on or off, got "maybe"/],
+    [["--wire", "rtp", "--adapt", "on"], /--adapt on needs --wire v1: rtp receivers send no/],
+    [["--max-rate", "0"], /--max-rate must be a number from 0.1 to 10000, got "0"/],
+    [["--max-rate", "fast"], /--max-rate must be a number/],
+  ];
+  for (const [args, message] of refused) {
+    throws(() => parseSenderArgs(args), (error: unknown) => {
+      equal(error instanceof UserError && error.exitCode, 2, args.join(" "));
+      return message.test((error as Error).message);
+    });
+  }
+});

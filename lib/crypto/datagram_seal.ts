@@ -35,7 +35,6 @@ import {
   LINK_REPORT_CLEAR_BYTES,
   NACK_FIXED_BYTES,
   PacketType,
-  REPORT_TYPE,
 } from "../wire/v1/mod.ts";
 
 /** Header flag bit (byte 4) marking a sealed datagram. */
@@ -62,8 +61,7 @@ const TWO_POW_32 = 0x1_0000_0000;
 export function clearHeaderBytes(datagram: Uint8Array): number {
   const type = datagram[TYPE_OFFSET];
   if (type === PacketType.Nack) return NACK_FIXED_BYTES;
-  if (type === REPORT_TYPE) return LINK_REPORT_CLEAR_BYTES;
-  return HEADER_BYTES;
+  return type === PacketType.Report ? LINK_REPORT_CLEAR_BYTES : HEADER_BYTES;
 }
 
 /** The 12-byte AES-GCM nonce of datagram `counter`: 4 zero bytes, then the counter. */

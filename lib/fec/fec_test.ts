@@ -1,7 +1,7 @@
 import { deepStrictEqual, equal, ok, throws } from "node:assert/strict";
 import { encodeGroup, gfInv, gfMul, recoverGroup } from "./codes.ts";
-import { type FecSetting, fecSettingProblem } from "./setting.ts";
-import { groupMembers, groupOf } from "./groups.ts";
+import { type FecSetting, fecSettingProblem, paddedFecSetting } from "./setting.ts";
+import { groupCount, groupMembers, groupOf } from "./groups.ts";
 import { Prng } from "../netsim/mod.ts";
 
 /** Every subset of {0..n-1} with at most `most` elements, as bit lists. */
@@ -132,5 +132,58 @@ Deno.test("group layouts cover every fragment exactly once", () => {
       }
       deepStrictEqual(seen.sort((a, b) => a - b), Array.from({ length: count }, (_, i) => i));
     }
+  }
+});
+
+const xor = (k: number) => ({ scheme: "xor" as const, groupData: k, groupParity: 1 });
+
+Deno.test("padding as parity: about the asked datagrams, at most three times the frame (table)", () => {
+  const rs = (k: number, m: number) => ({ scheme: "rs" as const, groupData: k, groupParity: m });
+  const cases: [
+    name: string,
+    fragments: number,
+    base: FecSetting | null,
+    extra: number,
+    setting: FecSetting | null,
+    parity: number,
+  ][] = [
+    ["nothing asked", 40, null, 0, null, 0],
+    ["no FEC: XOR groups", 40, null, 10, { ...xor(4), interleaved: true }, 10],
+    ["no FEC, as much as the frame: XOR of one", 5, null, 5, { ...xor(1), interleaved: true }, 5],
+    ["no FEC, more than the frame: RS", 10, null, 25, { ...rs(10, 25), interleaved: true }, 25],
+    ["no FEC, capped at three frames", 5, null, 50, { ...rs(5, 15), interleaved: true }, 15],
+    ["no FEC, a big frame: groups of 255 at most", 2000, null, 2, {
+      ...xor(255),
+      interleaved: true,
+    }, 8],
+    ["no FEC, a big frame, much: RS groups of 64", 200, null, 300, {
+      ...rs(64, 75),
+      interleaved: true,
+    }, 300],
+    [
+      "rs:20/3 on 40 fragments, 10 more",
+      40,
+      rs(20, 3),
+      10,
+      { ...rs(20, 8), interleaved: true },
+      16,
+    ],
+    [
+      "rs:20/3, capped at three frames",
+      40,
+      rs(20, 3),
+      1000,
+      { ...rs(20, 63), interleaved: true },
+      126,
+    ],
+    ["xor:10 becomes rs:10/M", 40, xor(10), 8, { ...rs(10, 3), interleaved: true }, 12],
+    ["rs:250/6: K + M stays within 256", 300, rs(250, 6), 100, rs(250, 6), 12],
+  ];
+  for (const [name, fragments, base, extra, setting, parity] of cases) {
+    const got = paddedFecSetting(fragments, base, extra);
+    deepStrictEqual(got, setting, name);
+    if (got === null) continue;
+    equal(fecSettingProblem(got), null, name);
+    equal(groupCount(fragments, got.groupData) * got.groupParity, parity, name);
   }
 });

@@ -7,5 +7,10 @@
 
 export { encodeGroup, recoverGroup } from "./codes.ts";
 export { groupCount, groupMembers, groupOf } from "./groups.ts";
-export { DEFAULT_FEC_SETTING, describeFecSetting, fecSettingProblem } from "./setting.ts";
+export {
+  DEFAULT_FEC_SETTING,
+  describeFecSetting,
+  fecSettingProblem,
+  paddedFecSetting,
+} from "./setting.ts";
 export type { FecSetting } from "./setting.ts";

@@ -63,3 +63,47 @@ export function describeFecSetting(setting: FecSetting): string {
     ? `xor:${setting.groupData}`
     : `rs:${setting.groupData}/${setting.groupParity}`;
 }
+
+/** Most padding a frame carries, as a multiple of its data fragments. */
+export const MAX_PADDING_SHARE = 3;
+
+/**
+ * The setting that gives a frame of `fragmentCount` fragments about `extraDatagrams` parity
+ * datagrams more than `base` (null: no FEC), so the frame carries padding that also repairs (a
+ * sender probing for a wider link, lib/adapt/link_fitter.ts). Never more extra parity than
+ * {@linkcode MAX_PADDING_SHARE} times the frame's fragments. Without a base: XOR groups of
+ * ceil(N / extra) fragments, one parity each, while the padding is at most the frame; more, as
+ * Reed-Solomon over groups of at most 64 fragments. With a base: Reed-Solomon with the base's
+ * groups and more parities per group. Always within K + M ≤ 256. Returns `base` when nothing is
+ * added.
+ *
+ * @example
+ * ```ts
+ * import { paddedFecSetting } from "./setting.ts";
+ *
+ * // 40 fragments, no FEC, 10 datagrams of padding: XOR over groups of 4.
+ * console.log(paddedFecSetting(40, null, 10)); // { scheme: "xor", groupData: 4, ... }
+ * ```
+ */
+export function paddedFecSetting(
+  fragmentCount: number,
+  base: FecSetting | null,
+  extraDatagrams: number,
+): FecSetting | null {
+  const extra = Math.min(Math.floor(extraDatagrams), MAX_PADDING_SHARE * fragmentCount);
+  if (!(extra >= 1) || fragmentCount < 1) return base;
+  if (base === null && extra <= fragmentCount) {
+    const groupData = Math.min(255, Math.ceil(fragmentCount / extra));
+    return { scheme: "xor", groupData, groupParity: 1, interleaved: true };
+  }
+  const groupData = base?.groupData ?? Math.min(MAX_PADDING_GROUP, fragmentCount);
+  const groups = Math.ceil(fragmentCount / groupData);
+  const have = base?.groupParity ?? 0;
+  const most = Math.min(MAX_RS_SHARDS - groupData, have + MAX_PADDING_SHARE * groupData, 255);
+  const groupParity = Math.min(most, have + Math.ceil(extra / groups));
+  if (base !== null && groupParity <= base.groupParity) return base;
+  return { scheme: "rs", groupData, groupParity, interleaved: base?.interleaved ?? true };
+}
+
+/** Reed-Solomon groups made for padding alone hold at most this many fragments. */
+const MAX_PADDING_GROUP = 64;

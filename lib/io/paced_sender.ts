@@ -2,10 +2,16 @@
  * Sends frames as paced bursts of datagrams, and never queues: when sending falls behind capture,
  * the frame waiting to be sent is replaced by the newer one.
  *
+ * With a {@linkcode FrameLink} (link fitting, `--max-rate`), each frame first asks it whether it
+ * fits the rate budget (else it is skipped), how much padding it carries, and at what rate its
+ * datagrams are spread (lib/send/pacing.ts's `planPacedBursts`; an unbounded rate keeps the
+ * burst plan for the receiver's socket buffer, `planBursts`). Without one, frames go as they
+ * always did.
+ *
  * @module
  */
 
-import { DEFAULT_PACING, type PacingOptions, planBursts } from "../send/mod.ts";
+import { DEFAULT_PACING, type PacingOptions, planBursts, planPacedBursts } from "../send/mod.ts";
 import type { SenderCounters } from "../stats/mod.ts";
 import type { FramePacketizer } from "../wire/frames/mod.ts";
 
@@ -20,6 +26,32 @@ export interface DatagramSink {
   sendBurst?(datagrams: readonly Uint8Array[]): Promise<void>;
   /** Sends the OS refused so far. */
   readonly sendErrors: number;
+}
+
+/**
+ * What a frame asks the link fitter before it goes (lib/adapt/link_fitter.ts's LinkFitter fits,
+ * wrapped by the sender). All sizes are bytes on the wire.
+ */
+export interface FrameLink {
+  /** The wire bytes a JPEG of `jpegBytes` takes, as recent frames measured it. */
+  estimateWireBytes(jpegBytes: number): number;
+  /** Padding to add to a frame of `wireBytes` at `nowMs` (0: none). */
+  paddingBytes(wireBytes: number, nowMs: number): number;
+  /** Whether a frame of `wireBytes` (padding included) goes at `nowMs`; false: skipped. */
+  admit(wireBytes: number, nowMs: number): boolean;
+  /** The rate to spread its datagrams at, at `nowMs`; Infinity: the socket-buffer bursts. */
+  pacingRateBps(nowMs: number): number;
+  /**
+   * The frame read at `captureUs` went out as `datagrams` at `nowMs`, from a JPEG of `jpegBytes`,
+   * `admittedBytes` having been admitted for it.
+   */
+  sent(
+    datagrams: readonly Uint8Array[],
+    jpegBytes: number,
+    admittedBytes: number,
+    captureUs: number,
+    nowMs: number,
+  ): void;
 }
 
 interface PendingFrame {
@@ -37,6 +69,7 @@ export class PacedSender {
   readonly #sink: DatagramSink;
   readonly #frameIntervalMs: number;
   readonly #pacing: PacingOptions;
+  readonly #link: FrameLink | null;
   #pending: PendingFrame | null = null;
   #onRefused: (error: unknown) => void = () => {};
   #running: Promise<void> | null = null;
@@ -57,17 +90,21 @@ export class PacedSender {
    * @param packetizer Turns a frame into datagrams (the wire mode).
    * @param sink Sends datagrams.
    * @param fps Capture rate; a frame's datagrams are spread over part of its interval.
+   * @param pacing The burst limits.
+   * @param link The link fitter's say over each frame, or null: every frame goes, in bursts.
    */
   constructor(
     packetizer: FramePacketizer,
     sink: DatagramSink,
     fps: number,
     pacing: PacingOptions = DEFAULT_PACING,
+    link: FrameLink | null = null,
   ) {
     this.#packetizer = packetizer;
     this.#sink = sink;
     this.#frameIntervalMs = 1000 / fps;
     this.#pacing = pacing;
+    this.#link = link;
   }
 
   /** Calls `listener` with the reason each time the wire format refuses a frame (it is skipped). */
@@ -92,24 +129,43 @@ export class PacedSender {
     while (this.#pending !== null) {
       const { frame, captureUs } = this.#pending;
       this.#pending = null;
+      const link = this.#link;
+      let paddingBytes = 0;
+      let admittedBytes = 0;
+      if (link !== null) {
+        const nowMs = performance.now();
+        const wireBytes = link.estimateWireBytes(frame.length);
+        paddingBytes = link.paddingBytes(wireBytes, nowMs);
+        // A frame that does not fit the rate is skipped (the budget counts it), never queued.
+        if (!link.admit(wireBytes + paddingBytes, nowMs)) continue;
+        admittedBytes = wireBytes + paddingBytes;
+      }
       let datagrams: Uint8Array[];
       try {
-        datagrams = this.#packetizer.packetize(frame, captureUs);
+        datagrams = this.#packetizer.packetize(frame, captureUs, paddingBytes);
       } catch (error) {
         // The wire format cannot carry this frame (too many fragments, or a JPEG the mode refuses).
         this.counters.framesTooLarge++;
         this.#onRefused(error);
         continue;
       }
-      await this.#sendPaced(datagrams);
+      const sentMs = performance.now();
+      await this.#sendPaced(datagrams, link?.pacingRateBps(sentMs) ?? Infinity);
+      link?.sent(datagrams, frame.length, admittedBytes, captureUs, sentMs);
       this.counters.framesSent++;
     }
   }
 
-  async #sendPaced(datagrams: Uint8Array[]): Promise<void> {
+  async #sendPaced(datagrams: Uint8Array[], pacingRateBps: number): Promise<void> {
     let largestBytes = 0;
     for (const datagram of datagrams) largestBytes = Math.max(largestBytes, datagram.length);
-    const plan = planBursts(datagrams.length, largestBytes, this.#frameIntervalMs, this.#pacing);
+    // Unbounded: bursts sized for the receiver's socket buffer. Else spread at the rate.
+    const plan = Number.isFinite(pacingRateBps)
+      ? planPacedBursts(datagrams.length, largestBytes, pacingRateBps, {
+        maxBurstBytes: this.#pacing.maxBurstBytes,
+        minGapMs: this.#pacing.gapMs,
+      })
+      : planBursts(datagrams.length, largestBytes, this.#frameIntervalMs, this.#pacing);
     const startMs = performance.now();
     for (let burst = 0; burst < plan.bursts; burst++) {
       if (burst > 0) {

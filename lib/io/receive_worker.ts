@@ -20,9 +20,9 @@ import { encodeNack, type NackTracker } from "../wire/v1/mod.ts";
 import { createDepacketizer, WIRE_TRAITS } from "../wire/mod.ts";
 import type { FrameDepacketizer } from "../wire/frames/mod.ts";
 import { epochMicros } from "./clock.ts";
-import { AddressFilter, isMulticast } from "../net/mod.ts";
-import { DatagramOpener, DatagramSealer, RootKey } from "../crypto/mod.ts";
-import { MAX_PENDING_OPENS, ReceivePath } from "../receive/mod.ts";
+import { AddressFilter, formatHostPort, isMulticast } from "../net/mod.ts";
+import { DatagramOpener, DatagramSealer, RootKey, SEAL_OVERHEAD_BYTES } from "../crypto/mod.ts";
+import { LinkReporter, MAX_PENDING_OPENS, ReceivePath, ReplyTarget } from "../receive/mod.ts";
 import type { FromReceiveWorker, ToReceiveWorker } from "./receive_messages.ts";
 import { listenUdp } from "./udp.ts";
 import { enlargeReceiveBuffer } from "./socket_buffer.ts";
@@ -38,19 +38,34 @@ const RECEIVE_BUFFER_BYTES = 65536;
 const NACK_POLL_MS = 1;
 /** Most batches drained after one wake-up before yielding to the event loop (timers, stop). */
 const MAX_BATCHES_PER_WAKE = 16;
+/** Least time between two report polls: the builder's frame closes need no finer grain. */
+const REPORT_POLL_MS = 5;
 
 let conn: Deno.DatagramConn | null = null;
 let depacketizer: FrameDepacketizer | null = null;
 /** Fed by the depacketizer (v1 with NACKs): it sees every datagram the depacketizer decodes. */
 let tracker: NackTracker | null = null;
-/** Where the followed stream's datagrams come from: NACKs go back there. */
-let source: Deno.NetAddr | null = null;
+/** The wire's view of the stream it follows (lib/wire/modes.ts). */
+let followedStream: () => number | null = () => null;
+let lastPushFollowed: () => boolean = () => false;
+/**
+ * The followed stream's established source, where NACKs go, and their rate limit
+ * (lib/receive/reply_target.ts; issue #19, finding 9).
+ */
+const replies = new ReplyTarget<Deno.NetAddr>();
+let nacksSent = 0;
 let nackSendErrors = 0;
+/** Receiver reports of the followed v1 stream (link fitting), or null for the other wires. */
+let reporter: LinkReporter | null = null;
+let reportsSent = 0;
+let reportSendErrors = 0;
+/** Frames the depacketizer gave up so far, as last handed to the reporter. */
+let framesDroppedSeen = 0;
 let stopped = false;
 /** Filter, opener and depacketizer in one (lib/receive/receive_path.ts). */
 let path: ReceivePath<Deno.NetAddr> | null = null;
-/** Seals NACKs with `--key` (null until its key is derived, or without a key). */
-let nackSealer: DatagramSealer | null = null;
+/** Seals NACKs and reports with `--key` (null until its key is derived, or without a key). */
+let replySealer: DatagramSealer | null = null;
 let keyed = false;
 const heap = new HeapCollector({ nowMs: performance.now() });
 
@@ -63,8 +78,14 @@ function postCounters(final: boolean): void {
   // The NACK counters ride along; lib/stats/receiver_report.ts reads them when present.
   const counters = {
     ...(path?.counters ?? depacketizer.counters),
-    nacksSent: tracker?.counters.nacksSent ?? 0,
+    nacksSent,
     nackSendErrors,
+    replies: { ...replies.counters },
+    link: reporter === null ? null : reporter.stats(
+      replies.address === null ? null : formatHostPort(replies.address),
+      reportsSent,
+      reportSendErrors,
+    ),
   };
   post({
     type: "counters",
@@ -123,14 +144,19 @@ function drain(batch: BatchReceiver, datagrams: ReceivePath<Deno.NetAddr>): void
 
 /** Every datagram the depacketizer took, in arrival order (after opening, with `--key`). */
 function delivered(
-  _datagram: Uint8Array,
+  datagram: Uint8Array,
   frame: ReturnType<FrameDepacketizer["push"]>,
   from: Deno.NetAddr,
   nowMs: number,
 ): void {
-  if (tracker) {
-    if (tracker.lastDatagramFollowed) source = from;
-    if (conn !== null) scheduleNackPoll(conn, tracker, nowMs);
+  const followed = lastPushFollowed();
+  if (followed) replies.observe(from, followedStream(), nowMs);
+  if (tracker && conn !== null) scheduleNackPoll(conn, tracker, nowMs);
+  if (reporter !== null) {
+    // The link carried the sealed size: count that, so the receive rate is the link's.
+    if (followed) reporter.onDatagram(datagram, datagram.length + sealBytes(), nowMs);
+    reporter.onFrames({ completed: frame ? 1 : 0, dropped: newFrameDrops() }, nowMs);
+    if (conn !== null) scheduleReportPoll(conn, reporter, nowMs);
   }
   if (frame) {
     post({
@@ -144,6 +170,20 @@ function delivered(
     // The frame is out and the next one is a frame interval away.
     heap.betweenFrames(nowMs);
   }
+}
+
+function sealBytes(): number {
+  return keyed ? SEAL_OVERHEAD_BYTES : 0;
+}
+
+/** Frames the depacketizer gave up since the last call (expired, superseded, evicted...). */
+function newFrameDrops(): number {
+  if (depacketizer === null) return 0;
+  let total = 0;
+  for (const count of Object.values(depacketizer.counters.frameDrops)) total += count;
+  const added = total - framesDroppedSeen;
+  framesDroppedSeen = total;
+  return Math.max(0, added);
 }
 
 /** The armed NACK poll, or null, and when it fires (ms on the performance clock). */
@@ -181,18 +221,71 @@ function scheduleNackPoll(socket: Deno.DatagramConn, nacks: NackTracker, nowMs: 
 }
 
 function pollNacks(socket: Deno.DatagramConn, nacks: NackTracker): void {
-  if (source === null) return;
-  const to = source;
+  const to = replies.address;
+  if (to === null) return;
   // With --key, NACKs are sealed too (the sender drops plain ones); none before the key is ready.
-  if (keyed && nackSealer === null) return;
-  const sealer = nackSealer;
-  for (const nack of nacks.poll(performance.now())) {
+  if (keyed && replySealer === null) return;
+  const sealer = replySealer;
+  const nowMs = performance.now();
+  for (const nack of nacks.poll(nowMs)) {
+    // Whatever forged datagrams make the tracker ask, the source hears at most the rate.
+    if (!replies.take(nowMs)) continue;
+    nacksSent++;
     const plain = encodeNack(nack);
     const sent = sealer === null
       ? socket.send(plain, to)
       : sealer.seal(plain).then((sealed) => socket.send(sealed, to));
     sent.catch(() => nackSendErrors++);
   }
+}
+
+/** The armed report poll, or null, and when it fires (ms on the performance clock). */
+let reportTimer: ReturnType<typeof setTimeout> | null = null;
+let reportTimerAtMs = Infinity;
+
+/**
+ * Makes sure the reporter is polled when it next may have a report (or a frame to close), not
+ * sooner than {@linkcode REPORT_POLL_MS} from `nowMs`; one timer, replaced only when something
+ * falls due sooner (see {@linkcode scheduleNackPoll}). No timer while the stream is silent: the
+ * next datagram arms one.
+ */
+function scheduleReportPoll(socket: Deno.DatagramConn, links: LinkReporter, nowMs: number): void {
+  if (stopped) return;
+  const nextMs = links.nextPollMs();
+  if (nextMs === null) return;
+  const atMs = Math.max(nextMs, nowMs + REPORT_POLL_MS);
+  if (reportTimer !== null) {
+    if (reportTimerAtMs <= atMs) return;
+    clearTimeout(reportTimer);
+  }
+  reportTimerAtMs = atMs;
+  reportTimer = setTimeout(() => {
+    reportTimer = null;
+    reportTimerAtMs = Infinity;
+    if (stopped) return;
+    pollReports(socket, links);
+    scheduleReportPoll(socket, links, performance.now());
+  }, Math.ceil(atMs - nowMs));
+}
+
+/**
+ * Sends the report due, if any, to the stream's established source, sealed under `--key`. The
+ * builder sends at most 10 a second, so reports do not share the NACKs' rate limit: a flood of
+ * forged datagrams that spends it cannot silence the reports the sender adapts by.
+ */
+function pollReports(socket: Deno.DatagramConn, links: LinkReporter): void {
+  const nowMs = performance.now();
+  depacketizer?.expire(nowMs);
+  links.onFrames({ completed: 0, dropped: newFrameDrops() }, nowMs);
+  const report = links.poll(nowMs);
+  const to = replies.address;
+  if (report === null || to === null || (keyed && replySealer === null)) return;
+  const sealer = replySealer;
+  reportsSent++;
+  const sent = sealer === null
+    ? socket.send(report, to)
+    : sealer.seal(report).then((sealed) => socket.send(sealed, to));
+  sent.catch(() => reportSendErrors++);
 }
 
 self.onmessage = async (event: MessageEvent<ToReceiveWorker>) => {
@@ -212,18 +305,22 @@ self.onmessage = async (event: MessageEvent<ToReceiveWorker>) => {
       });
       return;
     }
-    ({ depacketizer, nackTracker: tracker } = createDepacketizer(message.wire, {
-      frameTimeoutMs: message.frameTimeoutMs,
-      lockedStreamId: message.lockedStreamId ?? null,
-      followNewest: message.followNewest ?? false,
-      nack: message.nack && WIRE_TRAITS[message.wire].nack,
-    }));
+    ({ depacketizer, nackTracker: tracker, followedStream, lastPushFollowed } = createDepacketizer(
+      message.wire,
+      {
+        frameTimeoutMs: message.frameTimeoutMs,
+        lockedStreamId: message.lockedStreamId ?? null,
+        followNewest: message.followNewest ?? false,
+        nack: message.nack && WIRE_TRAITS[message.wire].nack,
+      },
+    ));
     const key = message.key ?? null;
     keyed = key !== null;
     // --key: the slow derivation (PBKDF2) once, before the first datagram is read; sessions are
-    // then cheap to derive, the receiver's own NACK session among them.
+    // then cheap to derive, the receiver's own reply session among them.
     const root = key === null ? null : await RootKey.derive(key);
-    if (root !== null) nackSealer = await DatagramSealer.create(root, { startMs: Date.now() });
+    if (root !== null) replySealer = await DatagramSealer.create(root, { startMs: Date.now() });
+    reporter = WIRE_TRAITS[message.wire].linkReports ? new LinkReporter() : null;
     const rules = message.allowFrom ?? [];
     path = new ReceivePath<Deno.NetAddr>({
       depacketizer,
@@ -255,6 +352,7 @@ self.onmessage = async (event: MessageEvent<ToReceiveWorker>) => {
   } else if (message.type === "stop") {
     stopped = true;
     if (nackTimer !== null) clearTimeout(nackTimer);
+    if (reportTimer !== null) clearTimeout(reportTimer);
     try {
       conn?.close();
     } catch { /* already closed */ }

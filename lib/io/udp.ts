@@ -4,9 +4,19 @@
  * @module
  */
 
-import { bindError, formatHostPort, type HostPort, isIpv6, isMulticast } from "../net/mod.ts";
+import {
+  bindError,
+  formatHostPort,
+  type HostPort,
+  isIpv6,
+  type ReplySource,
+  replySourceOf,
+} from "../net/mod.ts";
 import { UserError } from "../errors.ts";
 import { type BatchDestination, BatchSender } from "./datagram_batch.ts";
+
+// The types this module's API speaks in, so its documentation can name them.
+export type { HostPort, ReplySource };
 
 /**
  * Opens a socket to receive on `listen`.
@@ -141,11 +151,15 @@ export class MultiDestinationSender {
   }
 
   /**
-   * Receives datagrams on every socket (replies such as NACKs come back to the socket that sent)
-   * until {@linkcode close}; `onDatagram` gets each with the index of the destination it came
-   * from, or -1 when it matches none. Resolves once every socket is closed.
+   * Receives datagrams on every socket (replies such as NACKs and receiver reports come back to
+   * the socket that sent) until {@linkcode close}; `onDatagram` gets each with the destination it
+   * belongs to by the source rule of lib/net/reply_source.ts (exact address and port; a member of
+   * a group), and the address it came from. Resolves once every socket is closed.
    */
-  async receive(onDatagram: (datagram: Uint8Array, destination: number) => void): Promise<void> {
+  async receive(
+    onDatagram: (datagram: Uint8Array, source: ReplySource, from: HostPort) => void,
+  ): Promise<void> {
+    const destinations = this.#routes.map(({ address }) => address);
     await Promise.all(this.#conns.map(async (conn) => {
       const buffer = new Uint8Array(65_536);
       // Bounded by the socket's life: close() makes receive() throw BadResource.
@@ -161,31 +175,15 @@ export class MultiDestinationSender {
           }
           continue; // ICMP port unreachable and the like: the socket is still usable.
         }
-        onDatagram(received[0], this.#routeOf(received[1] as Deno.NetAddr));
+        const from = received[1] as Deno.NetAddr;
+        // Replies are only ever sent to our own destinations (for a group: to the group, never
+        // to the source), so a forged source address cannot aim anything at a third party.
+        onDatagram(received[0], replySourceOf(destinations, from), {
+          hostname: from.hostname,
+          port: from.port,
+        });
       }
     }));
-  }
-
-  /**
-   * The destination `from` is: same address and port, else the only one on that port (a host
-   * name, or a multi-homed receiver answering from another address), else the only multicast
-   * group on that port (its members send NACKs from the socket listening on the group's port),
-   * else none. Replies are only ever sent to our own destinations (for a group: to the group,
-   * never to the NACK's source), so a forged source address cannot aim retransmissions at a
-   * third party.
-   */
-  #routeOf(from: Deno.NetAddr): number {
-    const sameHost = (a: string, b: string) =>
-      a.replace(/^::ffff:/, "").toLowerCase() === b.replace(/^::ffff:/, "").toLowerCase();
-    const exact = this.#routes.findIndex(({ address }) =>
-      address.port === from.port && sameHost(address.hostname, from.hostname)
-    );
-    if (exact >= 0) return exact;
-    const samePort = this.#routes.filter(({ address }) => address.port === from.port);
-    if (samePort.length === 1) return this.#routes.indexOf(samePort[0]);
-    const groups = samePort.filter(({ address }) => isMulticast(address.hostname));
-    if (groups.length === 1) return this.#routes.indexOf(groups[0]);
-    return -1;
   }
 
   /** The socket that sends to destination `index`, or null (for multicast settings). */

@@ -34,4 +34,6 @@ export {
 } from "./multicast.ts";
 export type { InterfaceAddress, MulticastV4Interface, MulticastV6Interface } from "./multicast.ts";
 export { isLoopbackHost, reachableHosts } from "./reachable_hosts.ts";
+export { replySourceOf } from "./reply_source.ts";
+export type { ReplySource } from "./reply_source.ts";
 export type { HostInterfaceAddress } from "./reachable_hosts.ts";

@@ -15,6 +15,10 @@ export type {
   FrameSinkCounters,
   FrameSinkOptions,
 } from "./frame_sink.ts";
+export { LinkReporter } from "./link_reporter.ts";
+export type { LinkReporterCounters } from "./link_reporter.ts";
 export { MAX_PENDING_OPENS, ReceivePath } from "./receive_path.ts";
+export { DEFAULT_REPLY_TARGET_OPTIONS, ReplyTarget } from "./reply_target.ts";
+export type { ReplyAddress, ReplyTargetCounters, ReplyTargetOptions } from "./reply_target.ts";
 export { receiverStartLines } from "./start_lines.ts";
 export type { ReceiverStart } from "./start_lines.ts";

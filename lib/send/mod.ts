@@ -12,8 +12,13 @@ export { NackOpener } from "./nack_opener.ts";
 export type { NackOpenCounters } from "./nack_opener.ts";
 export { NackResponder } from "./nack_responder.ts";
 export type { NackResponderOptions, SealedNackOpener } from "./nack_responder.ts";
-export { DEFAULT_PACING, planBursts } from "./pacing.ts";
-export type { BurstPlan, PacingOptions } from "./pacing.ts";
+export {
+  DEFAULT_PACED_BURST_OPTIONS,
+  DEFAULT_PACING,
+  planBursts,
+  planPacedBursts,
+} from "./pacing.ts";
+export type { BurstPlan, PacedBurstOptions, PacingOptions } from "./pacing.ts";
 export { DEFAULT_TIMING_SAMPLES, PictureStage } from "./picture_stage.ts";
 export type {
   OutgoingFrame,
@@ -38,8 +43,15 @@ export {
 } from "./rate_plan.ts";
 export type { FfmpegTiming, RatePlan, RateRequest } from "./rate_plan.ts";
 export { ReleasePolicy } from "./release_policy.ts";
+export { ReplyDispatcher } from "./reply_dispatch.ts";
+export type { ReplyDispatchCounters, ReplyHandlers } from "./reply_dispatch.ts";
 export type { ArrivalStep } from "./release_policy.ts";
 export { MAX_REFUSALS_LOGGED, refusalLine, streamingLine, wireNote } from "./sender_lines.ts";
 export type { FrameRefusal, StreamingBanner } from "./sender_lines.ts";
 export { senderStatsRecord } from "./stats_record.ts";
-export type { ParityCounters, SenderRecovery, SenderStatsRecord } from "./stats_record.ts";
+export type {
+  ParityCounters,
+  SenderFitting,
+  SenderRecovery,
+  SenderStatsRecord,
+} from "./stats_record.ts";

@@ -1,9 +1,12 @@
 /**
- * What the sender does with a datagram that comes back on its sending sockets: a NACK from one of
- * its destinations is answered from the retransmit history, to that destination only; a NACK from
- * anywhere else is refused and counted; under `--key` a NACK must be sealed, and is opened first;
- * anything else is ignored. The socket loop stays in lib/io; this holds the decisions. Pure but
- * for opening sealed NACKs (WebCrypto, async): the clock and the send come in as functions.
+ * What the sender does with a NACK that comes back on its sending sockets: a NACK from one of its
+ * destinations (by the source rule of lib/net/reply_source.ts: its exact address and port, or a
+ * member of a group) is answered from the retransmit history, out of that destination's own
+ * budget, to that destination only; a NACK from anywhere else is refused and counted; under
+ * `--key` a NACK must be sealed, and is opened first. With link fitting on, each retransmission
+ * also needs the rate budget's leave (`repairGate`): repairs share the target with new frames.
+ * The socket loop stays in lib/io; this holds the decisions. Pure but for opening sealed NACKs
+ * (WebCrypto, async): the clock and the send come in as functions.
  *
  * @module
  */
@@ -32,6 +35,11 @@ export interface NackResponderOptions {
   nowMs: () => number;
   /** Sends one retransmitted datagram to destination `destination` only. */
   sendTo: (datagram: Uint8Array, destination: number) => void;
+  /**
+   * Whether a retransmitted datagram of `bytes` to `destination` may go at `nowMs` (the rate
+   * budget, lib/adapt/rate_budget.ts), or absent: every answer goes.
+   */
+  repairGate?: (bytes: number, destination: number, nowMs: number) => boolean;
 }
 
 /**
@@ -94,8 +102,11 @@ export class NackResponder {
   }
 
   #answer(history: RetransmitHistory, nack: Uint8Array, destination: number): void {
-    for (const copy of history.answer(nack, this.#options.nowMs())) {
-      this.#options.sendTo(copy, destination);
+    const { nowMs, sendTo, repairGate } = this.#options;
+    const atMs = nowMs();
+    for (const copy of history.answer(nack, atMs, destination)) {
+      if (repairGate !== undefined && !repairGate(copy.length, destination, atMs)) continue;
+      sendTo(copy, destination);
     }
   }
 }

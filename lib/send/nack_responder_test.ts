@@ -10,9 +10,12 @@ const KEY = "correct horse battery staple";
 /** Few PBKDF2 rounds: the tests are about NACKs, not key strength. */
 const ITERATIONS = 1000;
 
-/** A history holding frame 0 of STREAM_ID, 5 fragments; returns it and those fragments. */
+/**
+ * A history for destinations 0..2 holding frame 0 of STREAM_ID, 5 fragments; returns it and those
+ * fragments.
+ */
 function historyWithOneFrame(): { history: RetransmitHistory; fragments: Uint8Array[] } {
-  const history = new RetransmitHistory(STREAM_ID);
+  const history = new RetransmitHistory(STREAM_ID, { requesters: 3 });
   const fragments = new V1Packetizer(STREAM_ID, 600).packetize(new Uint8Array(2500).fill(7), 1);
   equal(fragments.length, 5);
   // Recording banks half the frame's bytes for retransmissions: two fragments' worth.
@@ -33,12 +36,17 @@ function nackFor(first: number, count: number, frameSeq = 0): Uint8Array {
 /** Sends as `[destination, fragment index, retransmission flag]`. */
 type Sent = [number, number, boolean][];
 
-function responderFor(history: RetransmitHistory | null, opener: NackOpener | null) {
+function responderFor(
+  history: RetransmitHistory | null,
+  opener: NackOpener | null,
+  repairGate?: (bytes: number, destination: number, nowMs: number) => boolean,
+) {
   const sent: Sent = [];
   const responder = new NackResponder({
     history,
     opener,
     nowMs: () => 10,
+    repairGate,
     sendTo: (datagram, destination) =>
       sent.push([
         destination,
@@ -192,4 +200,20 @@ Deno.test("NackResponder fuzz: every NACK-looking datagram is counted once, by t
     deepStrictEqual(sent.map(([destination]) => destination), sentTo, "answers go to the asker");
     ok(sentTo.every((destination) => destination >= 0), "nothing goes to an unknown source");
   }
+});
+
+Deno.test("NackResponder: each destination spends its own budget, and the repair gate has the last word", () => {
+  const { history } = historyWithOneFrame();
+  const asked: [number, number][] = [];
+  const { responder, sent } = responderFor(history, null, (bytes, destination) => {
+    asked.push([bytes, destination]);
+    return destination !== 2; // The budget refuses repairs to destination 2.
+  });
+  // Destination 0 spends its two fragments' worth; destination 1 still gets its answer.
+  responder.receive(nackFor(0, 5), 0);
+  responder.receive(nackFor(3, 1), 1);
+  responder.receive(nackFor(4, 1), 2);
+  deepStrictEqual(sent, [[0, 0, true], [0, 1, true], [1, 3, true]]);
+  deepStrictEqual(asked.map(([, destination]) => destination), [0, 0, 1, 2]);
+  ok(asked.every(([bytes]) => bytes === 530), "the gate is asked with each copy's bytes");
 });

@@ -60,3 +60,45 @@ export function planBursts(
   const burstDatagrams = Math.ceil(count / bursts);
   return { burstDatagrams, bursts: Math.ceil(count / burstDatagrams), gapMs: options.gapMs };
 }
+
+/** Limits of {@linkcode planPacedBursts}. */
+export interface PacedBurstOptions {
+  /** Most bytes sent back to back (what a default receive buffer holds unread, as in `DEFAULT_PACING`). */
+  maxBurstBytes: number;
+  /** Shortest pause between bursts (the event loop's timer granularity). */
+  minGapMs: number;
+}
+
+/** Defaults: the limits of {@linkcode DEFAULT_PACING}. */
+export const DEFAULT_PACED_BURST_OPTIONS: PacedBurstOptions = {
+  maxBurstBytes: 96_000,
+  minGapMs: 1,
+};
+
+/**
+ * Plans `datagramCount` datagrams of at most `datagramBytes` at `pacingRateBps`: bursts as
+ * small as the timer allows (the fewest datagrams that take at least `minGapMs` at that rate),
+ * each followed by the gap that brings the average to the rate. An unbounded rate sends at
+ * once, within `maxBurstBytes` per burst. The plan has the shape of {@linkcode planBursts}'s.
+ */
+export function planPacedBursts(
+  datagramCount: number,
+  datagramBytes: number,
+  pacingRateBps: number,
+  options: PacedBurstOptions = DEFAULT_PACED_BURST_OPTIONS,
+): BurstPlan {
+  const count = Math.max(1, Math.ceil(datagramCount));
+  const bytes = Math.max(1, datagramBytes);
+  const maxBurst = Math.max(1, Math.floor(options.maxBurstBytes / bytes));
+  if (!(pacingRateBps > 0) || !Number.isFinite(pacingRateBps)) {
+    const burstDatagrams = Math.min(count, maxBurst);
+    return { burstDatagrams, bursts: Math.ceil(count / burstDatagrams), gapMs: options.minGapMs };
+  }
+  const bytesPerMs = pacingRateBps / 8000;
+  // The fewest datagrams that take at least one timer gap at this rate; the gap then matches
+  // the rate exactly. Past the burst limit the gap stays at the timer's minimum (rate capped).
+  const perGap = Math.ceil((bytesPerMs * options.minGapMs) / bytes);
+  const burstDatagrams = Math.min(count, maxBurst, Math.max(1, perGap));
+  const gapMs = Math.max(options.minGapMs, (burstDatagrams * bytes) / bytesPerMs);
+  return { burstDatagrams, bursts: Math.ceil(count / burstDatagrams), gapMs };
+}

@@ -1,5 +1,7 @@
 import { deepStrictEqual, ok } from "node:assert/strict";
-import { DEFAULT_PACING, planBursts } from "./pacing.ts";
+import { DEFAULT_PACING, planBursts, planPacedBursts } from "./pacing.ts";
+
+const MBIT = 1_000_000;
 
 Deno.test("planBursts sends what fits the receive buffer at once and splits the rest evenly", () => {
   const table: [
@@ -46,5 +48,26 @@ Deno.test("planBursts always covers every datagram within the allowed spread", (
         }
       }
     }
+  }
+});
+
+Deno.test("pacing plans spread a frame at the pacing rate (table)", () => {
+  const cases: [name: string, count: number, bytes: number, rateBps: number, plan: object][] = [
+    // 10 Mbit/s = 1250 B/ms: two 1200-byte datagrams every 1.92 ms.
+    ["10 Mbit/s", 40, 1200, 10 * MBIT, { burstDatagrams: 2, bursts: 20, gapMs: 1.92 }],
+    // 100 Mbit/s = 12.5 kB/ms: 11 datagrams every 1.056 ms.
+    ["100 Mbit/s", 40, 1200, 100 * MBIT, { burstDatagrams: 11, bursts: 4, gapMs: 1.06 }],
+    // 1 Mbit/s: a datagram every 9.6 ms.
+    ["1 Mbit/s", 3, 1200, 1 * MBIT, { burstDatagrams: 1, bursts: 3, gapMs: 9.6 }],
+    ["unbounded", 100, 1200, Number.POSITIVE_INFINITY, { burstDatagrams: 80, bursts: 2, gapMs: 1 }],
+    ["huge rate capped by the burst limit", 200, 1200, 10_000 * MBIT, {
+      burstDatagrams: 80,
+      bursts: 3,
+      gapMs: 1,
+    }],
+  ];
+  for (const [name, count, bytes, rate, plan] of cases) {
+    const got = planPacedBursts(count, bytes, rate);
+    deepStrictEqual({ ...got, gapMs: Math.round(got.gapMs * 100) / 100 }, plan, name);
   }
 });

@@ -5,7 +5,8 @@
  * @module
  */
 
-import type { SenderReport } from "../stats/mod.ts";
+import type { SenderLinkStats, SenderReport } from "../stats/mod.ts";
+import type { PictureStageStats } from "./picture_stage.ts";
 import type { createPacketizer } from "../wire/mod.ts";
 import type { RetransmitHistory } from "../wire/v1/mod.ts";
 import type { NackOpenCounters } from "./nack_opener.ts";
@@ -25,12 +26,21 @@ export interface SenderRecovery {
   captureRestarts: number;
 }
 
+/** What link fitting did (`--adapt`, `--max-rate`); null where it is off. */
+export interface SenderFitting {
+  /** The link as the sender sees it: receivers, target, picture and why (lib/stats). */
+  link: SenderLinkStats | null;
+  /** What the picture stage did: frames passed, re-encoded, dropped for the rate, and timings. */
+  picture: PictureStageStats | null;
+}
+
 /** One `--stats-json` line of the sender, before `JSON.stringify`. */
-export type SenderStatsRecord = SenderReport & SenderRecovery;
+export type SenderStatsRecord = SenderReport & SenderRecovery & SenderFitting;
 
 /**
  * The `--stats-json` object: `summary`'s fields, then fec, retransmit, nacksRefused and
- * captureRestarts. Counters are copied, so the record stays as it was when built.
+ * captureRestarts, then link and picture (null without link fitting). Counters are copied, so the
+ * record stays as it was when built.
  *
  * @example
  * ```ts
@@ -51,13 +61,15 @@ export type SenderStatsRecord = SenderReport & SenderRecovery;
  *   },
  *   { fec: null, retransmit: null, nacksRefused: null, captureRestarts: 0 },
  * );
- * if (!JSON.stringify(record).endsWith('"mbps":2.88,"fec":null,"retransmit":null,' +
- *   '"nacksRefused":null,"captureRestarts":0}')) throw new Error(JSON.stringify(record));
+ * const tail = '"mbps":2.88,"fec":null,"retransmit":null,"nacksRefused":null,' +
+ *   '"captureRestarts":0,"link":null,"picture":null}';
+ * if (!JSON.stringify(record).endsWith(tail)) throw new Error(JSON.stringify(record));
  * ```
  */
 export function senderStatsRecord(
   summary: SenderReport,
   recovery: SenderRecovery,
+  fitting: SenderFitting = { link: null, picture: null },
 ): SenderStatsRecord {
   return {
     ...summary,
@@ -65,5 +77,7 @@ export function senderStatsRecord(
     retransmit: recovery.retransmit === null ? null : { ...recovery.retransmit },
     nacksRefused: recovery.nacksRefused === null ? null : { ...recovery.nacksRefused },
     captureRestarts: recovery.captureRestarts,
+    link: fitting.link === null ? null : structuredClone(fitting.link),
+    picture: fitting.picture === null ? null : { ...fitting.picture },
   };
 }

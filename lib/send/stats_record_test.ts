@@ -21,7 +21,8 @@ Deno.test("senderStatsRecord: the --stats-json line, field for field and in orde
     [
       "legacy or rtp: no recovery",
       { fec: null, retransmit: null, nacksRefused: null, captureRestarts: 0 },
-      ',"fec":null,"retransmit":null,"nacksRefused":null,"captureRestarts":0}',
+      ',"fec":null,"retransmit":null,"nacksRefused":null,"captureRestarts":0,"link":null,' +
+      '"picture":null}',
     ],
     [
       "v1 with FEC, NACK, --key and two restarts",
@@ -47,7 +48,7 @@ Deno.test("senderStatsRecord: the --stats-json line, field for field and in orde
       ',"fec":{"parityDatagrams":90,"parityBytes":108000},"retransmit":{"nacksReceived":5,' +
       '"nacksInvalid":1,"datagramsRetransmitted":7,"bytesRetransmitted":8400,' +
       '"retransmitCapped":2},"nacksRefused":{"unauthenticated":3,"keyPending":1,' +
-      '"authFailed":0,"replay":4,"staleSession":0,"sealVersion":0},"captureRestarts":2}',
+      '"authFailed":0,"replay":4,"staleSession":0,"sealVersion":0},"captureRestarts":2,"link":null,"picture":null}',
     ],
   ];
   for (const [name, recovery, tail] of table) {
@@ -66,4 +67,36 @@ Deno.test("senderStatsRecord copies the counters: later counting does not change
   fec.parityDatagrams++;
   notStrictEqual(record.fec, fec);
   equal(record.fec?.parityDatagrams, 1);
+});
+
+Deno.test("senderStatsRecord: link fitting's part comes last, copied", () => {
+  const link = {
+    adapt: true,
+    maxRateMbps: null,
+    targetMbps: 3.8,
+    state: "hold",
+    reason: "hold: loss 3 %",
+    picture: { quality: 40, fps: 20, scale: 0.5, reason: "link 3.8 Mbit/s: q 40, 20 fps" },
+    receivers: [],
+    silentS: 0.2,
+    reportsRefused: { stranger: 1 },
+    framesSkipped: 2,
+    repairBytesRefused: 0,
+    paddingBytes: 0,
+  };
+  const record = senderStatsRecord(
+    SUMMARY,
+    { fec: null, retransmit: null, nacksRefused: null, captureRestarts: 0 },
+    { link, picture: null },
+  );
+  link.reportsRefused.stranger = 5;
+  equal(record.link?.reportsRefused.stranger, 1);
+  equal(
+    JSON.stringify(record).slice(SUMMARY_JSON.length),
+    ',"fec":null,"retransmit":null,"nacksRefused":null,"captureRestarts":0,"link":{"adapt":true,' +
+      '"maxRateMbps":null,"targetMbps":3.8,"state":"hold","reason":"hold: loss 3 %","picture":' +
+      '{"quality":40,"fps":20,"scale":0.5,"reason":"link 3.8 Mbit/s: q 40, 20 fps"},"receivers":' +
+      '[],"silentS":0.2,"reportsRefused":{"stranger":1},"framesSkipped":2,"repairBytesRefused":0,' +
+      '"paddingBytes":0},"picture":null}',
+  );
 });

@@ -24,6 +24,17 @@ const REPORT: ReceiverReport = {
     nacksSent: 0,
   },
   problem: null,
+  replies: { sourceChanges: 1, fromOtherSources: 0, repliesLimited: 0 },
+  link: {
+    reportsSent: 15,
+    reportSendErrors: 0,
+    to: "10.0.0.2:40000",
+    lossPercent: 0.5,
+    deliveredFps: 30,
+    receiveMbps: 12.4,
+    queueDelayMs: 1.5,
+    delayTrendMsPerS: -0.2,
+  },
 };
 const MEMORY = { rss: 81.2, heapUsed: 5.3, external: 1.1, workerHeapUsed: 4.9 };
 const PRESENTED = { p50: 9.5, p95: 12, p99: 15, samples: 29 };
@@ -50,7 +61,10 @@ const REPORT_JSON =
   '"datagrams":{"received":900,"accepted":890,"invalid":4,"duplicate":6,"droppedBy":' +
   '{"short":4}},"fps":30,"mbps":12.5,"latencyMs":{"p50":3.25,"p95":5.5,"p99":8,"samples":30},' +
   '"streamId":"0x00000abc","recovery":{"fecFragments":3,"fecFrames":1,' +
-  '"retransmittedFragments":0,"retransmittedFrames":0,"nacksSent":0},"problem":null';
+  '"retransmittedFragments":0,"retransmittedFrames":0,"nacksSent":0},"problem":null,' +
+  '"replies":{"sourceChanges":1,"fromOtherSources":0,"repliesLimited":0},"link":{' +
+  '"reportsSent":15,"reportSendErrors":0,"to":"10.0.0.2:40000","lossPercent":0.5,' +
+  '"deliveredFps":30,"receiveMbps":12.4,"queueDelayMs":1.5,"delayTrendMsPerS":-0.2}';
 /** What the receiver adds to every line. */
 const RECEIVER_JSON = '"framesMalformed":{"noEoi":1},"memoryMB":{"rss":81.2,"heapUsed":5.3,' +
   '"external":1.1,"workerHeapUsed":4.9},"heapCollections":2';
@@ -66,7 +80,7 @@ const FINAL_DISPLAY_JSON = '"presentedLatencyMsRun":{"p50":9,"p95":11,"p99":14.5
 
 const STATUS = "udpcam-recv 0.0.0.0:12345 | 30.0 fps 12.50 Mbit/s | frames 90 ok, 2 lost " +
   "(2.2%) | latency p50 3.3 ms p95 5.5 ms | datagrams 900, 4 invalid | repaired 1 by FEC, 0 by " +
-  "NACK";
+  "NACK | reports 15 to 10.0.0.2:40000: loss 0.5 %, 30.0 fps, queue 1.5 ms";
 const SHOWN = " | shown 85, skipped 4, undecodable 1";
 
 Deno.test("receiverStatsLine, receiverStatusText, receiverTitleStats: the exact output", () => {
@@ -135,6 +149,8 @@ Deno.test("nothing measured yet: nulls stay in the line, and the title falls bac
     latencyMs: null,
     streamId: null,
     recovery: { ...REPORT.recovery, fecFragments: 0, fecFrames: 0 },
+    replies: null,
+    link: null,
   };
   const display = {
     counters: { decoder: "wasm", framesShown: 0, framesUndecodable: 0, framesSkipped: 0 },

@@ -7,6 +7,10 @@
 import { type LatencySummary, round2 } from "./latency_window.ts";
 import { RateMeter } from "./rate_meter.ts";
 import type { DepacketizerCounters } from "../wire/frames/mod.ts";
+import { formatReceiverLink, type ReceiverLinkStats } from "./link_report.ts";
+
+// The types this module's API speaks in, so its documentation can name them.
+export type { DepacketizerCounters, LatencySummary, ReceiverLinkStats };
 
 /** Datagram drop reasons that mean "this is not a valid datagram of the protocol". */
 const INVALID_REASONS = [
@@ -52,6 +56,23 @@ export interface ReceiverReport {
    * or null. See {@linkcode streamProblem}.
    */
   problem: string | null;
+  /**
+   * Where the receiver's replies (NACKs, reports) go and what it held back (issue #19, finding
+   * 9), or null when the receive path does not reply.
+   */
+  replies: ReplyCounters | null;
+  /** What the receiver reports to the sender (v1: link fitting), or null for the other wires. */
+  link: ReceiverLinkStats | null;
+}
+
+/** The receiver's reply rules at work (lib/receive/reply_target.ts). */
+export interface ReplyCounters {
+  /** Times the stream's source was established or changed. */
+  sourceChanges: number;
+  /** Datagrams of the followed stream from an address other than its source (not replied to). */
+  fromOtherSources: number;
+  /** Replies held back by the rate limit. */
+  repliesLimited: number;
 }
 
 /**
@@ -110,6 +131,8 @@ interface RecoveryCounters {
   recoveredByFec?: { fragments: number; frames: number };
   recoveredByRetransmission?: { fragments: number; frames: number };
   nacksSent?: number;
+  replies?: ReplyCounters;
+  link?: ReceiverLinkStats | null;
 }
 
 function recoveryOf(counters: DepacketizerCounters & RecoveryCounters): RecoveryReport {
@@ -185,6 +208,8 @@ export class ReceiverReporter {
       streamId: streamId === null ? null : `0x${(streamId >>> 0).toString(16).padStart(8, "0")}`,
       recovery: recoveryOf(c),
       problem,
+      replies: (c as RecoveryCounters).replies ?? null,
+      link: (c as RecoveryCounters).link ?? null,
     };
   }
 }
@@ -212,5 +237,6 @@ export function formatReceiverStatus(listen: string, report: ReceiverReport): st
     report.mbps.toFixed(2)
   } Mbit/s | ` +
     `frames ${frames.complete} ok, ${frames.dropped} lost (${lostPct.toFixed(1)}%)${latency} | ` +
-    `datagrams ${datagrams.received}, ${datagrams.invalid} invalid${waiting}${recovered}`;
+    `datagrams ${datagrams.received}, ${datagrams.invalid} invalid${waiting}${recovered}` +
+    formatReceiverLink(report.link);
 }

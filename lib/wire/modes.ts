@@ -6,9 +6,10 @@
  * @module
  */
 
-import type { FecSetting } from "../fec/mod.ts";
+import { type FecSetting, paddedFecSetting } from "../fec/mod.ts";
 import {
   fecParityDatagrams,
+  HEADER_BYTES,
   NackTracker,
   PARITY_FIELDS_BYTES,
   Reassembler,
@@ -30,6 +31,8 @@ export interface WireTraits {
   fec: boolean;
   /** Retransmission on request (NACKs; `--no-nack` turns it off). */
   nack: boolean;
+  /** Receiver reports, so the sender can fit the stream to the link (`--adapt`). */
+  linkReports: boolean;
   /** Sealed datagrams (`--key`). */
   key: boolean;
   /** A stream id the receiver can lock to or switch by (`--stream`, `--follow-newest`). */
@@ -49,6 +52,7 @@ export const WIRE_TRAITS: Readonly<Record<WireMode, Readonly<WireTraits>>> = {
   v1: {
     fec: true,
     nack: true,
+    linkReports: true,
     key: true,
     streamLock: true,
     sdp: false,
@@ -59,6 +63,7 @@ export const WIRE_TRAITS: Readonly<Record<WireMode, Readonly<WireTraits>>> = {
   legacy: {
     fec: false,
     nack: false,
+    linkReports: false,
     key: false,
     streamLock: false,
     sdp: false,
@@ -69,6 +74,7 @@ export const WIRE_TRAITS: Readonly<Record<WireMode, Readonly<WireTraits>>> = {
   rtp: {
     fec: false,
     nack: false,
+    linkReports: false,
     key: false,
     streamLock: true,
     sdp: true,
@@ -112,6 +118,12 @@ export interface SenderWireSettings {
    * `--key`, lib/crypto/datagram_seal.ts); fragments are cut this much smaller. Default 0.
    */
   reserveBytes?: number;
+  /**
+   * v1 only: frames may be padded (link fitting probes a wider link with extra parity), so
+   * fragments leave room for the parity fields even without `--fec`. Default false: no padding,
+   * and fragments as big as the datagram allows.
+   */
+  padding?: boolean;
 }
 
 /** Counters of the parity a v1 packetizer added. */
@@ -122,17 +134,31 @@ export interface FecCounters {
   parityBytes: number;
 }
 
+/** Counters of the padding a v1 packetizer added (extra parity, when link fitting probes). */
+export interface PaddingCounters {
+  /** Parity datagrams beyond the `--fec` setting's. */
+  datagrams: number;
+  /** Their bytes. */
+  bytes: number;
+}
+
 /**
- * Builds the sender's packetizer for `settings.mode`, and the counters of the parity it adds:
- * null unless the mode has FEC and `settings.fec` asks for it.
+ * Builds the sender's packetizer for `settings.mode`, the counters of the parity it adds (null
+ * unless the mode has FEC and `settings.fec` asks for it) and of the padding it adds when asked
+ * (v1 with `settings.padding`, else null: `paddingBytes` is then ignored).
  */
 export function createPacketizer(settings: SenderWireSettings): {
   packetizer: FramePacketizer;
   fecCounters: FecCounters | null;
+  paddingCounters: PaddingCounters | null;
 } {
   switch (settings.mode) {
     case "legacy":
-      return { packetizer: new LegacyPacketizer(settings.maxDatagramBytes), fecCounters: null };
+      return {
+        packetizer: new LegacyPacketizer(settings.maxDatagramBytes),
+        fecCounters: null,
+        paddingCounters: null,
+      };
     case "rtp":
       return {
         packetizer: new RtpJpegPacketizer({
@@ -140,34 +166,56 @@ export function createPacketizer(settings: SenderWireSettings): {
           ssrc: settings.streamId,
         }),
         fecCounters: null,
+        paddingCounters: null,
       };
     case "v1":
       break;
   }
   const { fec, history } = settings;
   const fecCounters = fec ? { parityDatagrams: 0, parityBytes: 0 } : null;
-  // Parity datagrams carry 4 bytes of FEC fields more than the largest fragment.
+  const padding = settings.padding ?? false;
+  const paddingCounters = padding ? { datagrams: 0, bytes: 0 } : null;
+  // Parity datagrams carry 4 bytes of FEC fields more than the largest fragment; padding is
+  // parity too.
   const roomBytes = settings.maxDatagramBytes - (settings.reserveBytes ?? 0);
   const fragmenter = new V1Packetizer(
     settings.streamId,
-    fec ? roomBytes - PARITY_FIELDS_BYTES : roomBytes,
+    fec || padding ? roomBytes - PARITY_FIELDS_BYTES : roomBytes,
   );
   const packetizer: FramePacketizer = {
-    packetize(frame, captureUs) {
+    packetize(frame, captureUs, paddingBytes = 0) {
       const data = fragmenter.packetize(frame, captureUs);
-      if (fec === null || fecCounters === null) {
+      // Padding: as many parity datagrams more as its bytes fill (lib/fec's paddedFecSetting).
+      const parityBytes = HEADER_BYTES + PARITY_FIELDS_BYTES +
+        Math.ceil(frame.length / data.length);
+      const extra = paddingCounters !== null && paddingBytes > 0
+        ? Math.round(paddingBytes / parityBytes)
+        : 0;
+      const setting = extra > 0 ? paddedFecSetting(data.length, fec, extra) : fec;
+      if (setting === null) {
         history?.record(data, settings.nowMs());
         return data;
       }
-      const parity = fecParityDatagrams(data, fec);
-      fecCounters.parityDatagrams += parity.length;
-      for (const datagram of parity) fecCounters.parityBytes += datagram.length;
+      const parity = fecParityDatagrams(data, setting);
+      const base = fec === null
+        ? 0
+        : setting === fec
+        ? parity.length
+        : Math.ceil(data.length / fec.groupData) * fec.groupParity;
+      if (fecCounters !== null) {
+        fecCounters.parityDatagrams += base;
+        fecCounters.parityBytes += base * parityBytes;
+      }
+      if (paddingCounters !== null) {
+        paddingCounters.datagrams += parity.length - base;
+        paddingCounters.bytes += (parity.length - base) * parityBytes;
+      }
       const all = parity.length > 0 ? [...data, ...parity] : data;
       history?.record(all, settings.nowMs());
       return all;
     },
   };
-  return { packetizer, fecCounters };
+  return { packetizer, fecCounters, paddingCounters };
 }
 
 /** What the receiver's depacketizer is built from. */
@@ -188,6 +236,12 @@ export interface ReceiverWire {
   depacketizer: FrameDepacketizer;
   /** The stream followed (v1 stream id, RTP SSRC), or null (none yet; legacy has no ids). */
   followedStream: () => number | null;
+  /**
+   * v1: true when the last datagram pushed was a fragment or parity of the followed stream, so
+   * its source may be where replies (NACKs, receiver reports) go; false for the other modes,
+   * which reply nothing.
+   */
+  lastPushFollowed: () => boolean;
   /**
    * The NACK tracker the depacketizer feeds (v1 with `nack`), or null. Poll it; it learns of
    * every datagram from the depacketizer itself.
@@ -232,6 +286,7 @@ export function createDepacketizer(mode: WireMode, options: ReceiverWireSettings
       return {
         depacketizer: reassembler,
         followedStream: () => reassembler.streamId,
+        lastPushFollowed: () => reassembler.lastPushFollowed,
         nackTracker: options.nack ? new NackTracker(reassembler) : null,
       };
     }
@@ -239,6 +294,7 @@ export function createDepacketizer(mode: WireMode, options: ReceiverWireSettings
       return {
         depacketizer: new LegacyDepacketizer({ frameTimeoutMs: options.frameTimeoutMs }),
         followedStream: () => null,
+        lastPushFollowed: () => false,
         nackTracker: null,
       };
     case "rtp": {
@@ -247,7 +303,12 @@ export function createDepacketizer(mode: WireMode, options: ReceiverWireSettings
         lockedStreamId: options.lockedStreamId ?? null,
         followNewest: options.followNewest ?? false,
       });
-      return { depacketizer, followedStream: () => depacketizer.ssrc, nackTracker: null };
+      return {
+        depacketizer,
+        followedStream: () => depacketizer.ssrc,
+        lastPushFollowed: () => false,
+        nackTracker: null,
+      };
     }
   }
 }

@@ -1,8 +1,10 @@
 /**
  * One lossy end-to-end run: udpcam-send (ffmpeg test pattern, `--save`) → fault-injecting relay
  * (in this process, real UDP on 127.0.0.1) → udpcam-recv (`--record`), then a frame-by-frame
- * comparison of what was recorded with what was sent. Shared by tests/loss_recovery_test.ts and
- * bench/loss_bench.ts.
+ * comparison of what was recorded with what was sent. The sender runs with `--adapt off`: the
+ * comparison needs the frames as ffmpeg made them, and what is measured is loss recovery, not a
+ * picture fitted to a link that loses at random (tests/support/link_run.ts runs that). Shared by
+ * tests/loss_recovery_test.ts and bench/loss_bench.ts.
  *
  * @module
  */
@@ -72,7 +74,8 @@ export async function runThroughLossyRelay(options: LossRunOptions): Promise<Los
     const sender = startProgram("sender.ts", [
       ...["--test-pattern", "--size", options.size, "--fps", String(options.fps)],
       ...["--to", `127.0.0.1:${relay.listenAddress.port}`, "--frames", String(options.frames)],
-      ...["--save", `${options.dir}/sent.mjpeg`, "--stats-json", ...options.senderFlags],
+      ...["--save", `${options.dir}/sent.mjpeg`, "--stats-json", "--adapt", "off"],
+      ...options.senderFlags,
     ], { env: options.env });
     const sent = await sender.done;
     if (sent.code !== 0) throw new Error(`udpcam-send failed (${sent.code}):\n${sent.stderr}`);

@@ -35,8 +35,12 @@ export interface DepacketizerCounters {
 
 /** Turns frames into datagrams. Pure: no I/O, no clock. */
 export interface FramePacketizer {
-  /** Datagrams carrying `frame`, read from ffmpeg at `captureUs` (µs since the Unix epoch). */
-  packetize(frame: Uint8Array, captureUs: number): Uint8Array[];
+  /**
+   * Datagrams carrying `frame`, read from ffmpeg at `captureUs` (µs since the Unix epoch), with
+   * about `paddingBytes` more of padding where the mode can carry it (v1: extra FEC parity, so
+   * the padding also repairs; other modes ignore it). Default 0.
+   */
+  packetize(frame: Uint8Array, captureUs: number, paddingBytes?: number): Uint8Array[];
 }
 
 /** Turns datagrams back into frames. Pure: the caller passes the clock in. */

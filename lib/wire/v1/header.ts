@@ -72,6 +72,8 @@ export const PacketType = {
   Parity: 1,
   /** Receiver → sender: a request to resend fragments of one frame (docs/protocol.md, NACK). */
   Nack: 2,
+  /** Receiver → sender: what arrived and what was lost (lib/wire/v1/report.ts). */
+  Report: 3,
 } as const;
 
 /** FEC schemes of parity datagrams (type-specific byte). Receivers ignore schemes they do not know. */

@@ -7,6 +7,7 @@
  */
 
 export {
+  decodeHeader,
   encodeHeader,
   Flags,
   fragmentPayloadBytes,
@@ -15,8 +16,10 @@ export {
   MAGIC_1,
   PacketType,
   PARITY_FIELDS_BYTES,
+  readParityFields,
   WIRE_VERSION,
 } from "./header.ts";
+export type { ParityFields, WireHeader } from "./header.ts";
 export { encodeNack, NACK_FIXED_BYTES } from "./nack.ts";
 export { NackTracker } from "./nack_tracker.ts";
 export { fragmentFrame, V1Packetizer } from "./packetizer.ts";
@@ -26,7 +29,9 @@ export {
   captureUsLow32,
   decodeLinkReport,
   encodeLinkReport,
+  LINK_REPORT_BYTES,
   LINK_REPORT_CLEAR_BYTES,
+  LINK_REPORT_DECODE_FAILURES,
   linkReportProblem,
   linkReportRefusal,
   MAX_DELAY_TREND_US_PER_S,

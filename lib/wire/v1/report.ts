@@ -46,15 +46,15 @@
  *
  * Exactly {@linkcode LINK_REPORT_BYTES} bytes, all integers big-endian. Cumulative counters wrap
  * at 2^32; the sender takes their differences modulo 2^32, so a lost report loses nothing. The
- * design and the meaning of every field are in docs/_draft_link_fitting.md.
+ * design and the meaning of every field are in docs/protocol.md, "Receiver report (type 3)".
  *
  * @module
  */
 
-import { MAGIC_0, MAGIC_1, WIRE_VERSION } from "./header.ts";
+import { MAGIC_0, MAGIC_1, PacketType, WIRE_VERSION } from "./header.ts";
 
-/** Datagram type of a receiver report (header byte 3). Goes into `PacketType` at merge. */
-export const REPORT_TYPE = 3;
+/** Datagram type of a receiver report (header byte 3): `PacketType.Report`. */
+export const REPORT_TYPE: number = PacketType.Report;
 
 /** Size of every receiver report datagram. */
 export const LINK_REPORT_BYTES = 68;

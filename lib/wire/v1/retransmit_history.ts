@@ -6,7 +6,11 @@
  * filled only by the stream's own traffic (`rateShare` of every byte recorded, at most
  * `burstBytes` banked), so over any interval retransmissions stay within `rateShare` of what the
  * stream sent plus `burstBytes`; each frame is answered at most `maxRequestsPerFrame` times. A NACK
- * can only name fragments of frames still in the history, of this stream, in range. See
+ * can only name fragments of frames still in the history, of this stream, in range.
+ *
+ * The bucket and the per-frame quota are kept per requester (the destination a NACK came from,
+ * each of which received the whole stream), so the NACKs of one destination, forged or real,
+ * never spend what another destination's recovery needs (issue #19, finding 5). See
  * docs/protocol.md, "Retransmission on request".
  *
  * @module
@@ -25,9 +29,17 @@ export interface RetransmitHistoryOptions {
   rateShare: number;
   /** Most retransmission bytes banked while nothing is asked. */
   burstBytes: number;
-  /** Most NACKs answered per frame. */
+  /** Most NACKs answered per frame and requester, 0..255. */
   maxRequestsPerFrame: number;
+  /**
+   * How many requesters (destinations) ask, numbered 0..n-1: each has its own bucket and per-frame
+   * quota. At most {@linkcode MAX_REQUESTERS}.
+   */
+  requesters: number;
 }
+
+/** Most requesters a history keeps budgets for. */
+export const MAX_REQUESTERS = 256;
 
 /** Defaults: 8 MB and 300 ms of history, retransmissions within 50 % of the stream's rate. */
 export const DEFAULT_RETRANSMIT_HISTORY_OPTIONS: RetransmitHistoryOptions = {
@@ -36,13 +48,17 @@ export const DEFAULT_RETRANSMIT_HISTORY_OPTIONS: RetransmitHistoryOptions = {
   rateShare: 0.5,
   burstBytes: 256 * 1024,
   maxRequestsPerFrame: 4,
+  requesters: 1,
 };
 
 /** What a {@linkcode RetransmitHistory} has done. */
 export interface RetransmitCounters {
   /** Datagrams given to `answer`. */
   nacksReceived: number;
-  /** NACKs refused: malformed, another stream, a frame not (or no longer) in the history. */
+  /**
+   * NACKs refused: malformed, another stream, a frame not (or no longer) in the history, or from
+   * a source that is none of the requesters.
+   */
   nacksInvalid: number;
   /** Datagrams returned for sending again. */
   datagramsRetransmitted: number;
@@ -58,7 +74,8 @@ interface StoredFrame {
   /** Data fragments, index order. */
   fragments: Uint8Array[];
   bytes: number;
-  requests: number;
+  /** NACKs answered, per requester. */
+  requests: Uint8Array;
 }
 
 /** Recent frames' fragments and the NACK policy; see the module docs. */
@@ -69,7 +86,8 @@ export class RetransmitHistory {
   readonly #frames: StoredFrame[] = [];
   readonly #bySeq = new Map<number, StoredFrame>();
   #bytes = 0;
-  #tokens = 0;
+  /** Retransmission bytes each requester may still spend. */
+  readonly #tokens: Float64Array;
   /** Counters since construction. */
   readonly counters: RetransmitCounters = {
     nacksReceived: 0,
@@ -88,6 +106,19 @@ export class RetransmitHistory {
   constructor(streamId: number, options: Partial<RetransmitHistoryOptions> = {}) {
     this.#streamId = streamId >>> 0;
     this.#options = { ...DEFAULT_RETRANSMIT_HISTORY_OPTIONS, ...options };
+    const { requesters } = this.#options;
+    if (!Number.isInteger(requesters) || requesters < 1 || requesters > MAX_REQUESTERS) {
+      throw new RangeError(
+        `Cannot keep retransmission budgets for ${requesters} requesters: give 1..${MAX_REQUESTERS}.`,
+      );
+    }
+    const perFrame = this.#options.maxRequestsPerFrame;
+    if (!Number.isInteger(perFrame) || perFrame < 0 || perFrame > 255) {
+      throw new RangeError(
+        `Cannot answer ${perFrame} NACKs per frame: give a whole number in 0..255.`,
+      );
+    }
+    this.#tokens = new Float64Array(requesters);
   }
 
   /** Bytes of datagrams held right now. */
@@ -107,8 +138,11 @@ export class RetransmitHistory {
    */
   record(datagrams: readonly Uint8Array[], nowMs: number): void {
     const sent = datagrams.reduce((sum, d) => sum + d.length, 0);
-    const { rateShare, burstBytes, maxBytes } = this.#options;
-    this.#tokens = Math.min(burstBytes, this.#tokens + rateShare * sent);
+    const { rateShare, burstBytes, maxBytes, requesters } = this.#options;
+    // Every requester received the whole frame: each one's budget grows by it.
+    for (let r = 0; r < requesters; r++) {
+      this.#tokens[r] = Math.min(burstBytes, this.#tokens[r] + rateShare * sent);
+    }
     const first = datagrams.length > 0 ? decodeHeader(datagrams[0]) : null;
     if (first === null || !first.ok || first.header.streamId !== this.#streamId) return;
     const { frameSeq, fragmentCount } = first.header;
@@ -117,7 +151,13 @@ export class RetransmitHistory {
     const bytes = fragments.reduce((sum, d) => sum + d.length, 0);
     if (bytes > maxBytes) return;
     this.#forget(this.#bySeq.get(frameSeq));
-    const frame: StoredFrame = { seq: frameSeq, recordedMs: nowMs, fragments, bytes, requests: 0 };
+    const frame: StoredFrame = {
+      seq: frameSeq,
+      recordedMs: nowMs,
+      fragments,
+      bytes,
+      requests: new Uint8Array(requesters),
+    };
     this.#frames.push(frame);
     this.#bySeq.set(frameSeq, frame);
     this.#bytes += bytes;
@@ -125,13 +165,18 @@ export class RetransmitHistory {
   }
 
   /**
-   * Answers `datagram`, a NACK received at `nowMs`: returns the datagrams to send again (copies
-   * with the retransmission flag set), or none when the request is invalid or capped.
+   * Answers `datagram`, a NACK received at `nowMs` from `requester` (the destination it came
+   * from, 0..requesters-1): returns the datagrams to send again (copies with the retransmission
+   * flag set), or none when the request is invalid or capped. What is sent comes out of that
+   * requester's budget only.
    */
-  answer(datagram: Uint8Array, nowMs: number): Uint8Array[] {
+  answer(datagram: Uint8Array, nowMs: number, requester = 0): Uint8Array[] {
     const counters = this.counters;
     counters.nacksReceived++;
     this.#expire(nowMs);
+    if (!Number.isInteger(requester) || requester < 0 || requester >= this.#tokens.length) {
+      return this.#invalid();
+    }
     const decoded = decodeNack(datagram);
     if (!decoded.ok) return this.#invalid();
     const nack = decoded.nack;
@@ -143,20 +188,20 @@ export class RetransmitHistory {
       return this.#invalid();
     }
     const requested = nack.ranges.reduce((sum, range) => sum + range.count, 0);
-    if (frame.requests >= this.#options.maxRequestsPerFrame) {
+    if (frame.requests[requester] >= this.#options.maxRequestsPerFrame) {
       counters.retransmitCapped += requested;
       return [];
     }
-    frame.requests++;
+    frame.requests[requester]++;
     const out: Uint8Array[] = [];
     for (const { first, count } of nack.ranges) {
       for (let index = first; index < first + count; index++) {
         const original = frame.fragments[index];
-        if (original.length > this.#tokens) {
+        if (original.length > this.#tokens[requester]) {
           counters.retransmitCapped++;
           continue;
         }
-        this.#tokens -= original.length;
+        this.#tokens[requester] -= original.length;
         const copy = original.slice();
         copy[4] |= Flags.Retransmission;
         out.push(copy);

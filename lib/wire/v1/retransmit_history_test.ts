@@ -103,3 +103,32 @@ Deno.test("seeded flood: retransmitted bytes never exceed the share of the strea
   ok(history.counters.retransmitCapped > 0);
   ok(history.counters.nacksInvalid > 0);
 });
+
+Deno.test("each requester has its own bucket and per-frame quota (issue #19 finding 5)", () => {
+  // Requester 0 floods every fragment of every frame; requester 1 asks for one fragment a frame.
+  const history = new RetransmitHistory(STREAM, {
+    rateShare: 0.5,
+    burstBytes: 64 * 1024,
+    maxRequestsPerFrame: 4,
+    requesters: 2,
+  });
+  let answeredForOne = 0;
+  for (let seq = 1; seq <= 100; seq++) {
+    history.record(frame(seq), seq * 33);
+    for (let i = 0; i < 20; i++) history.answer(nack(seq, [{ first: 0, count: 10 }]), seq * 33, 0);
+    answeredForOne += history.answer(nack(seq, [{ first: seq % 10, count: 1 }]), seq * 33, 1)
+      .length;
+  }
+  equal(answeredForOne, 100, "the flood of requester 0 spent requester 1's budget");
+  ok(history.counters.retransmitCapped > 0, "requester 0 was never capped");
+});
+
+Deno.test("a NACK from an unknown requester is refused and counted", () => {
+  const history = new RetransmitHistory(STREAM, { rateShare: 1, requesters: 2 });
+  history.record(frame(1), 0);
+  for (const requester of [-1, 2, 1.5]) {
+    deepStrictEqual(history.answer(nack(1, [{ first: 0, count: 1 }]), 1, requester), []);
+  }
+  equal(history.counters.nacksInvalid, 3);
+  equal(history.answer(nack(1, [{ first: 0, count: 1 }]), 1, 1).length, 1);
+});

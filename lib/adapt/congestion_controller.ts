@@ -577,8 +577,12 @@ export class CongestionController {
       return;
     }
     if (!Number.isFinite(this.#targetBps)) {
-      // The first report of a sender that started unbounded: now the link has a figure.
-      this.#targetBps = Math.max(o.floorBps, o.receiveRateBound * receivedBps);
+      // Unbounded until the link first pushes back (a queue, loss past the decrease share, a
+      // blackout: the branches above). One report's receive rate is no figure to hold a stream
+      // to: at 10 fps a 200 ms report holds one to three frames, and 1.5× an undercount would
+      // re-encode a stream the link carries whole.
+      this.#set("hold", this.#targetBps, `${arrived}, no push-back: unbounded`);
+      return;
     }
     if (loss >= o.lossHoldShare) {
       this.#probeStartMs = null;

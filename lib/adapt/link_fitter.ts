@@ -17,8 +17,8 @@
  *   {@linkcode MAX_GROUP_RECEIVERS} members are followed (`tooManyReceivers` past it); one silent
  *   for a minute makes room.
  *
- * The rate: before any report, the ceiling (`--max-rate`, or unbounded: today's stream);
- * once receivers report, the group rule over those heard within 3 s: the slowest one's target,
+ * The rate: until a receiver's link first pushes back, the ceiling (`--max-rate`, or unbounded:
+ * today's stream); once receivers report, the group rule over those heard within 3 s: the slowest one's target,
  * where a group's members below `groupFloorBps` are left out (one hopeless link must not drag
  * every viewer's picture down); a single unicast receiver is followed all the way down. When
  * every receiver has fallen silent, their controllers' decaying targets (`noReceiver`).

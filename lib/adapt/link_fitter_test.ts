@@ -363,9 +363,11 @@ Deno.test("LinkFitter: the group rule, and at most 16 members followed", () => {
   const group: ReportSource = { destination: 0, group: true };
   const link = fitter({ keyed: true, destinations: [{ address: "239.1.2.3:6000", group: true }] });
   const members = new Map<string, Reports>();
+  // Every member loses 20 %: each has pushed back, so each controller has a figure.
   const report = (from: string, bytes: number, t: number, received = 100) => {
     if (!members.has(from)) members.set(from, new Reports());
-    return link.onReport(members.get(from)!.next({ received, bytes }), group, from, t);
+    const lost = Math.round(received / 4);
+    return link.onReport(members.get(from)!.next({ received, lost, bytes }), group, from, t);
   };
   for (let t = 0; t < 3000; t += 200) {
     report("10.0.0.2:6000", 200_000, t); // 8 Mbit/s arrive there

@@ -40,6 +40,9 @@
  */
 
 import { DelayTrend, type DelayTrendOptions } from "./delay_trend.ts";
+
+// The delay filter's tuning, which the options name.
+export type { DelayTrendOptions };
 import {
   captureUsLow32,
   type LinkReport,
@@ -74,6 +77,12 @@ export interface ReportBuilderOptions {
   maxGapFrames: number;
   /** Tuning of the delay filter. */
   delay: Partial<DelayTrendOptions>;
+  /**
+   * Leave the stream's first frame out even when its first datagram came: under `--key` the
+   * receiver drops what arrives while a new session's key is derived, so that frame is partial
+   * for the receiver's own reasons.
+   */
+  skipFirstFrame: boolean;
 }
 
 /** Defaults: a report every 200 ms, early ones on loss ≥ 100 ms apart, at most 10 a second. */
@@ -87,6 +96,7 @@ export const DEFAULT_REPORT_BUILDER_OPTIONS: ReportBuilderOptions = {
   streamSilenceMs: 2000,
   maxGapFrames: 1000,
   delay: {},
+  skipFirstFrame: false,
 };
 
 /** The header fields the builder reads; a decoded v1 `WireHeader` has them all. */
@@ -135,6 +145,11 @@ export interface ReportBuilderCounters {
   duplicates: number;
   /** Datagrams of frames already closed or forgotten (bytes counted, not received). */
   late: number;
+  /**
+   * Datagrams before the first counted frame's fragment 0 (bytes counted, not received): the
+   * first frame met may be partial for the receiver's own reasons (see `onDatagram`).
+   */
+  beforeFirstFrame: number;
   /** Times a new stream id started the figures again. */
   streamSwitches: number;
   /** Sequence jumps beyond `maxGapFrames` (not counted as loss). */
@@ -180,6 +195,8 @@ export class ReportBuilder {
   readonly #delay: DelayTrend;
   readonly #frames = new Map<number, TrackedFrame>();
   #streamId: number | null = null;
+  /** The frame of the stream's first datagram, not counted (see `onDatagram`). */
+  #firstSeq: number | null = null;
   #highestSeq: number | null = null;
   #echo: { seq: number; captureUs: number; arrivalMs: number } | null = null;
   #lastDatagramMs = 0;
@@ -203,6 +220,7 @@ export class ReportBuilder {
     retransmissions: 0,
     duplicates: 0,
     late: 0,
+    beforeFirstFrame: 0,
     streamSwitches: 0,
     sequenceJumps: 0,
     framesEvicted: 0,
@@ -248,6 +266,19 @@ export class ReportBuilder {
     this.#interval.bytes += datagramBytes;
     this.#closeDue(nowMs);
     const seq = header.frameSeq >>> 0;
+    if (this.#highestSeq === null) {
+      // The first frame met may be partial for the receiver's own reasons: it started after the
+      // sender, in the frame's middle, or (`skipFirstFrame`) it dropped what came while a --key
+      // session's key was derived. Counting that as loss would make every start look like
+      // congestion and cut a stream the link carries whole, so the figures start at a frame's
+      // first datagram (with `skipFirstFrame`, the next frame's).
+      this.#firstSeq ??= seq;
+      const skipped = this.#options.skipFirstFrame && seq === this.#firstSeq;
+      if (header.type !== 0 || header.fragmentIndex !== 0 || skipped) {
+        this.counters.beforeFirstFrame++;
+        return;
+      }
+    }
     this.#noteSequence(seq, nowMs);
     if ((header.flags & 0x01) !== 0) {
       this.counters.retransmissions++;
@@ -374,6 +405,7 @@ export class ReportBuilder {
     this.#streamId = streamId;
     this.#frames.clear();
     this.#highestSeq = null;
+    this.#firstSeq = null;
     this.#echo = null;
     this.#delay.reset();
     this.#intervalStartMs = nowMs;

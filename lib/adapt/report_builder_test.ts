@@ -114,6 +114,36 @@ Deno.test("loss is counted when the frame closes and reported early", () => {
   equal(last.totalFramesLost, 1);
 });
 
+Deno.test("a receiver that joins mid-frame counts none of that frame's datagrams as lost", () => {
+  // Started after the sender: frame 0's first two are gone.
+  const builder = new ReportBuilder();
+  const frames: Frame[] = Array.from({ length: 10 }, (_, k) => ({ seq: 40 + k, count: 5 }));
+  frames[0].lost = [0, 1];
+  const reports = play(builder, frames, 600);
+  equal(builder.counters.beforeFirstFrame, 3);
+  const last = reports.at(-1)!;
+  equal(last.totalDatagramsLost, 0);
+  equal(last.totalDatagramsReceived, 45);
+  equal(last.totalFramesCompleted, 9);
+  // A later frame that loses its first datagrams is loss as ever.
+  const later = new ReportBuilder();
+  const more: Frame[] = Array.from({ length: 10 }, (_, k) => ({ seq: k, count: 5 }));
+  more[4].lost = [0, 1];
+  equal(play(later, more, 600).at(-1)!.totalDatagramsLost, 2);
+  equal(later.counters.beforeFirstFrame, 0);
+});
+
+Deno.test("skipFirstFrame (--key): the first frame is left out even from its fragment 0", () => {
+  // The session's first datagram opened; the next two came while its key was derived.
+  const builder = new ReportBuilder({ skipFirstFrame: true });
+  const frames: Frame[] = Array.from({ length: 10 }, (_, k) => ({ seq: 7 + k, count: 5 }));
+  frames[0].lost = [1, 2];
+  const last = play(builder, frames, 600).at(-1)!;
+  equal(builder.counters.beforeFirstFrame, 3);
+  equal(last.totalDatagramsLost, 0);
+  equal(last.totalDatagramsReceived, 45);
+});
+
 Deno.test("frames of which nothing arrived are lost, their datagrams estimated", () => {
   const builder = new ReportBuilder();
   const frames: Frame[] = Array.from({ length: 12 }, (_, k) => ({ seq: k, count: 6 }));

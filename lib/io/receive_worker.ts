@@ -320,7 +320,9 @@ self.onmessage = async (event: MessageEvent<ToReceiveWorker>) => {
     // then cheap to derive, the receiver's own reply session among them.
     const root = key === null ? null : await RootKey.derive(key);
     if (root !== null) replySealer = await DatagramSealer.create(root, { startMs: Date.now() });
-    reporter = WIRE_TRAITS[message.wire].linkReports ? new LinkReporter() : null;
+    reporter = WIRE_TRAITS[message.wire].linkReports
+      ? new LinkReporter({ skipFirstFrame: root !== null })
+      : null;
     const rules = message.allowFrom ?? [];
     path = new ReceivePath<Deno.NetAddr>({
       depacketizer,

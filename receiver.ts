@@ -18,9 +18,7 @@ import { memoryMB } from "./lib/io/memory_usage.ts";
 import { type AppendFile, openAppendFile } from "./lib/io/output_file.ts";
 import { ReceiveThread } from "./lib/io/receive_thread.ts";
 import { receiveBufferWarning } from "./lib/io/socket_buffer.ts";
-import { RtspServer } from "./lib/io/rtsp_server.ts";
-import { openRtpReencoder, type RtpReencoder } from "./lib/decode/rtp_reencoder.ts";
-import { rtspStartLines, rtspUrls } from "./lib/rtsp/mod.ts";
+import { type RtspOutput, startRtspOutput } from "./lib/cli/rtsp_output.ts";
 import { StatusLine } from "./lib/io/status_line.ts";
 import { formatHostPort } from "./lib/net/mod.ts";
 import { FrameSink, receiverStartLines } from "./lib/receive/mod.ts";
@@ -56,13 +54,11 @@ async function main(args: string[]): Promise<number> {
   const removeSignals = onStopSignals(() => stop());
   let recording: AppendFile | null = null;
   let http: HttpViewer | null = null;
-  let rtsp: RtspServer | null = null;
-  let reencoder: RtpReencoder | null = null;
+  let rtspOutput: RtspOutput | null = null;
   let display: StreamDisplay | null = null;
   const closeOutputs = async () => {
     await http?.close();
-    await rtsp?.close();
-    reencoder?.close();
+    await rtspOutput?.close();
     recording?.file.close();
     opened?.window.close();
     // The display owns the decoder once it runs.
@@ -79,18 +75,13 @@ async function main(args: string[]): Promise<number> {
       ? HttpViewer.start({ ...options.http, token, extraHosts: options.httpHosts })
       : null;
     // A v1 sender's frames carry ffmpeg's optimal Huffman tables: re-encoded for RTSP clients.
-    reencoder = options.rtsp === null ? null : openRtpReencoder();
-    rtsp = options.rtsp === null ? null : RtspServer.start({
-      ...options.rtsp.listen,
-      path: options.rtsp.path,
-      users: options.rtsp.users,
+    rtspOutput = options.rtsp && startRtspOutput(options.rtsp, {
       program: "udpcam-recv",
       origin: "received",
       log,
-      reencode: reencoder && ((jpeg) => reencoder!.reencode(jpeg)),
     });
     // Browsers and RTSP clients get the same accepted frames; each copies what it keeps.
-    const publishers = [http, rtsp].filter((publisher) => publisher !== null);
+    const publishers = [http, rtspOutput?.server ?? null].filter((publisher) => publisher !== null);
     sink = new FrameSink({
       maxFrames: options.maxFrames,
       recorder: file && { write: (jpeg) => writeAllSync(file, jpeg) },
@@ -129,14 +120,8 @@ async function main(args: string[]): Promise<number> {
         "bytes: appending (a new run never overwrites a recording)",
     );
   }
-  if (rtsp !== null && options.rtsp !== null) {
-    rtspStartLines({
-      program: "udpcam-recv",
-      bound: rtsp.address,
-      urls: rtspUrls(rtsp.address, rtsp.path, localInterfaces()),
-      usernames: options.rtsp.users.map((user) => user.username),
-    }).forEach(log);
-  }
+  rtspOutput?.startLines().forEach(log);
+  const rtsp = rtspOutput?.server ?? null;
 
   let displayError: unknown = null;
   let displayDone: Promise<void> = Promise.resolve();

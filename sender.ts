@@ -6,8 +6,7 @@
  * @module
  */
 
-import { formatHostPort, type HostPort, isMulticast, type ReplySource } from "./lib/net/mod.ts";
-import { describeError } from "./lib/errors.ts";
+import { formatHostPort, isMulticast } from "./lib/net/mod.ts";
 import { onStopSignals, runMain, writeAllSync } from "./lib/cli/run_main.ts";
 import { parseSenderArgs, SENDER_HELP, type SenderOptions } from "./lib/cli/sender_options.ts";
 import { doctorMain } from "./lib/cli/doctor.ts";
@@ -24,13 +23,19 @@ import { frameReleaser } from "./lib/io/frame_releaser.ts";
 import { openAppendFile } from "./lib/io/output_file.ts";
 import { StatusLine } from "./lib/io/status_line.ts";
 import { writeSdpFile } from "./lib/io/sdp_file.ts";
-import { RtspServer } from "./lib/io/rtsp_server.ts";
-import { openRtpReencoder } from "./lib/decode/rtp_reencoder.ts";
-import { PictureStageSink } from "./lib/decode/picture_stage_sink.ts";
-import { TurboTranscoder } from "./lib/decode/turbo_transcoder.ts";
-import { LinkFitter, REENCODE_SCALES } from "./lib/adapt/mod.ts";
-import { localInterfaces } from "./lib/io/local_interfaces.ts";
-import { rtspStartLines, rtspUrls } from "./lib/rtsp/mod.ts";
+import {
+  NO_TRANSCODER,
+  openLadderTranscoder,
+  PictureStageSink,
+} from "./lib/decode/picture_stage_sink.ts";
+import {
+  frameLinkOf,
+  ladderQualities,
+  LinkFitter,
+  PASSTHROUGH_TOP_QUALITY,
+  REENCODE_SCALES,
+} from "./lib/adapt/mod.ts";
+import { startRtspOutput } from "./lib/cli/rtsp_output.ts";
 import { DatagramSealer, RootKey, SEAL_OVERHEAD_BYTES } from "./lib/crypto/mod.ts";
 import { formatSenderLink, formatSenderStatus, SenderReporter } from "./lib/stats/mod.ts";
 import {
@@ -42,8 +47,8 @@ import {
   PictureStage,
   refusalLine,
   ReleasePolicy,
-  ReplyDispatcher,
   sdpFramesPerSecond,
+  senderReplies,
   senderStatsRecord,
   streamingLine,
   wireNote,
@@ -52,8 +57,7 @@ import { createPacketizer, WIRE_TRAITS } from "./lib/wire/mod.ts";
 import { RetransmitHistory } from "./lib/wire/v1/mod.ts";
 import { writeSdp } from "./lib/wire/rtp/mod.ts";
 import { VERSION } from "./lib/version.ts";
-import { UserError } from "./lib/errors.ts";
-import { writeNewKeyFile } from "./lib/cli/key_file.ts";
+import { newKeyFileMain } from "./lib/cli/key_file.ts";
 
 async function stream(given: SenderOptions): Promise<number> {
   // Names in --to are resolved once, here: a name that does not resolve stops the sender now.
@@ -76,19 +80,15 @@ async function stream(given: SenderOptions): Promise<number> {
     // RTSP clients get RTP/JPEG too, whatever --wire says.
     standardHuffmanTables: WIRE_TRAITS[options.wire].standardJpeg || options.rtsp !== null,
   }, os);
-  // Bound first: a busy port is reported before anything else starts.
-  // Frames RTP/JPEG cannot carry as they are (pass-through) are re-encoded for RTSP clients.
-  const reencoder = options.rtsp === null ? null : openRtpReencoder();
-  const rtsp = options.rtsp === null ? null : RtspServer.start({
-    ...options.rtsp.listen,
-    path: options.rtsp.path,
-    users: options.rtsp.users,
+  // Bound first: a busy port is reported before anything else starts. Frames RTP/JPEG cannot
+  // carry as they are (pass-through) are re-encoded for RTSP clients.
+  const rtspOutput = options.rtsp && startRtspOutput(options.rtsp, {
     program: "udpcam-send",
     origin: options.passthrough ? "passthrough" : "encoded",
     log: (line) => status.log(line),
     framesPerSecond: sdpFramesPerSecond(options.rate),
-    reencode: reencoder && ((jpeg) => reencoder.reencode(jpeg)),
   });
+  const rtsp = rtspOutput?.server ?? null;
 
   // Multicast groups: bound to --multicast-if's address, with --ttl set (lib/io/multicast_socket.ts).
   const sockets = await openSenderSockets(options);
@@ -124,8 +124,8 @@ async function stream(given: SenderOptions): Promise<number> {
   // Link fitting (--adapt, --max-rate; lib/adapt/link_fitter.ts). Without either, none of it is
   // built and frames go exactly as before.
   const fitting = options.adapt || options.maxRateBps !== null;
-  const transcoder = options.adapt ? openTranscoder((line) => status.log(line)) : null;
-  const sourceQuality = options.passthrough ? LADDER_TOP_QUALITY : options.quality;
+  const transcoder = options.adapt ? openLadderTranscoder((line) => status.log(line)) : null;
+  const sourceQuality = options.passthrough ? PASSTHROUGH_TOP_QUALITY : options.quality;
   const fitter = !fitting ? null : new LinkFitter({
     streamId,
     destinations: options.destinations.map((d) => ({
@@ -142,28 +142,16 @@ async function stream(given: SenderOptions): Promise<number> {
     },
     datagramOverheadBytes: sealer === null ? 0 : SEAL_OVERHEAD_BYTES,
   });
-  let paddingSeen = 0;
   const sender = new PacedSender(
     packetizer,
     link,
     pacingFps(options.rate),
     undefined,
-    fitter === null ? null : {
-      estimateWireBytes: (jpegBytes) => fitter.estimateWireBytes(jpegBytes),
-      paddingBytes: (wireBytes, nowMs) => {
-        fitter.tick(nowMs);
-        return fitter.paddingBytes(wireBytes, nowMs);
-      },
-      admit: (wireBytes, nowMs) => fitter.admitFrame(wireBytes, nowMs),
-      pacingRateBps: (nowMs) => fitter.pacingRateBps(nowMs),
-      sent: (datagrams, jpegBytes, admittedBytes, captureUs, nowMs) => {
-        const padding = (paddingCounters?.bytes ?? 0) - paddingSeen;
-        paddingSeen += padding;
-        // Capture times are wall-clock µs (lib/io/clock.ts): the frame's time in the sender.
-        const holdUs = (performance.timeOrigin + nowMs) * 1000 - captureUs;
-        fitter.frameSent(datagrams, jpegBytes, admittedBytes, padding, captureUs, nowMs, holdUs);
-      },
-    },
+    fitter && frameLinkOf(fitter, {
+      paddingBytesSent: () => paddingCounters?.bytes ?? 0,
+      // Capture times are wall-clock µs (lib/io/clock.ts): the frame's time in the sender.
+      holdUs: (captureUs, nowMs) => (performance.timeOrigin + nowMs) * 1000 - captureUs,
+    }),
   );
   let refusalsLogged = 0;
   sender.onRefused((error) => {
@@ -183,26 +171,8 @@ async function stream(given: SenderOptions): Promise<number> {
       ? undefined
       : (bytes, destination, nowMs) => fitter.admitRepair(bytes + sealBytes, destination, nowMs),
   });
-  const takeReport = (plain: Uint8Array, source: ReplySource, from: HostPort) => {
-    if (fitter === null) return;
-    const nowMs = performance.now();
-    fitter.onReport(plain, source, formatHostPort(from), nowMs);
-    fitter.tick(nowMs);
-  };
-  // Replies on the sending sockets, by type: NACKs answered at once, outside the frame pacing;
-  // reports to link fitting. Both only from a destination (lib/net/reply_source.ts).
-  const replies = new ReplyDispatcher<ReplySource, HostPort>({
-    nack: (datagram, source) => nacks.receive(datagram, source.destination),
-    report: (datagram, source, from) => {
-      if (fitter === null) return;
-      // A stranger's report is not even opened.
-      if (source.destination < 0) return fitter.refuse("stranger");
-      if (reportOpener === null) return takeReport(datagram, source, from);
-      reportOpener.open(datagram, performance.now()).then((plain) => {
-        if (plain !== null) takeReport(plain, source, from);
-      });
-    },
-  });
+  // Replies on the sending sockets, by type, only from a destination (lib/net/reply_source.ts).
+  const replies = senderReplies({ nacks, fitter, reportOpener, nowMs: () => performance.now() });
   const receiving = sockets.receive((datagram, source, from) =>
     replies.receive(datagram, source, from)
   );
@@ -273,14 +243,7 @@ async function stream(given: SenderOptions): Promise<number> {
     streamId,
     sealed: sealer !== null,
   }));
-  if (rtsp !== null && options.rtsp !== null) {
-    rtspStartLines({
-      program: "udpcam-send",
-      bound: rtsp.address,
-      urls: rtspUrls(rtsp.address, rtsp.path, localInterfaces()),
-      usernames: options.rtsp.users.map((user) => user.username),
-    }).forEach((line) => status.log(line));
-  }
+  rtspOutput?.startLines().forEach((line) => status.log(line));
 
   const reporter = new SenderReporter(performance.now());
   const report = () => {
@@ -317,8 +280,7 @@ async function stream(given: SenderOptions): Promise<number> {
   removeSignals();
   await capture.stop();
   await sender.idle();
-  await rtsp?.close();
-  reencoder?.close();
+  await rtspOutput?.close();
   transcoder?.close();
   sockets.close();
   await receiving;
@@ -331,58 +293,6 @@ async function stream(given: SenderOptions): Promise<number> {
   }
   return exitCode;
 }
-
-/** `--new-key-file FILE`: writes a random key and says what to do with it. */
-function newKeyFileMain(path: string): number {
-  try {
-    writeNewKeyFile(path);
-  } catch (error) {
-    const exists = error instanceof Deno.errors.AlreadyExists;
-    throw new UserError(
-      `Cannot write --new-key-file ${path}${exists ? ": it exists" : ""}. ` +
-        (exists
-          ? "Choose another name: a key file is never overwritten."
-          : "Check that its folder exists and is writable."),
-      1,
-      { cause: error },
-    );
-  }
-  console.error(
-    `udpcam-send: wrote a new random key to ${path} (readable by you only). Copy it to the ` +
-      `receiving machine safely (scp), then run both sides with --key-file ${path}.`,
-  );
-  return 0;
-}
-
-/** The ladder's top quality for a camera's own MJPEG (its quality is not known). */
-const LADDER_TOP_QUALITY = 80;
-/** The ladder's lowest quality: below it, frame rate and size do more for the picture. */
-const LADDER_LOW_QUALITY = 40;
-
-/** The ladder's qualities from `top` down in steps of 10 to 40 (just `top` if it is lower). */
-function ladderQualities(top: number): number[] {
-  const qualities = [top];
-  for (let q = Math.ceil(top / 10) * 10 - 10; q >= LADDER_LOW_QUALITY; q -= 10) qualities.push(q);
-  return qualities;
-}
-
-/** The re-encoder for the picture ladder, or null (said once) when libjpeg-turbo is missing. */
-function openTranscoder(log: (line: string) => void): TurboTranscoder | null {
-  try {
-    return TurboTranscoder.open();
-  } catch (error) {
-    log(
-      `udpcam-send: --adapt changes only the frame rate: ${describeError(error)} ` +
-        "(install libjpeg-turbo for quality and size steps)",
-    );
-    return null;
-  }
-}
-
-/** Stands in for the transcoder when there is none: the ladder then never asks for one. */
-const NO_TRANSCODER = {
-  transcode: () => Promise.reject(new Error("no libjpeg-turbo")),
-};
 
 async function main(args: string[]): Promise<number> {
   const command = parseSenderArgs(args, (name) => Deno.env.get(name));

@@ -49,8 +49,10 @@ Deno.test("through a 4 Mbit/s bottleneck with a 60 ms queue the picture keeps mo
     JSON.stringify({ complete: framesComplete(r), link: lastLink(r), relay: r.relay });
   equal(adapted.framesCorrupted, 0, describe(adapted));
   equal(today.framesCorrupted, 0, describe(today));
-  // About 20 fps is typical; a loaded machine delivers less, never as little as --adapt off.
-  ok(framesComplete(adapted) >= 50, `adapted: ${describe(adapted)}`);
+  // About 20 fps (140 frames) is typical; a loaded machine delivers less (36 in one run of the
+  // whole suite on 2 cores, both runs and the suite's other tests side by side), never as little
+  // as --adapt off (0 to 3).
+  ok(framesComplete(adapted) >= 30, `adapted: ${describe(adapted)}`);
   ok(
     framesComplete(adapted) >= 5 * framesComplete(today) + 30,
     `adapted ${framesComplete(adapted)} vs --adapt off ${framesComplete(today)}`,

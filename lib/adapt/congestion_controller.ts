@@ -552,8 +552,11 @@ export class CongestionController {
         this.#set("overuse", this.#targetBps, `${why}; waiting for the last decrease to show`);
         return;
       }
+      // A blackout halves the target; one still unbounded has no figure to halve, so it takes
+      // half of what was sent in the interval that should have arrived.
+      const sentBps = (sentToArrive * 8000) / report.intervalMs;
       const target = blackout
-        ? this.#targetBps / 2
+        ? (Number.isFinite(this.#targetBps) ? this.#targetBps : sentBps) / 2
         : Math.min(this.#targetBps, o.decreaseFactor * receivedBps);
       if (!blackout) this.#capacitySample(receivedBps);
       this.#decrease(target, nowMs, `${why}; ${arrived}`);

@@ -462,3 +462,26 @@ Deno.test("nothing arrived is a blackout only when something was sent to arrive 
     equal(after.state === "decrease", decrease, `${name}: ${after.reason}`);
   }
 });
+
+Deno.test("a blackout of a stream still unbounded halves what was sent", () => {
+  // No --max-rate and a link that never pushed back: the target is unbounded when it goes dark.
+  const controller = new CongestionController(STREAM);
+  const reports = new Reports(STREAM);
+  for (let u = 0; u < 2000; u += 33) {
+    controller.onFrameSent({ frameSeq: u, captureUs: u, bytes: 14_600 }, u);
+    if (u === 990) {
+      controller.onReport(
+        reports.next({ received: 73, echoFrameSeq: 990, echoCaptureUsLow: 990 }),
+        1000,
+      );
+      equal(controller.tick(1000).targetBps, Infinity);
+    }
+  }
+  const echo = { echoFrameSeq: 1980, echoCaptureUsLow: 1980, holdUs: 10_000 };
+  controller.onReport(reports.next({ received: 0, framesCompleted: 0, ...echo }), 2000);
+  const after = controller.tick(2000);
+  equal(after.state, "decrease", after.reason);
+  // 14,600 bytes every 33 ms is 3.5 Mbit/s: half of it, counted over the sender's 100 ms slots
+  // that the report's interval (and a flight time) covers.
+  ok(after.targetBps > 1.2 * MBIT && after.targetBps < 3 * MBIT, `${after.targetBps}`);
+});

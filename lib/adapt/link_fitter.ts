@@ -94,6 +94,7 @@ import {
   type LinkReportDecodeFailure,
 } from "../wire/v1/mod.ts";
 import type { LinkPictureStats, LinkReceiverStats, SenderLinkStats } from "../stats/mod.ts";
+import type { ReplySource } from "../net/mod.ts";
 
 // What this module's API speaks in, so its documentation can name it.
 export type {
@@ -124,12 +125,8 @@ export interface FitterDestination {
 }
 
 /** Where a report came from: the sender's sockets say (lib/net/reply_source.ts's ReplySource). */
-export interface ReportSource {
-  /** Index of the destination it belongs to, or -1: a stranger. */
-  destination: number;
-  /** True when that destination is a group (the source is one of its members). */
-  group: boolean;
-}
+/** Where a report came from: the net's reply source (lib/net/reply_source.ts). */
+export type ReportSource = ReplySource;
 
 /** What a {@linkcode LinkFitter} is fitted to. */
 export interface LinkFitterOptions {
@@ -684,5 +681,81 @@ function receiverStats(receiver: Receiver, nowMs: number): LinkReceiverStats {
       ? null
       : round((nowMs - receiver.lastReportMs) / 1000, 1),
     reportsAccepted: receiver.controller.counters.reportsAccepted,
+  };
+}
+
+/**
+ * What a frame asks the link fitter before it goes ({@linkcode frameLinkOf} wraps a
+ * {@linkcode LinkFitter} in one for lib/io/paced_sender.ts). All sizes are bytes on the wire.
+ */
+export interface FrameLink {
+  /** The wire bytes a JPEG of `jpegBytes` takes, as recent frames measured it. */
+  estimateWireBytes(jpegBytes: number): number;
+  /** Padding to add to a frame of `wireBytes` at `nowMs` (0: none). */
+  paddingBytes(wireBytes: number, nowMs: number): number;
+  /** Whether a frame of `wireBytes` (padding included) goes at `nowMs`; false: skipped. */
+  admit(wireBytes: number, nowMs: number): boolean;
+  /** The rate to spread its datagrams at, at `nowMs`; Infinity: the socket-buffer bursts. */
+  pacingRateBps(nowMs: number): number;
+  /**
+   * The frame read at `captureUs` went out as `datagrams` at `nowMs`, from a JPEG of `jpegBytes`,
+   * `admittedBytes` having been admitted for it.
+   */
+  sent(
+    datagrams: readonly Uint8Array[],
+    jpegBytes: number,
+    admittedBytes: number,
+    captureUs: number,
+    nowMs: number,
+  ): void;
+}
+
+/** What {@linkcode frameLinkOf} reads besides the fitter. */
+export interface FrameLinkSources {
+  /** Padding bytes the packetizer has added so far (a counter that only grows). */
+  paddingBytesSent(): number;
+  /** The time a frame captured at `captureUs` (wall clock) has spent in the sender at `nowMs`. */
+  holdUs(captureUs: number, nowMs: number): number;
+}
+
+/**
+ * The pacer's questions answered by `fitter`: each frame ticks the fitter, is padded, admitted
+ * and paced by it, and is told to it once sent, with the padding it carried and its time in the
+ * sender.
+ *
+ * @example
+ * ```ts
+ * import { frameLinkOf, LinkFitter } from "./link_fitter.ts";
+ *
+ * const fitter = new LinkFitter({
+ *   streamId: 1,
+ *   destinations: [{ address: "127.0.0.1:5000", group: false }],
+ *   adapt: true,
+ *   ceilingBps: 4_000_000,
+ *   keyed: false,
+ *   sourceFps: 30,
+ *   ladder: null,
+ * });
+ * const link = frameLinkOf(fitter, { paddingBytesSent: () => 0, holdUs: () => 0 });
+ * console.log(link.admit(10_000, 0), link.pacingRateBps(0) <= 4_000_000); // true true
+ * ```
+ */
+export function frameLinkOf(fitter: LinkFitter, sources: FrameLinkSources): FrameLink {
+  let paddingSeen = 0;
+  return {
+    estimateWireBytes: (jpegBytes) => fitter.estimateWireBytes(jpegBytes),
+    paddingBytes: (wireBytes, nowMs) => {
+      fitter.tick(nowMs);
+      return fitter.paddingBytes(wireBytes, nowMs);
+    },
+    admit: (wireBytes, nowMs) => fitter.admitFrame(wireBytes, nowMs),
+    pacingRateBps: (nowMs) => fitter.pacingRateBps(nowMs),
+    sent: (datagrams, jpegBytes, admittedBytes, captureUs, nowMs) => {
+      const paddingSent = sources.paddingBytesSent();
+      const padding = paddingSent - paddingSeen;
+      paddingSeen = paddingSent;
+      const holdUs = sources.holdUs(captureUs, nowMs);
+      fitter.frameSent(datagrams, jpegBytes, admittedBytes, padding, captureUs, nowMs, holdUs);
+    },
   };
 }

@@ -15,18 +15,22 @@ export type {
   ReportRefusal,
 } from "./congestion_controller.ts";
 export { groupTarget, MAX_GROUP_RECEIVERS } from "./group_target.ts";
-export { FITTER_REFUSALS, LinkFitter } from "./link_fitter.ts";
+export { FITTER_REFUSALS, frameLinkOf, LinkFitter } from "./link_fitter.ts";
 export type {
   FitDecision,
   FitPictureChoice,
   FitterDestination,
   FitterRefusal,
   FitVerdict,
+  FrameLink,
+  FrameLinkSources,
   LinkFitterOptions,
   ReportSource,
 } from "./link_fitter.ts";
 export {
   DEFAULT_PICTURE_LADDER_OPTIONS,
+  ladderQualities,
+  PASSTHROUGH_TOP_QUALITY,
   PictureLadder,
   REENCODE_SCALES,
 } from "./picture_ladder.ts";

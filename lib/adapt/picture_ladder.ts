@@ -116,6 +116,28 @@ export const DEFAULT_PICTURE_LADDER_OPTIONS: PictureLadderOptions = {
 /** Sizes when the sender re-encodes: full, three quarters, half. */
 export const REENCODE_SCALES: readonly number[] = [1, 3 / 4, 1 / 2];
 
+/** The ladder's top quality for a camera's own MJPEG (`--passthrough`: its quality is not known). */
+export const PASSTHROUGH_TOP_QUALITY = 80;
+/** The ladder's lowest quality: below it, frame rate and size do more for the picture. */
+const LADDER_LOW_QUALITY = 40;
+
+/**
+ * The ladder's qualities from `top` (the source's) down in steps of 10 to 40, or just `top` if
+ * it is lower.
+ *
+ * @example
+ * ```ts
+ * import { ladderQualities } from "./picture_ladder.ts";
+ *
+ * console.log(ladderQualities(85), ladderQualities(30)); // [ 85, 80, 70, 60, 50, 40 ] [ 30 ]
+ * ```
+ */
+export function ladderQualities(top: number): number[] {
+  const qualities = [top];
+  for (let q = Math.ceil(top / 10) * 10 - 10; q >= LADDER_LOW_QUALITY; q -= 10) qualities.push(q);
+  return qualities;
+}
+
 /** What the ladder chose for the next frame. */
 export interface LadderDecision {
   /** The rung. */

@@ -8,6 +8,7 @@
  */
 
 import { NotRegularFileError, readSmallFileSync } from "../io/secret_file.ts";
+import { UserError } from "../errors.ts";
 
 /** Most bytes a key file may hold (a passphrase or a random key, not a document). */
 export const MAX_KEY_FILE_BYTES = 4096;
@@ -64,4 +65,29 @@ export function writeNewKeyFile(path: string): string {
     file.close();
   }
   return key;
+}
+
+/**
+ * `udpcam-send --new-key-file FILE`: writes a random key and says what to do with it; a file
+ * that exists or cannot be written is a {@linkcode UserError} saying what to do instead.
+ */
+export function newKeyFileMain(path: string): number {
+  try {
+    writeNewKeyFile(path);
+  } catch (error) {
+    const exists = error instanceof Deno.errors.AlreadyExists;
+    throw new UserError(
+      `Cannot write --new-key-file ${path}${exists ? ": it exists" : ""}. ` +
+        (exists
+          ? "Choose another name: a key file is never overwritten."
+          : "Check that its folder exists and is writable."),
+      1,
+      { cause: error },
+    );
+  }
+  console.error(
+    `udpcam-send: wrote a new random key to ${path} (readable by you only). Copy it to the ` +
+      `receiving machine safely (scp), then run both sides with --key-file ${path}.`,
+  );
+  return 0;
 }

@@ -39,7 +39,8 @@ import type {
   PictureStep,
   TranscodeJob,
 } from "../send/mod.ts";
-import type { TranscodeOptions } from "./turbo_transcoder.ts";
+import { type TranscodeOptions, TurboTranscoder } from "./turbo_transcoder.ts";
+import { describeError } from "../errors.ts";
 
 // The stage's types, for the documentation of what the options name.
 export type {
@@ -67,6 +68,30 @@ export interface FrameTarget {
 export interface FrameTranscoder {
   /** Resolves to the re-encoded frame; rejects when it cannot be made. */
   transcode(jpeg: Uint8Array, options: TranscodeOptions): Promise<Uint8Array>;
+}
+
+/**
+ * Stands in for the transcoder when libjpeg-turbo is missing: the ladder then has one quality
+ * and one size, so the stage never asks for a transcode.
+ */
+export const NO_TRANSCODER: FrameTranscoder = {
+  transcode: () => Promise.reject(new Error("no libjpeg-turbo")),
+};
+
+/**
+ * The picture ladder's re-encoder, or null when libjpeg-turbo cannot be loaded: then `log` is
+ * told once that `--adapt` changes only the frame rate, and what to install.
+ */
+export function openLadderTranscoder(log: (line: string) => void): TurboTranscoder | null {
+  try {
+    return TurboTranscoder.open();
+  } catch (error) {
+    log(
+      `udpcam-send: --adapt changes only the frame rate: ${describeError(error)} ` +
+        "(install libjpeg-turbo for quality and size steps)",
+    );
+    return null;
+  }
 }
 
 /** What a {@linkcode PictureStageSink} connects. */

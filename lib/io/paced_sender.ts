@@ -14,6 +14,9 @@
 import { DEFAULT_PACING, type PacingOptions, planBursts, planPacedBursts } from "../send/mod.ts";
 import type { SenderCounters } from "../stats/mod.ts";
 import type { FramePacketizer } from "../wire/frames/mod.ts";
+import type { FrameLink } from "../adapt/mod.ts";
+
+export type { FrameLink };
 
 /** Where datagrams go: a socket towards one or more destinations. */
 export interface DatagramSink {
@@ -26,32 +29,6 @@ export interface DatagramSink {
   sendBurst?(datagrams: readonly Uint8Array[]): Promise<void>;
   /** Sends the OS refused so far. */
   readonly sendErrors: number;
-}
-
-/**
- * What a frame asks the link fitter before it goes (lib/adapt/link_fitter.ts's LinkFitter fits,
- * wrapped by the sender). All sizes are bytes on the wire.
- */
-export interface FrameLink {
-  /** The wire bytes a JPEG of `jpegBytes` takes, as recent frames measured it. */
-  estimateWireBytes(jpegBytes: number): number;
-  /** Padding to add to a frame of `wireBytes` at `nowMs` (0: none). */
-  paddingBytes(wireBytes: number, nowMs: number): number;
-  /** Whether a frame of `wireBytes` (padding included) goes at `nowMs`; false: skipped. */
-  admit(wireBytes: number, nowMs: number): boolean;
-  /** The rate to spread its datagrams at, at `nowMs`; Infinity: the socket-buffer bursts. */
-  pacingRateBps(nowMs: number): number;
-  /**
-   * The frame read at `captureUs` went out as `datagrams` at `nowMs`, from a JPEG of `jpegBytes`,
-   * `admittedBytes` having been admitted for it.
-   */
-  sent(
-    datagrams: readonly Uint8Array[],
-    jpegBytes: number,
-    admittedBytes: number,
-    captureUs: number,
-    nowMs: number,
-  ): void;
 }
 
 interface PendingFrame {

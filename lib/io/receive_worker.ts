@@ -29,6 +29,7 @@ import { enlargeReceiveBuffer } from "./socket_buffer.ts";
 import { BatchReceiver } from "./datagram_batch.ts";
 import { listenMulticast } from "./multicast_socket.ts";
 import { HeapCollector } from "./heap_collector.ts";
+import { DeadlineTimer } from "./deadline_timer.ts";
 
 /** How often counters go to the main thread. */
 const COUNTERS_EVERY_MS = 500;
@@ -186,38 +187,38 @@ function newFrameDrops(): number {
   return Math.max(0, added);
 }
 
-/** The armed NACK poll, or null, and when it fires (ms on the performance clock). */
-let nackTimer: ReturnType<typeof setTimeout> | null = null;
-let nackTimerAtMs = Infinity;
+/** Sends a NACK or report to the stream's source, sealed under `--key`. */
+function sendReply(
+  socket: Deno.DatagramConn,
+  plain: Uint8Array,
+  to: Deno.NetAddr,
+  sealer: DatagramSealer | null,
+): Promise<number> {
+  return sealer === null
+    ? socket.send(plain, to)
+    : sealer.seal(plain).then((sealed) => socket.send(sealed, to));
+}
+
+/** The NACK poll's timer. */
+const nackTimer = new DeadlineTimer();
 
 /**
  * Makes sure the NACK tracker is polled when it next may have a request to make
  * (`NackTracker.nextPollMs`), and not sooner than {@linkcode NACK_POLL_MS} from `nowMs`.
  *
- * Why one timer at a computed time: Deno wakes the thread at a timer's first deadline even after
- * `clearTimeout` (docs/benchmarks.md, "Figures behind design choices"), so a timer armed per frame
- * and cleared when
- * the frame completes cost a wake-up per frame, and a fixed 1 ms poll cost one per millisecond of
- * every frame in flight (8 per 1080p frame). An armed timer that fires first is left to re-arm
- * itself; it is replaced only when a request falls due sooner.
+ * Why one timer at a computed time (lib/io/deadline_timer.ts): a timer armed per frame and
+ * cleared when the frame completes cost a wake-up per frame, and a fixed 1 ms poll cost one per
+ * millisecond of every frame in flight (8 per 1080p frame).
  */
 function scheduleNackPoll(socket: Deno.DatagramConn, nacks: NackTracker, nowMs: number): void {
   if (stopped) return;
   const nextMs = nacks.nextPollMs();
   if (nextMs === null) return;
-  const atMs = Math.max(nextMs, nowMs + NACK_POLL_MS);
-  if (nackTimer !== null) {
-    if (nackTimerAtMs <= atMs) return;
-    clearTimeout(nackTimer);
-  }
-  nackTimerAtMs = atMs;
-  nackTimer = setTimeout(() => {
-    nackTimer = null;
-    nackTimerAtMs = Infinity;
+  nackTimer.arm(Math.max(nextMs, nowMs + NACK_POLL_MS), nowMs, () => {
     if (stopped) return;
     pollNacks(socket, nacks);
     scheduleNackPoll(socket, nacks, performance.now());
-  }, Math.ceil(atMs - nowMs));
+  });
 }
 
 function pollNacks(socket: Deno.DatagramConn, nacks: NackTracker): void {
@@ -231,41 +232,28 @@ function pollNacks(socket: Deno.DatagramConn, nacks: NackTracker): void {
     // Whatever forged datagrams make the tracker ask, the source hears at most the rate.
     if (!replies.take(nowMs)) continue;
     nacksSent++;
-    const plain = encodeNack(nack);
-    const sent = sealer === null
-      ? socket.send(plain, to)
-      : sealer.seal(plain).then((sealed) => socket.send(sealed, to));
-    sent.catch(() => nackSendErrors++);
+    sendReply(socket, encodeNack(nack), to, sealer).catch(() => nackSendErrors++);
   }
 }
 
-/** The armed report poll, or null, and when it fires (ms on the performance clock). */
-let reportTimer: ReturnType<typeof setTimeout> | null = null;
-let reportTimerAtMs = Infinity;
+/** The report poll's timer. */
+const reportTimer = new DeadlineTimer();
 
 /**
  * Makes sure the reporter is polled when it next may have a report (or a frame to close), not
  * sooner than {@linkcode REPORT_POLL_MS} from `nowMs`; one timer, replaced only when something
- * falls due sooner (see {@linkcode scheduleNackPoll}). No timer while the stream is silent: the
+ * falls due sooner (lib/io/deadline_timer.ts). No timer while the stream is silent: the
  * next datagram arms one.
  */
 function scheduleReportPoll(socket: Deno.DatagramConn, links: LinkReporter, nowMs: number): void {
   if (stopped) return;
   const nextMs = links.nextPollMs();
   if (nextMs === null) return;
-  const atMs = Math.max(nextMs, nowMs + REPORT_POLL_MS);
-  if (reportTimer !== null) {
-    if (reportTimerAtMs <= atMs) return;
-    clearTimeout(reportTimer);
-  }
-  reportTimerAtMs = atMs;
-  reportTimer = setTimeout(() => {
-    reportTimer = null;
-    reportTimerAtMs = Infinity;
+  reportTimer.arm(Math.max(nextMs, nowMs + REPORT_POLL_MS), nowMs, () => {
     if (stopped) return;
     pollReports(socket, links);
     scheduleReportPoll(socket, links, performance.now());
-  }, Math.ceil(atMs - nowMs));
+  });
 }
 
 /**
@@ -282,10 +270,7 @@ function pollReports(socket: Deno.DatagramConn, links: LinkReporter): void {
   if (report === null || to === null || (keyed && replySealer === null)) return;
   const sealer = replySealer;
   reportsSent++;
-  const sent = sealer === null
-    ? socket.send(report, to)
-    : sealer.seal(report).then((sealed) => socket.send(sealed, to));
-  sent.catch(() => reportSendErrors++);
+  sendReply(socket, report, to, sealer).catch(() => reportSendErrors++);
 }
 
 self.onmessage = async (event: MessageEvent<ToReceiveWorker>) => {
@@ -353,8 +338,8 @@ self.onmessage = async (event: MessageEvent<ToReceiveWorker>) => {
     });
   } else if (message.type === "stop") {
     stopped = true;
-    if (nackTimer !== null) clearTimeout(nackTimer);
-    if (reportTimer !== null) clearTimeout(reportTimer);
+    nackTimer.cancel();
+    reportTimer.cancel();
     try {
       conn?.close();
     } catch { /* already closed */ }

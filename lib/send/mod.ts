@@ -43,8 +43,12 @@ export {
 } from "./rate_plan.ts";
 export type { FfmpegTiming, RatePlan, RateRequest } from "./rate_plan.ts";
 export { ReleasePolicy } from "./release_policy.ts";
-export { ReplyDispatcher } from "./reply_dispatch.ts";
-export type { ReplyDispatchCounters, ReplyHandlers } from "./reply_dispatch.ts";
+export { ReplyDispatcher, senderReplies } from "./reply_dispatch.ts";
+export type {
+  ReplyDispatchCounters,
+  ReplyHandlers,
+  SenderRepliesOptions,
+} from "./reply_dispatch.ts";
 export type { ArrivalStep } from "./release_policy.ts";
 export { MAX_REFUSALS_LOGGED, refusalLine, streamingLine, wireNote } from "./sender_lines.ts";
 export type { FrameRefusal, StreamingBanner } from "./sender_lines.ts";

@@ -8,6 +8,9 @@
  */
 
 import { PacketType } from "../wire/v1/mod.ts";
+import { formatHostPort, type HostPort, type ReplySource } from "../net/mod.ts";
+import type { LinkFitter } from "../adapt/mod.ts";
+import type { NackOpener } from "./nack_opener.ts";
 
 /** Where each kind goes; `source` and `from` pass through as the sockets gave them. */
 export interface ReplyHandlers<S, F> {
@@ -74,4 +77,45 @@ export class ReplyDispatcher<S, F> {
       this.counters.other++;
     }
   }
+}
+
+/** What {@linkcode senderReplies} routes to. */
+export interface SenderRepliesOptions {
+  /** Answers NACKs (lib/send/nack_responder.ts), opening them under `--key` itself. */
+  nacks: { receive(datagram: Uint8Array, destination: number): unknown };
+  /** Link fitting, or null: reports are then dropped (counted as reports, unused). */
+  fitter: LinkFitter | null;
+  /** Under `--key`: opens reports (apart from NACKs, so each kind's refusals count on its own). */
+  reportOpener: NackOpener | null;
+  /** The clock reports are taken at. */
+  nowMs(): number;
+}
+
+/**
+ * The sender's replies as the sockets give them (lib/io/multicast_socket.ts: the source rule of
+ * lib/net/reply_source.ts already applied): NACKs to the responder at once, outside the frame
+ * pacing; reports opened under the reporting destination's session, then to the fitter. A
+ * stranger's report is refused unopened.
+ */
+export function senderReplies(
+  options: SenderRepliesOptions,
+): ReplyDispatcher<ReplySource, HostPort> {
+  const { nacks, fitter, reportOpener, nowMs } = options;
+  const take = (plain: Uint8Array, source: ReplySource, from: HostPort) => {
+    if (fitter === null) return;
+    const atMs = nowMs();
+    fitter.onReport(plain, source, formatHostPort(from), atMs);
+    fitter.tick(atMs);
+  };
+  return new ReplyDispatcher<ReplySource, HostPort>({
+    nack: (datagram, source) => nacks.receive(datagram, source.destination),
+    report: (datagram, source, from) => {
+      if (fitter === null) return;
+      if (source.destination < 0) return fitter.refuse("stranger");
+      if (reportOpener === null) return take(datagram, source, from);
+      reportOpener.open(datagram, nowMs(), source.destination).then((plain) => {
+        if (plain !== null) take(plain, source, from);
+      });
+    },
+  });
 }

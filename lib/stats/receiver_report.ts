@@ -79,7 +79,7 @@ export interface ReplyCounters {
  * Shown when sealed datagrams arrive with capture times too far from this clock: a replay, or
  * clocks that disagree.
  */
-export const NOT_FRESH_PROBLEM =
+export const NOT_FRESH_PROBLEM: string =
   "sealed datagrams are arriving with capture times outside --max-clock-skew of this clock: " +
   "sync both clocks (NTP) or raise --max-clock-skew";
 

@@ -17,6 +17,7 @@ const BENCHMARKS = [
   "rtsp_bench.ts",
   "transcode_bench.ts",
   "link_bench.ts",
+  "link_wide_bench.ts",
 ];
 /** The benchmarks that regenerate their section of a document with `--write FILE`. */
 const WRITERS = new Set([
@@ -26,6 +27,7 @@ const WRITERS = new Set([
   "rtsp_bench.ts",
   "transcode_bench.ts",
   "link_bench.ts",
+  "link_wide_bench.ts",
 ]);
 
 const flags = parseArgs({

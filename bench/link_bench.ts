@@ -19,7 +19,7 @@
 import { type LinkRunResult, runThroughBottleneck } from "../tests/support/link_run.ts";
 import { requireTool } from "../tests/support/programs.ts";
 import { runMain } from "../lib/cli/run_main.ts";
-import { machine, parseBenchFlags, writeMarkedSection } from "./support/proc.ts";
+import { parseBenchFlags, startReport, writeMarkedSection } from "./support/proc.ts";
 
 type Stats = Record<string, unknown>;
 
@@ -190,13 +190,7 @@ async function main(args: string[]): Promise<number> {
     stepRecoveries(m, unconstrained(m.c.label)?.sentMbps ?? null);
   }
 
-  const lines: string[] = [];
-  const out = (line = "") => {
-    lines.push(line);
-    console.log(line);
-  };
-  out(`Run of ${new Date().toISOString().slice(0, 10)} on ${await machine()}.`);
-  out();
+  const { lines, out } = await startReport();
   out(
     `Test pattern through \`tools/relay.ts\` (its own process on 127.0.0.1; a cap with ` +
       `\`--queue-ms ${QUEUE_MS}\`, a drop-tail router queue), ${flags.seconds} s per capped case, ` +

@@ -17,7 +17,7 @@
 import { runThroughBottleneck } from "../tests/support/link_run.ts";
 import { requireTool } from "../tests/support/programs.ts";
 import { runMain } from "../lib/cli/run_main.ts";
-import { machine, median, parseBenchFlags, writeMarkedSection } from "./support/proc.ts";
+import { median, parseBenchFlags, startReport, writeMarkedSection } from "./support/proc.ts";
 
 interface Run {
   p50: number;
@@ -64,14 +64,8 @@ async function main(args: string[]): Promise<number> {
       );
     }
   }
-  const lines: string[] = [];
-  const out = (line = "") => {
-    lines.push(line);
-    console.log(line);
-  };
+  const { lines, out } = await startReport();
   const mid = (key: keyof Run, adapt: "on" | "off") => median(runs[adapt].map((r) => r[key]));
-  out(`Run of ${new Date().toISOString().slice(0, 10)} on ${await machine()}.`);
-  out();
   out(
     `720p30 test pattern through \`tools/relay.ts\` uncapped, ${flags.runs} runs of ${flags.seconds} s ` +
       "each way, on and off alternated; medians over the runs of each run's latency (read from " +

@@ -30,7 +30,7 @@ import { UserError } from "../lib/errors.ts";
 import { JpegSplitter } from "../lib/jpeg/mod.ts";
 import { percentile } from "../lib/stats/mod.ts";
 import { withoutHuffmanTables } from "../tests/support/strip_huffman.ts";
-import { cpuSeconds, machine, median, writeMarkedSection } from "./support/proc.ts";
+import { cpuSeconds, median, startReport, writeMarkedSection } from "./support/proc.ts";
 
 const WARMUP_FRAMES = 5;
 /** Frames of the worst rung run back to back for its CPU share. */
@@ -230,13 +230,7 @@ async function main(args: string[]): Promise<number> {
   const sources = quick ? [FULL[0], FULL[2]] : FULL;
   const rungs = quick ? QUICK_RUNGS : FULL_RUNGS;
   const started = performance.now();
-  const lines: string[] = [];
-  const out = (line = "") => {
-    lines.push(line);
-    console.log(line);
-  };
-  out(`Run of ${new Date().toISOString().slice(0, 10)} on ${await machine()}.`);
-  out();
+  const { lines, out } = await startReport();
   out(
     "Per rung (the ladder's quality, re-encoded at the libjpeg quality that quantizes alike; " +
       `size): JPEG bytes (median), wall time of one \`transcode()\` (decode + 4:2:0 + encode + ` +

@@ -134,6 +134,26 @@ export async function machine(): Promise<string> {
     `${Deno.build.os}`;
 }
 
+/** A benchmark's report: lines printed as they come and kept for {@linkcode writeMarkedSection}. */
+export interface ReportLines {
+  /** Every line so far. */
+  lines: string[];
+  /** Prints `line` (default: an empty one) and keeps it. */
+  out(line?: string): void;
+}
+
+/** Starts a report whose first line says when and on what machine it was run. */
+export async function startReport(): Promise<ReportLines> {
+  const lines: string[] = [];
+  const out = (line = "") => {
+    lines.push(line);
+    console.log(line);
+  };
+  out(`Run of ${new Date().toISOString().slice(0, 10)} on ${await machine()}.`);
+  out();
+  return { lines, out };
+}
+
 /**
  * Replaces what lies between `<!-- bench:NAME:start -->` and `<!-- bench:NAME:end -->` in the
  * markdown file `path` with `content`, then runs `deno fmt` on the file so `deno task check` stays

@@ -65,7 +65,13 @@
  */
 
 import type { LinkReport, LinkReportDecodeFailure } from "../wire/v1/mod.ts";
-import { captureUsLow32, decodeLinkReport, linkReportRefusal } from "../wire/v1/mod.ts";
+import {
+  captureUsLow32,
+  decodeLinkReport,
+  LINK_REPORT_DECODE_FAILURES,
+  linkReportRefusal,
+} from "../wire/v1/mod.ts";
+import { zeroCounts } from "../stats/mod.ts";
 import {
   type DelaySignal,
   OveruseDetector,
@@ -313,23 +319,10 @@ export class CongestionController {
     this.#detector = new OveruseDetector(o.detector);
     this.#targetBps = Math.max(o.floorBps, Math.min(o.ceilingBps, o.initialBps));
     this.#reason = `no report yet: ${formatBps(this.#targetBps)}`;
-    const refused = {} as Record<ReportRefusal, number>;
-    for (
-      const reason of [
-        "short",
-        "length",
-        "magic",
-        "version",
-        "type",
-        "flags",
-        "interval",
-        "counts",
-        "rate",
-        "delay",
-        "hold",
-        ...CONTROLLER_REFUSALS,
-      ] as ReportRefusal[]
-    ) refused[reason] = 0;
+    const refused = zeroCounts<ReportRefusal>([
+      ...LINK_REPORT_DECODE_FAILURES,
+      ...CONTROLLER_REFUSALS,
+    ]);
     this.counters = {
       reportsAccepted: 0,
       reportsRefused: refused,

@@ -25,15 +25,26 @@ import {
   udpCounters,
 } from "../tests/support/netns.ts";
 
-const flags = parseArgs({
-  args: Deno.args,
-  options: {
-    minutes: { type: "string" },
-    "junk-per-s": { type: "string" },
-    key: { type: "boolean" },
-    window: { type: "boolean" },
-  },
-}).values;
+/** The flags; `deno task soak -- --minutes 2` passes the "--" on, which is skipped. */
+function soakFlags(args: string[]) {
+  try {
+    return parseArgs({
+      args: args[0] === "--" ? args.slice(1) : args,
+      options: {
+        minutes: { type: "string" },
+        "junk-per-s": { type: "string" },
+        key: { type: "boolean" },
+        window: { type: "boolean" },
+      },
+    }).values;
+  } catch (error) {
+    console.error(
+      `soak: ${(error as Error).message}. Flags: --minutes N, --junk-per-s N, --key, --window.`,
+    );
+    Deno.exit(2);
+  }
+}
+const flags = soakFlags(Deno.args);
 const seconds = Math.round(Number(flags.minutes ?? 10) * 60);
 const junkPerS = Number(flags["junk-per-s"] ?? 2000);
 const keyArgs = flags.key ? ["--key", "soak passphrase"] : [];

@@ -17,7 +17,7 @@
 
 import { describeError, UserError } from "../errors.ts";
 import { encodeNack, type NackTracker } from "../wire/v1/mod.ts";
-import { createDepacketizer, WIRE_TRAITS } from "../wire/mod.ts";
+import { createDepacketizer, type ReceiverWire, WIRE_TRAITS } from "../wire/mod.ts";
 import type { FrameDepacketizer } from "../wire/frames/mod.ts";
 import { epochMicros } from "./clock.ts";
 import { AddressFilter, formatHostPort, isMulticast } from "../net/mod.ts";
@@ -49,6 +49,8 @@ let tracker: NackTracker | null = null;
 /** The wire's view of the stream it follows (lib/wire/modes.ts). */
 let followedStream: () => number | null = () => null;
 let lastPushFollowed: () => boolean = () => false;
+let lastFollowedHeader: ReceiverWire["lastFollowedHeader"] = () => null;
+let lastFollowedParity: ReceiverWire["lastFollowedParity"] = () => null;
 /**
  * The followed stream's established source, where NACKs go, and their rate limit
  * (lib/receive/reply_target.ts; issue #19, finding 9).
@@ -155,8 +157,12 @@ function delivered(
   if (tracker && conn !== null) scheduleNackPoll(conn, tracker, nowMs);
   if (reporter !== null) {
     // The link carried the sealed size: count that, so the receive rate is the link's.
-    if (followed) reporter.onDatagram(datagram, datagram.length + sealBytes(), nowMs);
-    reporter.onFrames({ completed: frame ? 1 : 0, dropped: newFrameDrops() }, nowMs);
+    const header = followed ? lastFollowedHeader() : null;
+    if (header !== null) {
+      reporter.onHeader(header, lastFollowedParity(), datagram.length + sealBytes(), nowMs);
+    }
+    // Frames given up are counted when a report is built (pollReports), not per datagram.
+    if (frame) reporter.onFrames({ completed: 1, dropped: 0 }, nowMs);
     if (conn !== null) scheduleReportPoll(conn, reporter, nowMs);
   }
   if (frame) {
@@ -290,7 +296,14 @@ self.onmessage = async (event: MessageEvent<ToReceiveWorker>) => {
       });
       return;
     }
-    ({ depacketizer, nackTracker: tracker, followedStream, lastPushFollowed } = createDepacketizer(
+    ({
+      depacketizer,
+      nackTracker: tracker,
+      followedStream,
+      lastPushFollowed,
+      lastFollowedHeader,
+      lastFollowedParity,
+    } = createDepacketizer(
       message.wire,
       {
         frameTimeoutMs: message.frameTimeoutMs,

@@ -4,8 +4,8 @@
  * the last one for `--stats-json`. Pure: datagrams, sizes and `nowMs` in; the receive worker seals
  * and sends the reports to the stream's established source (lib/receive/reply_target.ts).
  *
- * What is counted, and when a report is due, is lib/adapt/report_builder.ts's; this decodes the
- * header once more (30 bytes) for it, and turns the reassembler's frame drops, read as a
+ * What is counted, and when a report is due, is lib/adapt/report_builder.ts's; this feeds it the
+ * header the depacketizer decoded (`onHeader`; `onDatagram` decodes one itself), and turns the reassembler's frame drops, read as a
  * counter, into the builder's frames lost.
  *
  * @example
@@ -30,7 +30,9 @@ import {
   encodeLinkReport,
   type LinkReport,
   PacketType,
+  type ParityFields,
   readParityFields,
+  type WireHeader,
 } from "../wire/v1/mod.ts";
 import {
   type DelayTrendOptions,
@@ -80,15 +82,29 @@ export class LinkReporter {
    */
   onDatagram(datagram: Uint8Array, wireBytes: number, nowMs: number): void {
     const decoded = decodeHeader(datagram);
-    if (
-      !decoded.ok ||
-      (decoded.header.type !== PacketType.Fragment && decoded.header.type !== PacketType.Parity)
-    ) {
+    if (!decoded.ok) {
       this.counters.notMedia++;
       return;
     }
     const parity = decoded.header.type === PacketType.Parity ? readParityFields(datagram) : null;
-    this.#builder.onDatagram(decoded.header, wireBytes, nowMs, parity);
+    this.onHeader(decoded.header, parity, wireBytes, nowMs);
+  }
+
+  /**
+   * The same for a datagram the depacketizer already decoded (the receive worker's path): its
+   * header, and its parity fields when it is parity.
+   */
+  onHeader(
+    header: WireHeader,
+    parity: ParityFields | null,
+    wireBytes: number,
+    nowMs: number,
+  ): void {
+    if (header.type !== PacketType.Fragment && header.type !== PacketType.Parity) {
+      this.counters.notMedia++;
+      return;
+    }
+    this.#builder.onDatagram(header, wireBytes, nowMs, parity);
   }
 
   /** Counts frames completed and given up since the last call, at `nowMs`. */

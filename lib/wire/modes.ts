@@ -12,9 +12,11 @@ import {
   HEADER_BYTES,
   NackTracker,
   PARITY_FIELDS_BYTES,
+  type ParityFields,
   Reassembler,
   type RetransmitHistory,
   V1Packetizer,
+  type WireHeader,
 } from "./v1/mod.ts";
 import { LegacyDepacketizer, LegacyPacketizer } from "./legacy/mod.ts";
 import { MAX_DIMENSION_PX, RtpJpegDepacketizer, RtpJpegPacketizer } from "./rtp/mod.ts";
@@ -243,6 +245,13 @@ export interface ReceiverWire {
    */
   lastPushFollowed: () => boolean;
   /**
+   * v1: the header of that datagram as the depacketizer decoded it, so what else reads it (the
+   * receiver reports) does not decode it again; null otherwise.
+   */
+  lastFollowedHeader: () => WireHeader | null;
+  /** v1: that datagram's parity fields when it is parity; null otherwise. */
+  lastFollowedParity: () => ParityFields | null;
+  /**
    * The NACK tracker the depacketizer feeds (v1 with `nack`), or null. Poll it; it learns of
    * every datagram from the depacketizer itself.
    */
@@ -287,6 +296,8 @@ export function createDepacketizer(mode: WireMode, options: ReceiverWireSettings
         depacketizer: reassembler,
         followedStream: () => reassembler.streamId,
         lastPushFollowed: () => reassembler.lastPushFollowed,
+        lastFollowedHeader: () => reassembler.lastFollowedHeader,
+        lastFollowedParity: () => reassembler.lastFollowedParity,
         nackTracker: options.nack ? new NackTracker(reassembler) : null,
       };
     }
@@ -295,6 +306,8 @@ export function createDepacketizer(mode: WireMode, options: ReceiverWireSettings
         depacketizer: new LegacyDepacketizer({ frameTimeoutMs: options.frameTimeoutMs }),
         followedStream: () => null,
         lastPushFollowed: () => false,
+        lastFollowedHeader: () => null,
+        lastFollowedParity: () => null,
         nackTracker: null,
       };
     case "rtp": {
@@ -307,6 +320,8 @@ export function createDepacketizer(mode: WireMode, options: ReceiverWireSettings
         depacketizer,
         followedStream: () => depacketizer.ssrc,
         lastPushFollowed: () => false,
+        lastFollowedHeader: () => null,
+        lastFollowedParity: () => null,
         nackTracker: null,
       };
     }

@@ -283,7 +283,9 @@ export class Reassembler {
   readonly #options: ReassemblerOptions;
   readonly #table: FrameTable<FrameInFlight, FrameDropReason>;
   #observer: ReassemblerObserver | null = null;
-  #lastPushFollowed = false;
+  /** The last push's header and parity when it was of the followed stream, else null. */
+  #lastFollowed: WireHeader | null = null;
+  #lastFollowedParity: ParityFields | null = null;
   /** Counters since construction; read them, do not write them. */
   readonly counters: ReassemblerCounters = {
     datagramsReceived: 0,
@@ -344,7 +346,20 @@ export class Reassembler {
    * push), whatever became of it: its source is where NACKs go.
    */
   get lastPushFollowed(): boolean {
-    return this.#lastPushFollowed;
+    return this.#lastFollowed !== null;
+  }
+
+  /**
+   * The header of the last datagram pushed, decoded once here, when it was a fragment or parity
+   * of the stream followed; else null. The receiver reports read it rather than decode again.
+   */
+  get lastFollowedHeader(): WireHeader | null {
+    return this.#lastFollowed;
+  }
+
+  /** The parity fields of that datagram when it was parity, else null. */
+  get lastFollowedParity(): ParityFields | null {
+    return this.#lastFollowedParity;
   }
 
   /** The stream currently followed, or null before the first valid fragment. */
@@ -370,7 +385,8 @@ export class Reassembler {
     const counters = this.counters;
     counters.datagramsReceived++;
     counters.bytesReceived += datagram.length;
-    this.#lastPushFollowed = false;
+    this.#lastFollowed = null;
+    this.#lastFollowedParity = null;
     this.expire(nowMs);
 
     const decoded = decodeHeader(datagram);
@@ -387,7 +403,8 @@ export class Reassembler {
     const follow = table.follow(header.streamId, nowMs);
     if (follow === "refused") return this.#drop("otherStream");
     if (follow === "switched") counters.streamSwitches++;
-    this.#lastPushFollowed = true;
+    this.#lastFollowed = header;
+    this.#lastFollowedParity = parity;
 
     const seq = header.frameSeq;
     const admission = table.admit(seq, nowMs);

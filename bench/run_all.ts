@@ -18,6 +18,7 @@ const BENCHMARKS = [
   "transcode_bench.ts",
   "link_bench.ts",
   "link_wide_bench.ts",
+  "link_tbf_bench.ts",
 ];
 /** The benchmarks that regenerate their section of a document with `--write FILE`. */
 const WRITERS = new Set([
@@ -28,6 +29,7 @@ const WRITERS = new Set([
   "transcode_bench.ts",
   "link_bench.ts",
   "link_wide_bench.ts",
+  "link_tbf_bench.ts",
 ]);
 
 const flags = parseArgs({

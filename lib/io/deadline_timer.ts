@@ -62,3 +62,45 @@ export class DeadlineTimer {
     this.#atMs = Infinity;
   }
 }
+
+/**
+ * Keeps something polled when it next may have work: `nextPollMs()` says when (or null: nothing
+ * due, no timer), never sooner than `minGapMs` after the call, on one {@linkcode DeadlineTimer}.
+ * After a poll it schedules itself again; `close()` stops it for good.
+ */
+export class DeadlinePoller {
+  readonly #timer = new DeadlineTimer();
+  readonly #nextPollMs: () => number | null;
+  readonly #minGapMs: number;
+  readonly #poll: () => void;
+  #closed = false;
+
+  /**
+   * @param nextPollMs When the next poll may have work (performance clock), or null.
+   * @param minGapMs Least time between a schedule and the poll it arms.
+   * @param poll The work.
+   */
+  constructor(nextPollMs: () => number | null, minGapMs: number, poll: () => void) {
+    this.#nextPollMs = nextPollMs;
+    this.#minGapMs = minGapMs;
+    this.#poll = poll;
+  }
+
+  /** Arms the poll for when it next may have work, unless one is armed sooner. */
+  schedule(nowMs: number): void {
+    if (this.#closed) return;
+    const nextMs = this.#nextPollMs();
+    if (nextMs === null) return;
+    this.#timer.arm(Math.max(nextMs, nowMs + this.#minGapMs), nowMs, () => {
+      if (this.#closed) return;
+      this.#poll();
+      this.schedule(performance.now());
+    });
+  }
+
+  /** Clears the armed poll; later calls to `schedule` do nothing. */
+  close(): void {
+    this.#closed = true;
+    this.#timer.cancel();
+  }
+}

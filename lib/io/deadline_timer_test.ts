@@ -1,5 +1,5 @@
 import { deepStrictEqual, equal } from "node:assert/strict";
-import { DeadlineTimer } from "./deadline_timer.ts";
+import { DeadlinePoller, DeadlineTimer } from "./deadline_timer.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -33,4 +33,22 @@ Deno.test("DeadlineTimer: re-armed from its own callback, and cancelled", async 
   timer.cancel();
   await sleep(40);
   equal(fires, 3, "a cancelled timer never fires");
+});
+
+Deno.test("DeadlinePoller: polls when work falls due, again while there is more, never after close", async () => {
+  let due = [performance.now() + 5, performance.now() + 15];
+  let polls = 0;
+  const poller = new DeadlinePoller(() => due[0] ?? null, 1, () => {
+    polls++;
+    due = due.slice(1);
+  });
+  poller.schedule(performance.now());
+  await sleep(80);
+  equal(polls, 2, "both deadlines polled, then no timer: nothing due");
+  due = [performance.now() + 10];
+  poller.schedule(performance.now());
+  poller.close();
+  poller.schedule(performance.now());
+  await sleep(40);
+  equal(polls, 2, "a closed poller never polls");
 });

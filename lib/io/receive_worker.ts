@@ -29,7 +29,7 @@ import { enlargeReceiveBuffer } from "./socket_buffer.ts";
 import { BatchReceiver } from "./datagram_batch.ts";
 import { listenMulticast } from "./multicast_socket.ts";
 import { HeapCollector } from "./heap_collector.ts";
-import { DeadlineTimer } from "./deadline_timer.ts";
+import { DeadlinePoller } from "./deadline_timer.ts";
 
 /** How often counters go to the main thread. */
 const COUNTERS_EVERY_MS = 500;
@@ -48,7 +48,6 @@ let depacketizer: FrameDepacketizer | null = null;
 let tracker: NackTracker | null = null;
 /** The wire's view of the stream it follows (lib/wire/modes.ts). */
 let followedStream: () => number | null = () => null;
-let lastPushFollowed: () => boolean = () => false;
 let lastFollowedHeader: ReceiverWire["lastFollowedHeader"] = () => null;
 let lastFollowedParity: ReceiverWire["lastFollowedParity"] = () => null;
 /**
@@ -152,18 +151,17 @@ function delivered(
   from: Deno.NetAddr,
   nowMs: number,
 ): void {
-  const followed = lastPushFollowed();
-  if (followed) replies.observe(from, followedStream(), nowMs);
-  if (tracker && conn !== null) scheduleNackPoll(conn, tracker, nowMs);
+  const header = lastFollowedHeader();
+  if (header !== null) replies.observe(from, followedStream(), nowMs);
+  nackPoll?.schedule(nowMs);
   if (reporter !== null) {
     // The link carried the sealed size: count that, so the receive rate is the link's.
-    const header = followed ? lastFollowedHeader() : null;
     if (header !== null) {
       reporter.onHeader(header, lastFollowedParity(), datagram.length + sealBytes(), nowMs);
     }
     // Frames given up are counted when a report is built (pollReports), not per datagram.
     if (frame) reporter.onFrames({ completed: 1, dropped: 0 }, nowMs);
-    if (conn !== null) scheduleReportPoll(conn, reporter, nowMs);
+    reportPoll?.schedule(nowMs);
   }
   if (frame) {
     post({
@@ -205,27 +203,14 @@ function sendReply(
     : sealer.seal(plain).then((sealed) => socket.send(sealed, to));
 }
 
-/** The NACK poll's timer. */
-const nackTimer = new DeadlineTimer();
-
 /**
- * Makes sure the NACK tracker is polled when it next may have a request to make
- * (`NackTracker.nextPollMs`), and not sooner than {@linkcode NACK_POLL_MS} from `nowMs`.
- *
- * Why one timer at a computed time (lib/io/deadline_timer.ts): a timer armed per frame and
- * cleared when the frame completes cost a wake-up per frame, and a fixed 1 ms poll cost one per
- * millisecond of every frame in flight (8 per 1080p frame).
+ * The NACK tracker's poll: when it next may have a request to make (`NackTracker.nextPollMs`),
+ * not sooner than {@linkcode NACK_POLL_MS}. Why one timer at a computed time
+ * (lib/io/deadline_timer.ts): a timer armed per frame and cleared when the frame completes cost
+ * a wake-up per frame, and a fixed 1 ms poll cost one per millisecond of every frame in flight (8
+ * per 1080p frame).
  */
-function scheduleNackPoll(socket: Deno.DatagramConn, nacks: NackTracker, nowMs: number): void {
-  if (stopped) return;
-  const nextMs = nacks.nextPollMs();
-  if (nextMs === null) return;
-  nackTimer.arm(Math.max(nextMs, nowMs + NACK_POLL_MS), nowMs, () => {
-    if (stopped) return;
-    pollNacks(socket, nacks);
-    scheduleNackPoll(socket, nacks, performance.now());
-  });
-}
+let nackPoll: DeadlinePoller | null = null;
 
 function pollNacks(socket: Deno.DatagramConn, nacks: NackTracker): void {
   const to = replies.address;
@@ -242,25 +227,11 @@ function pollNacks(socket: Deno.DatagramConn, nacks: NackTracker): void {
   }
 }
 
-/** The report poll's timer. */
-const reportTimer = new DeadlineTimer();
-
 /**
- * Makes sure the reporter is polled when it next may have a report (or a frame to close), not
- * sooner than {@linkcode REPORT_POLL_MS} from `nowMs`; one timer, replaced only when something
- * falls due sooner (lib/io/deadline_timer.ts). No timer while the stream is silent: the
- * next datagram arms one.
+ * The reporter's poll: when it next may have a report (or a frame to close), not sooner than
+ * {@linkcode REPORT_POLL_MS}. No timer while the stream is silent: the next datagram arms one.
  */
-function scheduleReportPoll(socket: Deno.DatagramConn, links: LinkReporter, nowMs: number): void {
-  if (stopped) return;
-  const nextMs = links.nextPollMs();
-  if (nextMs === null) return;
-  reportTimer.arm(Math.max(nextMs, nowMs + REPORT_POLL_MS), nowMs, () => {
-    if (stopped) return;
-    pollReports(socket, links);
-    scheduleReportPoll(socket, links, performance.now());
-  });
-}
+let reportPoll: DeadlinePoller | null = null;
 
 /**
  * Sends the report due, if any, to the stream's established source, sealed under `--key`. The
@@ -300,7 +271,6 @@ self.onmessage = async (event: MessageEvent<ToReceiveWorker>) => {
       depacketizer,
       nackTracker: tracker,
       followedStream,
-      lastPushFollowed,
       lastFollowedHeader,
       lastFollowedParity,
     } = createDepacketizer(
@@ -321,6 +291,19 @@ self.onmessage = async (event: MessageEvent<ToReceiveWorker>) => {
     reporter = WIRE_TRAITS[message.wire].linkReports
       ? new LinkReporter({ skipFirstFrame: root !== null })
       : null;
+    const socket = conn;
+    const nacks = tracker;
+    const links = reporter;
+    nackPoll = nacks && new DeadlinePoller(
+      () => nacks.nextPollMs(),
+      NACK_POLL_MS,
+      () => pollNacks(socket, nacks),
+    );
+    reportPoll = links && new DeadlinePoller(
+      () => links.nextPollMs(),
+      REPORT_POLL_MS,
+      () => pollReports(socket, links),
+    );
     const rules = message.allowFrom ?? [];
     path = new ReceivePath<Deno.NetAddr>({
       depacketizer,
@@ -351,8 +334,8 @@ self.onmessage = async (event: MessageEvent<ToReceiveWorker>) => {
     });
   } else if (message.type === "stop") {
     stopped = true;
-    nackTimer.cancel();
-    reportTimer.cancel();
+    nackPoll?.close();
+    reportPoll?.close();
     try {
       conn?.close();
     } catch { /* already closed */ }

@@ -239,14 +239,10 @@ export interface ReceiverWire {
   /** The stream followed (v1 stream id, RTP SSRC), or null (none yet; legacy has no ids). */
   followedStream: () => number | null;
   /**
-   * v1: true when the last datagram pushed was a fragment or parity of the followed stream, so
-   * its source may be where replies (NACKs, receiver reports) go; false for the other modes,
-   * which reply nothing.
-   */
-  lastPushFollowed: () => boolean;
-  /**
-   * v1: the header of that datagram as the depacketizer decoded it, so what else reads it (the
-   * receiver reports) does not decode it again; null otherwise.
+   * v1: the header of the last datagram pushed, as the depacketizer decoded it, when it was a
+   * fragment or parity of the followed stream (its source may be where replies, NACKs and
+   * receiver reports, go; they read it rather than decode it again); null otherwise, and always
+   * for the other modes, which reply nothing.
    */
   lastFollowedHeader: () => WireHeader | null;
   /** v1: that datagram's parity fields when it is parity; null otherwise. */
@@ -295,7 +291,6 @@ export function createDepacketizer(mode: WireMode, options: ReceiverWireSettings
       return {
         depacketizer: reassembler,
         followedStream: () => reassembler.streamId,
-        lastPushFollowed: () => reassembler.lastPushFollowed,
         lastFollowedHeader: () => reassembler.lastFollowedHeader,
         lastFollowedParity: () => reassembler.lastFollowedParity,
         nackTracker: options.nack ? new NackTracker(reassembler) : null,
@@ -305,7 +300,6 @@ export function createDepacketizer(mode: WireMode, options: ReceiverWireSettings
       return {
         depacketizer: new LegacyDepacketizer({ frameTimeoutMs: options.frameTimeoutMs }),
         followedStream: () => null,
-        lastPushFollowed: () => false,
         lastFollowedHeader: () => null,
         lastFollowedParity: () => null,
         nackTracker: null,
@@ -319,7 +313,6 @@ export function createDepacketizer(mode: WireMode, options: ReceiverWireSettings
       return {
         depacketizer,
         followedStream: () => depacketizer.ssrc,
-        lastPushFollowed: () => false,
         lastFollowedHeader: () => null,
         lastFollowedParity: () => null,
         nackTracker: null,

@@ -76,6 +76,8 @@ export class DeadlinePoller {
   #closed = false;
 
   /**
+   * A poller of `poll`; nothing is armed until the first `schedule`.
+   *
    * @param nextPollMs When the next poll may have work (performance clock), or null.
    * @param minGapMs Least time between a schedule and the poll it arms.
    * @param poll The work.
